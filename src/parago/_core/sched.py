@@ -1,0 +1,298 @@
+"""One process's green scheduler: goroutines, park/ready, timers, idle wait.
+
+Owns: the Processor of this process (one per P) and every goroutine (G)
+started on it: their greenlets, the local run queue, the map of goroutines
+parked on a wait group, the timer heap.
+
+    g0 (the scheduler greenlet, where run() loops)
+      |  switch to the next runnable G
+      v
+    G.gr  --park()-->  next runnable G directly, or back to g0 when the run
+                       queue is empty (g0 then polls the inbox, timers,
+                       the gqueue, steals, or sleeps on the P's futex)
+
+Invariants:
+  - Only this process's main thread touches a Processor (other threads, such
+    as P0's process watcher, talk to it through shared memory only).
+  - A G is in exactly one of: running (``current``), the run queue, parked
+    (``waiting`` maps its wait group to it, or a timer holds it), or exited.
+  - A goroutine parks only after publishing how to wake it (its sudogs are
+    linked and ``waiting`` holds it, or a timer is set); the waker runs on
+    this P (``wake`` readies it at once) or elsewhere (it pushes the group on
+    this P's inbox), so no wakeup can be missed.
+  - poll() runs only in g0, so an event handler may raise out of run().
+  - Scheduling is cooperative: a goroutine runs until it blocks, yields
+    (gosched) or ends. Every 16th switch goes through g0 so the inbox and
+    timers are polled even when goroutines are always runnable (RT-22).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from time import monotonic
+
+from greenlet import GreenletExit, getcurrent, greenlet
+
+from .._shm import gqueue, ptable
+from .._shm import layout as L
+from .._shm import waiter as W
+from .timers import TimerHeap
+
+NOVAL = object()          # "the value is in the wait group's cell"
+IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
+
+proc: "Processor | None" = None   # this process's P while a runtime runs
+
+
+class GoExit(BaseException):
+    """Raised by goexit() to end the calling goroutine; finally blocks run."""
+
+
+class G:
+    """A goroutine started on this process."""
+
+    __slots__ = ("id", "gr", "fn", "start", "reason", "since", "gb", "xval", "sendval",
+                 "timer", "created_by")
+
+    def __init__(self, gid: int, fn, created_by: int = 0):
+        self.id = gid
+        self.fn = fn
+        self.start = None
+        self.gr = None
+        self.reason = "runnable"
+        self.since = 0.0
+        self.gb = 0            # wait group (shared memory), allocated on first wait
+        self.xval = NOVAL      # value handed over in-process by a waker on this P
+        self.sendval = NOVAL   # what a blocked plain send offers to receivers on this P
+        self.timer = None
+        self.created_by = created_by
+
+
+class Processor:
+    """The scheduler of one P."""
+
+    def __init__(self, arena, p: int, hooks):
+        self.arena = arena
+        self.M = arena.M
+        self.mem = arena.mem
+        self.p = p
+        self.hooks = hooks
+        self.slot = ptable.slot_w(arena, p)
+        self.inbox_w = self.slot + ptable.PS_INBOX
+        self.rescan_w = self.slot + ptable.PS_RESCAN
+        self.runq: deque = deque()
+        self.gs: dict[int, G] = {}
+        self.waiting: dict[int, G] = {}
+        self.timers = TimerHeap()
+        self.current: G | None = None
+        self.g0 = None
+        self.stop = False
+        self.tick = 0
+        self.now = monotonic()
+        self._ticket = 0
+
+    # ---- goroutines ----------------------------------------------------------
+
+    def spawn(self, gid: int, fn, args=(), kwargs=None, created_by: int = 0,
+              runnable: bool = True) -> G:
+        """Create goroutine ``gid`` that will run fn(*args, **kwargs) here."""
+        g = G(gid, fn, created_by)
+        g.gr = greenlet(self._body, parent=self.g0)
+        g.start = (args, kwargs or {})
+        self.gs[gid] = g
+        if runnable:
+            self.runq.append(g)
+        return g
+
+    def _body(self):
+        g = self.current
+        args, kwargs = g.start
+        g.start = None
+        try:
+            g.fn(*args, **kwargs)
+        except (GoExit, GreenletExit):
+            pass
+        except BaseException as e:  # noqa: BLE001 - the runtime decides what a panic does
+            self.hooks.on_panic(self, g, e)
+        finally:
+            self._exited(g)
+
+    def _exited(self, g: G) -> None:
+        self.gs.pop(g.id, None)
+        if g.timer is not None:
+            self.timers.cancel(g.timer)
+        if g.gb:
+            self.waiting.pop(g.gb, None)
+            self.arena.free(g.gb)
+            g.gb = 0
+        self.mem.add64(L.H_NGOROUTINE << 3, -1)
+        self.current = None
+
+    def group(self, g: G) -> int:
+        """``g``'s wait group (byte address), created on first use."""
+        if not g.gb:
+            g.gb = W.new_group(self.arena, self.p, g.id)
+        return g.gb
+
+    def arm(self, g: G) -> int:
+        """Begin a new wait for ``g``: returns its group's word index."""
+        gw = self.group(g) >> 3
+        self._ticket += 1
+        W.arm(self.M, gw, self._ticket)
+        g.xval = NOVAL
+        return gw
+
+    # ---- park / ready ----------------------------------------------------------
+
+    def park(self, reason: str) -> None:
+        """Suspend the running goroutine until something readies it."""
+        if self.stop:
+            raise GreenletExit     # the runtime is ending: unwind, never wait
+        g = self.current
+        g.reason = reason
+        g.since = self.now
+        self.tick += 1
+        runq = self.runq
+        if runq and self.tick & 15:
+            nxt = runq.popleft()
+            self.current = nxt
+            nxt.gr.switch()
+        else:
+            self.g0.switch()
+        g.reason = "running"
+
+    def park_on(self, g: G, reason: str) -> None:
+        """Park ``g`` (the running goroutine) until its wait group is woken."""
+        self.waiting[g.gb] = g
+        self.park(reason)
+
+    def ready(self, g: G) -> None:
+        self.runq.append(g)
+
+    def wake(self, gw: int, xval=NOVAL) -> None:
+        """Make the owner of wait group ``gw`` runnable after a delivery."""
+        p = self.M[gw + W.G_P]
+        if p == self.p:
+            g = self.waiting.pop(gw << 3, None)
+            if g is not None:
+                g.xval = xval
+                self.runq.append(g)
+        else:
+            ptable.inbox_push(self.arena, p, gw << 3, W.INBOX_OFF)
+
+    def gosched(self) -> None:
+        if self.stop:
+            raise GreenletExit
+        g = self.current
+        self.runq.append(g)
+        g.reason = "runnable"
+        self.g0.switch()
+        g.reason = "running"
+
+    def sleep_until(self, when: float, reason: str = "sleep") -> None:
+        g = self.current
+        g.timer = self.timers.add(when, self._timer_ready, g)
+        self.park(reason)
+        g.timer = None
+
+    def _timer_ready(self, g: G) -> None:
+        g.timer = None
+        self.runq.append(g)
+
+    # ---- the loop ------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Schedule goroutines until ``stop`` is set (in g0)."""
+        self.g0 = getcurrent()
+        while not self.stop:
+            g = self._find()
+            if g is None:
+                continue
+            self.current = g
+            g.gr.switch()
+            self.current = None
+
+    def _find(self) -> G | None:
+        runq = self.runq
+        self.tick += 1
+        if self.tick % 61 == 0 and gqueue.length(self.arena, self.p):
+            # Unstarted goroutines must not starve behind ping-pong pairs.
+            g = self._start_from(gqueue.take(self.arena, self.p, False))
+            if g is not None:
+                runq.append(g)
+        self.poll()
+        if self.stop:
+            return None
+        if runq:
+            return runq.popleft()
+        g = self._start_from(gqueue.take(self.arena, self.p, False))
+        if g is None:
+            g = self._start_from(self.hooks.steal(self))
+        if g is None:
+            self._idle()
+            return None
+        return g
+
+    def _start_from(self, blobs: list[int]) -> G | None:
+        if not blobs:
+            return None
+        if len(blobs) > 1:
+            # Keep the rest stealable: they go to our own queue.
+            gqueue.push(self.arena, self.p, blobs[1:])
+        return self.hooks.start_blob(self, blobs[0])
+
+    def poll(self) -> None:
+        """Look at everything that may have made goroutines runnable."""
+        M = self.M
+        self.now = monotonic()
+        if M[self.inbox_w]:
+            self._drain_inbox()
+        if M[self.rescan_w]:
+            self._rescan()
+        if self.timers.heap:
+            self.timers.fire_due(self.now)
+        if M[L.H_EVENT]:
+            self.hooks.on_event(self)
+
+    def _drain_inbox(self) -> None:
+        M = self.M
+        for gb in ptable.inbox_take(self.arena, self.p, W.INBOX_OFF):
+            g = self.waiting.get(gb)
+            if g is not None and M[(gb >> 3) + W.G_STATE] & W.CODE_MASK == W.DELIVERED:
+                del self.waiting[gb]
+                self.runq.append(g)
+
+    def _rescan(self) -> None:
+        self.mem.store64(self.rescan_w << 3, 0)
+        M = self.M
+        for gb, g in list(self.waiting.items()):
+            if M[(gb >> 3) + W.G_STATE] & W.CODE_MASK == W.DELIVERED:
+                del self.waiting[gb]
+                self.runq.append(g)
+
+    def _idle(self) -> None:
+        """Sleep on the P's futex until woken or the next timer is due."""
+        M, mem, s = self.M, self.mem, self.slot
+        wake_b = (s + ptable.PS_WAKE) << 3
+        seq = mem.load32(wake_b)
+        M[s + ptable.PS_NTIMERS] = self.timers.live
+        M[s + ptable.PS_NG] = len(self.gs)
+        mem.store64((s + ptable.PS_SLEEPING) << 3, 1)
+        try:
+            if self.hooks.has_work(self):
+                return
+            deadline = self.timers.next_deadline()
+            if deadline is None:
+                self.hooks.idle_without_timers(self)
+                timeout = IDLE_POLL
+            else:
+                timeout = min(max(0.0, deadline - monotonic()), IDLE_POLL)
+            if timeout > 0:
+                mem.futex_wait(wake_b, seq, timeout)
+        finally:
+            mem.store64((s + ptable.PS_SLEEPING) << 3, 0)
+
+    # ---- introspection -----------------------------------------------------------
+
+    def goroutines(self) -> list[G]:
+        return list(self.gs.values())

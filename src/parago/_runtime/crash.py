@@ -1,0 +1,44 @@
+"""Repairing shared memory after a P dies (DESIGN decision 7).
+
+Owns: the crash sweep run by P0's process watcher when a worker dies.
+
+Order matters:
+  1. Mark the P dead, so wakers stop handing values to its goroutines and
+     lock waiters recognise its locks as orphaned.
+  2. Take over and repair every record whose lock the dead P held (each
+     kind's repairer undoes or finishes the operation in flight).
+  3. Return to WAITING any wait group the dead P had claimed but not
+     delivered to (a claim is only ever made under a lock, so step 2 has
+     normally done this already; this is the safety net).
+  4. Ask every live P to rescan its parked goroutines: a delivery the dead P
+     finished but never announced (it died between delivering and pushing
+     the inbox) is found that way.
+"""
+
+from __future__ import annotations
+
+from .._shm import gqueue, lock, ptable
+from .._shm import layout as L
+from .._shm import waiter as W
+
+LOCKABLE = frozenset({L.K_CHAN, L.K_SYNC})
+
+
+def sweep(arena, dead_p: int) -> None:
+    M = arena.M
+    s = ptable.slot_w(arena, dead_p)
+    dead_tag = ptable.tag_of(M[s + ptable.PS_EPOCH], dead_p)
+    ptable.set_state(arena, dead_p, ptable.S_DEAD)
+    lock.take_over_if_dead(arena, L.H_ALLOC_KIND << 3, dead_tag)
+    for p in range(M[L.H_NPROCS]):
+        lock.take_over_if_dead(arena, gqueue.record_w(arena, p) << 3, dead_tag)
+    for b in arena.iter_blocks(LOCKABLE):
+        lock.take_over_if_dead(arena, b, dead_tag)
+    for b in arena.iter_blocks(frozenset({L.K_GROUP})):
+        gw = b >> 3
+        st = M[gw + W.G_STATE]
+        if st & W.CODE_MASK == W.CLAIMED and W.claimer_p(st) == dead_p:
+            arena.mem.cas64(b + W.G_STATE * 8, st, (st & ~0xFFF) | W.WAITING)
+    for p in range(M[L.H_NPROCS]):
+        if p != dead_p and ptable.state(arena, p) == ptable.S_ALIVE:
+            ptable.request_rescan(arena, p)

@@ -1,0 +1,121 @@
+"""Goroutine dumps, Go style, gathered from every P.
+
+Owns: the dump text format and the request/answer protocol through the
+P slots (PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB) and the EV_DUMP event.
+
+    goroutine 7 [chan receive, 2 minutes]: (P1, pid 4242)
+      File "app.py", line 12, in worker
+        v = ch.recv()
+
+Invariants:
+  - A P answers a request with a K_DATA block it allocates; the requester
+    frees it after reading.
+  - The requester never waits longer than ``timeout`` per P: a P that is busy
+    in a CPU-bound goroutine (it cannot answer until it yields) is listed
+    as such instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+from greenlet import getcurrent
+
+from .._shm import layout as L
+from .._shm import ptable
+
+EV_DUMP = L.EV_DUMP
+
+
+def _frames_text(frame) -> str:
+    return "".join(traceback.format_stack(frame)) if frame is not None else ""
+
+
+def format_local(proc, main_gid: int = 1) -> str:
+    """Every goroutine of this P, running one first."""
+    now = time.monotonic()
+    out = []
+    cur = proc.current
+    for g in sorted(proc.goroutines(), key=lambda g: (g is not cur, g.id)):
+        if g is cur and g.gr is getcurrent():
+            status = "running"
+            frame = sys._getframe(1)
+        else:
+            status = g.reason
+            frame = g.gr.gr_frame if g.gr is not None else None
+            if frame is None:
+                status = "runnable"
+            waited = now - g.since if g.since else 0.0
+            if waited >= 60 and status not in ("runnable", "running"):
+                status += f", {int(waited // 60)} minutes"
+        out.append(f"goroutine {g.id} [{status}]: (P{proc.p}, pid {os.getpid()})\n"
+                   + _frames_text(frame))
+    return "\n".join(out)
+
+
+def answer(proc) -> None:
+    """Answer a pending dump request addressed to this P."""
+    arena, M = proc.arena, proc.M
+    s = proc.slot
+    req = M[s + ptable.PS_DUMP_REQ]
+    if not req or M[s + ptable.PS_DUMP_DONE] == req:
+        return
+    data = format_local(proc).encode()
+    blk = arena.alloc(16 + len(data), L.K_DATA)
+    M[(blk >> 3) + 1] = len(data)
+    arena.B[blk + 16:blk + 16 + len(data)] = data
+    M[s + ptable.PS_DUMP_BLOB] = blk
+    arena.mem.store64((s + ptable.PS_DUMP_DONE) << 3, req)
+
+
+def collect(proc, timeout: float = 1.0) -> str:
+    """The dump of every goroutine of every live P (called on P0)."""
+    arena, M, mem = proc.arena, proc.M, proc.mem
+    nprocs = M[L.H_NPROCS]
+    req = arena.next_seq()
+    others = []
+    for p in range(nprocs):
+        if p == proc.p:
+            continue
+        s = ptable.slot_w(arena, p)
+        if M[s + ptable.PS_STATE] != ptable.S_ALIVE:
+            continue
+        mem.store64((s + ptable.PS_DUMP_REQ) << 3, req)
+        others.append(p)
+    if others:
+        _set_event(mem)
+        for p in others:
+            ptable.wake(arena, p)
+    parts = [format_local(proc)]
+    deadline = time.monotonic() + timeout
+    for p in others:
+        s = ptable.slot_w(arena, p)
+        while M[s + ptable.PS_DUMP_DONE] != req and time.monotonic() < deadline:
+            time.sleep(0.001)
+        if M[s + ptable.PS_DUMP_DONE] == req:
+            blk = M[s + ptable.PS_DUMP_BLOB]
+            n = M[(blk >> 3) + 1]
+            parts.append(arena.B[blk + 16:blk + 16 + n].tobytes().decode())
+            arena.free(blk)
+        else:
+            parts.append(f"(P{p}, pid {M[s + ptable.PS_PID]}: busy in a goroutine that has "
+                         f"not yielded; its goroutines cannot be listed)")
+    _clear_event(mem)
+    return "\n\n".join(x for x in parts if x)
+
+
+def _set_event(mem) -> None:
+    while True:
+        old = mem.load64(L.H_EVENT << 3)
+        if mem.cas64(L.H_EVENT << 3, old, old | EV_DUMP):
+            return
+
+
+def _clear_event(mem) -> None:
+    while True:
+        old = mem.load64(L.H_EVENT << 3)
+        if mem.cas64(L.H_EVENT << 3, old, old & ~EV_DUMP):
+            return

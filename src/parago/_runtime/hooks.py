@@ -1,0 +1,125 @@
+"""What the scheduler asks the runtime: where work comes from, what a
+panic or an event means, when the whole program is deadlocked.
+
+Owns: the policies shared by P0 and the workers (Hooks) — starting a copied
+goroutine, stealing, the idle check for work, the deadlock proof — and the
+worker-side reactions (WorkerHooks). P0's reactions are in runtime.py.
+
+Deadlock proof (RT-13, RT-15, RT-16): a P about to sleep with no timer
+reads H_ACTIVITY, then checks that every P is alive, has an empty inbox, no
+rescan request, no timer and an empty gqueue, and — read last — is asleep,
+then reads H_ACTIVITY again. Anything that can wake a sleeping P bumps H_ACTIVITY after it makes
+the work visible and before its own P can sleep, and a P marks itself asleep
+before its last look for work, so an unchanged counter means every P was
+asleep at one instant with nothing that could wake it: no goroutine can ever run again. A goroutine running
+plain Python (time.sleep, a socket read) keeps its P awake, so it never
+counts as deadlocked.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+from .._shm import gqueue, ptable
+from .._shm import layout as L
+from . import dump, panics
+
+
+class _Raise:
+    """A goroutine whose function could not be loaded: it raises why."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def __call__(self):
+        raise self.exc
+
+
+class Hooks:
+    def start_blob(self, proc, blob: int):
+        gid, payload = gqueue.read_blob(proc.arena, blob)
+        try:
+            fn, args, kwargs = pickle.loads(payload)
+        except BaseException as e:  # noqa: BLE001 - reported as the goroutine's panic
+            fn, args, kwargs = _Raise(e), (), {}
+        return proc.spawn(gid, fn, args, kwargs, runnable=False)
+
+    def steal(self, proc) -> list[int]:
+        arena, M = proc.arena, proc.M
+        nprocs = M[L.H_NPROCS]
+        if nprocs < 2:
+            return []
+        start = random.randrange(nprocs)
+        for i in range(nprocs):
+            victim = (start + i) % nprocs
+            if victim != proc.p and gqueue.length(arena, victim):
+                blobs = gqueue.take(arena, victim, True)
+                if blobs:
+                    return blobs
+        return []
+
+    def has_work(self, proc) -> bool:
+        M = proc.M
+        s = proc.slot
+        if M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or proc.runq:
+            return True
+        if M[L.H_EVENT] and self.event_pending(proc):
+            return True
+        arena = proc.arena
+        for p in range(M[L.H_NPROCS]):
+            if gqueue.length(arena, p):
+                return True
+        return False
+
+    def idle_without_timers(self, proc) -> None:
+        if prove_deadlock(proc):
+            panics.raise_event(proc.arena, L.EV_DEADLOCK)
+
+    def event_pending(self, proc) -> bool:
+        """Is there an event this P must react to?"""
+        M = proc.M
+        s = proc.slot
+        return bool(M[L.H_EVENT] & L.EV_DUMP
+                    and M[s + ptable.PS_DUMP_REQ] != M[s + ptable.PS_DUMP_DONE])
+
+    def on_event(self, proc) -> None:
+        ev = proc.M[L.H_EVENT]
+        if ev & L.EV_DUMP:
+            dump.answer(proc)
+
+
+def prove_deadlock(proc) -> bool:
+    arena, M, mem = proc.arena, proc.M, proc.mem
+    a1 = mem.load64(L.H_ACTIVITY << 3)
+    if M[L.H_EVENT] & (L.EV_DEADLOCK | L.EV_SHUTDOWN | L.EV_PANIC | L.EV_CRASH):
+        return False
+    for p in range(M[L.H_NPROCS]):
+        s = ptable.slot_w(arena, p)
+        if M[s + ptable.PS_STATE] != ptable.S_ALIVE:
+            return False
+        # Work first, SLEEPING last: a P clears SLEEPING before it consumes
+        # its inbox, so "no work, then asleep" cannot straddle a wake-up.
+        if (M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or M[s + ptable.PS_NTIMERS]
+                or gqueue.length(arena, p) or not mem.load64((s + ptable.PS_SLEEPING) << 3)):
+            return False
+    return mem.load64(L.H_ACTIVITY << 3) == a1
+
+
+class WorkerHooks(Hooks):
+    """A worker P: a panic is reported to P0 and this P stops; shutdown stops it."""
+
+    def on_panic(self, proc, g, exc) -> None:
+        panics.report(proc.arena, L.H_PANIC_BLOB, L.EV_PANIC,
+                      panics.panic_record(g.id, proc.p, exc))
+        proc.stop = True
+
+    def event_pending(self, proc) -> bool:
+        return bool(proc.M[L.H_EVENT] & L.EV_SHUTDOWN) or super().event_pending(proc)
+
+    def on_event(self, proc) -> None:
+        ev = proc.M[L.H_EVENT]
+        if ev & L.EV_SHUTDOWN:
+            proc.stop = True
+            return
+        super().on_event(proc)

@@ -1,0 +1,74 @@
+"""Carrying a goroutine's panic (or a crash report) from any P to P0.
+
+Owns: H_PANIC_BLOB and H_CRASH_BLOB, and the encoding of what they hold.
+
+Invariants:
+  - The first report wins (CAS from 0); later ones are dropped, as Go prints
+    only the first panic.
+  - A report is complete before the event bit announcing it is set.
+  - Decoding never fails: an exception that cannot be unpickled in P0 comes
+    back as RemoteError with its type name and message.
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+
+from .._errors import RemoteError
+from .._shm import layout as L
+from .._shm import ptable
+
+
+def _exc_bytes(exc: BaseException) -> bytes:
+    try:
+        data = pickle.dumps(exc, 5)
+        pickle.loads(data)          # must round-trip, not merely pickle
+        return data
+    except Exception:  # noqa: BLE001
+        return pickle.dumps(RemoteError(type(exc).__qualname__, str(exc)), 5)
+
+
+def report(arena, slot_word: int, event: int, record: dict) -> bool:
+    """Store ``record`` (pickled) in header word ``slot_word`` and raise
+    ``event`` for P0. Returns False if a report was already there."""
+    data = pickle.dumps(record, 5)
+    blk = arena.alloc(16 + len(data), L.K_DATA)
+    arena.M[(blk >> 3) + 1] = len(data)
+    arena.B[blk + 16:blk + 16 + len(data)] = data
+    if not arena.mem.cas64(slot_word << 3, 0, blk):
+        arena.free(blk)
+        return False
+    raise_event(arena, event)
+    return True
+
+
+def raise_event(arena, event: int) -> None:
+    mem = arena.mem
+    while True:
+        old = mem.load64(L.H_EVENT << 3)
+        if old & event or mem.cas64(L.H_EVENT << 3, old, old | event):
+            break
+    ptable.bump_activity(arena)
+    ptable.wake(arena, 0)
+
+
+def read(arena, slot_word: int) -> dict | None:
+    blk = arena.M[slot_word]
+    if not blk:
+        return None
+    n = arena.M[(blk >> 3) + 1]
+    return pickle.loads(arena.B[blk + 16:blk + 16 + n])
+
+
+def panic_record(gid: int, p: int, exc: BaseException) -> dict:
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return {"gid": gid, "p": p, "exc": _exc_bytes(exc), "type": type(exc).__qualname__,
+            "message": str(exc), "traceback": tb}
+
+
+def load_exc(record: dict) -> BaseException:
+    try:
+        return pickle.loads(record["exc"])
+    except Exception:  # noqa: BLE001
+        return RemoteError(record["type"], record["message"])

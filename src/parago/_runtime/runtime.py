@@ -1,0 +1,294 @@
+"""P0: starting a runtime, running main, ending everything.
+
+Owns: the Runtime object of pg.run — the arena it created, the worker
+processes, P0's Processor, the process watcher thread — and P0's reactions
+to panics, crashes and deadlock (P0Hooks).
+
+    pg.run(main)
+      sweep stale segments -> create arena -> start P1..Pn-1 (forkserver)
+      -> main as goroutine 1 on P0 -> P0's scheduler loop
+      -> main returns / raises, or an event (panic, crash, deadlock) ends it
+      -> teardown: SHUTDOWN to every P, unwind P0's goroutines, join or kill
+         the workers, unmap and unlink the arena
+
+Invariants:
+  - One runtime per process at a time (pg.run is not reentrant).
+  - Teardown runs on every exit path (return, exception, Ctrl-C) and leaves
+    no worker process and no segment behind.
+  - Workers are started once per runtime and reused for every goroutine.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import multiprocessing.connection
+import os
+import signal
+import threading
+
+from greenlet import GreenletExit, getcurrent
+
+from .._core import sched
+from .._core.sched import GoExit, Processor
+from .._errors import Deadlock, GoroutinePanic, Panic, WorkerCrashed
+from .._shm import gqueue, ptable, segment
+from .._shm import layout as L
+from .._shm.arena import DEFAULT_SIZE, Arena
+from . import crash, dump, panics, worker
+from .hooks import Hooks
+
+MAIN_GID = 1
+_START_METHODS = ("forkserver", "spawn")
+
+
+def num_cpu() -> int:
+    """Cores this process may run on (affinity-aware, RT-03)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def default_procs() -> int:
+    env = os.environ.get("PARAGO_MAXPROCS", "").strip()
+    if env:
+        try:
+            n = int(env)
+            if n >= 1:
+                return min(n, L.MAXP)
+        except ValueError:
+            pass
+    return min(num_cpu(), L.MAXP)
+
+
+def _context():
+    method = os.environ.get("PARAGO_START_METHOD", "forkserver")
+    if method not in _START_METHODS:
+        raise ValueError(f"PARAGO_START_METHOD must be one of {_START_METHODS}, not {method!r}")
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["parago"])
+    return ctx
+
+
+class _MainNotImported:
+    """While a worker starts, keep multiprocessing from re-running the user's
+    main module in it. A script calling pg.run at top level (no ``__main__``
+    guard) would otherwise start a runtime in every worker; objects of the
+    main module are copied by value (cloudpickle) instead."""
+
+    def __enter__(self):
+        import multiprocessing.spawn as mspawn
+        self._mod = mspawn
+        self._orig = orig = mspawn.get_preparation_data
+
+        def get_preparation_data(name):
+            d = orig(name)
+            d.pop("init_main_from_path", None)
+            d.pop("init_main_from_name", None)
+            return d
+
+        mspawn.get_preparation_data = get_preparation_data
+        return self
+
+    def __exit__(self, *exc):
+        self._mod.get_preparation_data = self._orig
+
+
+def _signal_name(exitcode) -> str:
+    if exitcode is None:
+        return "unknown status"
+    if exitcode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exited with status {exitcode}"
+
+
+class P0Hooks(Hooks):
+    def __init__(self, rt: "Runtime"):
+        self.rt = rt
+
+    def on_panic(self, proc, g, exc) -> None:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            self.rt.outcome = exc
+        else:
+            self.rt.outcome = self.rt.goroutine_panic(panics.panic_record(g.id, proc.p, exc), exc)
+        proc.stop = True
+
+    def event_pending(self, proc) -> bool:
+        return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK))
+
+    def on_event(self, proc) -> None:
+        arena = proc.arena
+        ev = proc.M[L.H_EVENT]
+        if ev & L.EV_PANIC:
+            rec = panics.read(arena, L.H_PANIC_BLOB)
+            raise self.rt.goroutine_panic(rec, panics.load_exc(rec))
+        if ev & L.EV_CRASH:
+            rec = panics.read(arena, L.H_CRASH_BLOB)
+            raise WorkerCrashed(
+                f"worker process P{rec['p']} (pid {rec['pid']}) {_signal_name(rec['exitcode'])}; "
+                f"{rec['lost']} goroutine(s) on it were lost",
+                proc=rec["p"], exitcode=rec["exitcode"], goroutines=tuple(rec.get("gids", ())))
+        if ev & L.EV_DEADLOCK:
+            if self.rt.main_goexited and proc.M[L.H_NGOROUTINE] == 0:
+                raise Deadlock("no goroutines (main called runtime.Goexit) - deadlock!")
+            raise Deadlock("all goroutines are asleep - deadlock!\n\n" + dump.collect(proc))
+
+
+class Runtime:
+    current: "Runtime | None" = None
+
+    def __init__(self, procs: int):
+        if Runtime.current is not None:
+            raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
+        if sched.proc is not None:
+            raise RuntimeError("pg.run cannot be called from inside a goroutine")
+        if not 1 <= procs <= L.MAXP:
+            raise ValueError(f"procs must be between 1 and {L.MAXP}, not {procs}")
+        segment.sweep()
+        self.outcome = None
+        self.result = None
+        self.main_goexited = False
+        self.workers: dict[int, mp.Process] = {}
+        self._watch_stop_r, self._watch_stop_w = os.pipe()
+        self._watcher = None
+        self.rid = segment.new_runtime_id()
+        size = int(os.environ.get("PARAGO_SHM_SIZE", DEFAULT_SIZE))
+        self.arena = arena = Arena.create(self.rid, size)
+        Runtime.current = self
+        try:
+            epoch = ptable.init_slot(arena, 0, os.getpid())
+            arena.p = 0
+            arena.tag = ptable.tag_of(epoch, 0)
+            for p in range(procs):
+                gqueue.init(arena, p)
+            arena.M[L.H_NPROCS] = procs
+            ptable.set_state(arena, 0, ptable.S_ALIVE)
+            self.proc = Processor(arena, 0, P0Hooks(self))
+            self.proc.g0 = getcurrent()
+            sched.proc = self.proc
+            if procs > 1:
+                self._ctx = _context()
+                for p in range(1, procs):
+                    self.start_worker(p)
+                self._watcher = threading.Thread(target=self._watch, name="parago-watch",
+                                                 daemon=True)
+                self._watcher.start()
+        except BaseException:
+            self.teardown()
+            raise
+
+    # ---- workers ---------------------------------------------------------------
+
+    def start_worker(self, p: int) -> None:
+        arena = self.arena
+        epoch = ptable.init_slot(arena, p, 0)
+        gqueue.init(arena, p)
+        w = self._ctx.Process(target=worker.main, args=(self.rid, p, epoch, os.getpid()),
+                              name=f"parago-P{p}", daemon=True)
+        with _MainNotImported():
+            w.start()
+        self.workers[p] = w
+
+    def _watch(self) -> None:
+        """P0's watcher thread: notices a worker that dies."""
+        arena = self.arena
+        while True:
+            live = {w.sentinel: p for p, w in self.workers.items() if w.exitcode is None}
+            ready = mp.connection.wait([*live, self._watch_stop_r])
+            if self._watch_stop_r in ready:
+                return
+            for s in ready:
+                p = live[s]
+                w = self.workers[p]
+                w.join(0)
+                if ptable.state(arena, p) in (ptable.S_EXITED, ptable.S_DEAD):
+                    continue
+                if arena.M[L.H_SHUTDOWN]:
+                    continue
+                slot = ptable.slot_w(arena, p)
+                lost = arena.M[slot + ptable.PS_NG]
+                crash.sweep(arena, p)
+                panics.report(arena, L.H_CRASH_BLOB, L.EV_CRASH,
+                              {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
+
+    # ---- main ----------------------------------------------------------------------
+
+    def goroutine_panic(self, rec: dict, exc: BaseException) -> GoroutinePanic:
+        gp = GoroutinePanic(
+            f"goroutine {rec['gid']} panicked (on P{rec['p']}): {rec['type']}: {rec['message']}",
+            goroutine=rec["gid"], remote_traceback=rec["traceback"])
+        gp.__cause__ = exc
+        return gp
+
+    def _main_body(self, main, args, kwargs):
+        try:
+            self.result = main(*args, **kwargs)
+        except GoExit:
+            self.main_goexited = True
+            return
+        except BaseException as e:  # noqa: BLE001 - propagates out of pg.run unchanged
+            self.outcome = e
+        self.proc.stop = True
+
+    def run(self, main, args, kwargs):
+        arena = self.arena
+        try:
+            arena.M[L.H_GID] = MAIN_GID
+            arena.mem.add64(L.H_NGOROUTINE << 3, 1)
+            self.proc.spawn(MAIN_GID, self._main_body, (main, args, kwargs))
+            self.proc.run()
+            if self.outcome is not None:
+                raise self.outcome
+            return self.result
+        finally:
+            self.outcome = None
+            self.teardown()
+
+    # ---- the end -------------------------------------------------------------------
+
+    def teardown(self) -> None:
+        arena = self.arena
+        proc = getattr(self, "proc", None)
+        try:
+            if arena.seg.mm is not None:
+                arena.M[L.H_SHUTDOWN] = 1
+                panics.raise_event(arena, L.EV_SHUTDOWN)
+                ptable.wake_all(arena, arena.M[L.H_NPROCS])
+            if proc is not None:
+                proc.stop = True
+                for g in list(proc.gs.values()):
+                    gr = g.gr
+                    if gr is not None and not gr.dead:
+                        try:
+                            gr.throw(GreenletExit)
+                        except BaseException:  # noqa: BLE001 - unwinding abandoned goroutines
+                            pass
+            for w in self.workers.values():
+                w.join(2.0)
+                if w.exitcode is None:
+                    w.kill()
+                    w.join(2.0)
+            if self._watcher is not None:
+                os.write(self._watch_stop_w, b"x")
+                self._watcher.join(2.0)
+        finally:
+            os.close(self._watch_stop_r)
+            os.close(self._watch_stop_w)
+            sched.proc = None
+            Runtime.current = None
+            arena.close()
+            arena.unlink()
+
+
+def run(main, args=(), kwargs=None, procs: int | None = None):
+    if not callable(main):
+        raise TypeError(f"pg.run: main must be callable, not {type(main).__name__!r}")
+    rt = Runtime(default_procs() if procs is None else int(procs))
+    return rt.run(main, args, kwargs or {})
+
+
+__all__ = ["run", "Runtime", "num_cpu", "default_procs", "Panic"]

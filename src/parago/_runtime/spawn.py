@@ -1,0 +1,86 @@
+"""go(): copying a goroutine into shared memory and placing it.
+
+Owns: the encoding of an unstarted goroutine (its function and arguments)
+and the placement policy of DESIGN decision 8.
+
+Invariants:
+  - ``go`` copies exactly as a channel send would (values.dumps): pickle
+    protocol 5 by reference, by value (cloudpickle) for lambdas, closures
+    and anything of the main module, which workers do not import.
+    A value that cannot be copied raises TypeError in the caller, naming it.
+  - The new goroutine is counted (H_NGOROUTINE) before it becomes visible, and
+    H_ACTIVITY is bumped after it is queued (ptable's rule).
+  - It is queued on the caller's own P; one sleeping P, if any, is woken so it
+    can steal (Go's wakep).
+"""
+
+from __future__ import annotations
+
+from .._core.sched import Processor
+from .._errors import Panic
+from .._shm import gqueue, ptable
+from .._shm import layout as L
+from .._shm import values as V
+
+
+def dumps(obj) -> bytes:
+    """Pickle ``obj`` so any P can load it. Raises on failure."""
+    return V.dumps(obj)
+
+
+def pack(fn, args: tuple, kwargs: dict) -> bytes:
+    """The bytes of an unstarted goroutine; TypeError names what cannot be copied."""
+    try:
+        return dumps((fn, args, kwargs))
+    except Exception as e:  # noqa: BLE001
+        culprit = _find_culprit(fn, args, kwargs)
+        raise TypeError(f"go: {culprit} cannot be copied to a goroutine: {e}") from e
+
+
+def _find_culprit(fn, args, kwargs) -> str:
+    for i, a in enumerate(args):
+        if not _copyable(a):
+            return f"argument {i} ({type(a).__name__})"
+    for k, v in kwargs.items():
+        if not _copyable(v):
+            return f"keyword argument {k!r} ({type(v).__name__})"
+    return f"the function {getattr(fn, '__qualname__', fn)!r}"
+
+
+def _copyable(v) -> bool:
+    try:
+        dumps(v)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def go(proc: Processor, fn, args: tuple, kwargs: dict) -> int:
+    """Start a goroutine; returns its id."""
+    if fn is None:
+        raise Panic("go of nil func value")
+    if not callable(fn):
+        raise TypeError(f"go: {type(fn).__name__!r} object is not callable")
+    payload = pack(fn, args, kwargs)
+    arena = proc.arena
+    mem = arena.mem
+    gid = mem.add64(L.H_GID << 3, 1)
+    mem.add64(L.H_NGOROUTINE << 3, 1)
+    cur = proc.current
+    blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0)
+    gqueue.push(arena, proc.p, [blob])
+    ptable.bump_activity(arena)
+    wakep(arena, proc.p)
+    return gid
+
+
+def wakep(arena, me: int) -> None:
+    """Wake one sleeping P other than ``me`` so it can steal new work."""
+    M = arena.M
+    nprocs = M[L.H_NPROCS]
+    for p in range(nprocs):
+        if p != me:
+            s = ptable.slot_w(arena, p)
+            if M[s + ptable.PS_SLEEPING] and M[s + ptable.PS_STATE] == ptable.S_ALIVE:
+                ptable.wake(arena, p)
+                return

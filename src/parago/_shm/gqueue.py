@@ -1,0 +1,153 @@
+"""Each P's queue of unstarted goroutines, in shared memory.
+
+Owns: K_BLOB blocks (an unstarted goroutine: its id and its pickled
+function and arguments) and the gqueue record in every P slot.
+
+    gqueue record (ptable.PS_GQ): KIND LOCK HEAD TAIL LEN OPSEQ LOG[4]
+    blob: KIND NEXT GID NBYTES CREATOR payload...
+
+A goroutine is copied into a blob when ``go`` is called, so it can start on
+any P: its own P pops it from the head when it has nothing else to run, and
+an idle P steals half of another P's queue, even while that P is busy in a
+long CPU-bound goroutine (DESIGN decision 8). A started goroutine never moves.
+
+Invariants:
+  - HEAD/TAIL/LEN and the NEXT links of queued blobs change only under LOCK.
+  - Mutations follow begin (log HEAD TAIL LEN OPSEQ) .. commit (OPSEQ + 1), so
+    a process dying inside one is undone by the repairer.
+  - A blob is in at most one queue; whoever removes it owns it and must start
+    it (or free it).
+"""
+
+from __future__ import annotations
+
+from . import layout as L
+from . import lock
+from . import ptable
+
+Q_HEAD = 2
+Q_TAIL = 3
+Q_LEN = 4
+Q_OPSEQ = 5
+Q_LOG = 6
+
+B_NEXT = 1
+B_GID = 2
+B_NBYTES = 3
+B_CREATOR = 4
+B_HDR = 5 * 8
+
+
+def record_w(arena, p: int) -> int:
+    return ptable.slot_w(arena, p) + ptable.PS_GQ
+
+
+def init(arena, p: int) -> None:
+    M = arena.M
+    q = record_w(arena, p)
+    if M[q] != L.K_GQ:
+        for i in range(1, 10):
+            M[q + i] = 0
+        M[q] = L.K_GQ
+
+
+def make_blob(arena, gid: int, payload: bytes, creator: int) -> int:
+    n = len(payload)
+    b = arena.alloc(B_HDR + n, L.K_BLOB)
+    M = arena.M
+    w = b >> 3
+    M[w + B_NEXT] = 0
+    M[w + B_GID] = gid
+    M[w + B_NBYTES] = n
+    M[w + B_CREATOR] = creator
+    arena.B[b + B_HDR:b + B_HDR + n] = payload
+    return b
+
+
+def read_blob(arena, b: int):
+    """(gid, payload bytes) of a blob; frees it."""
+    M = arena.M
+    w = b >> 3
+    gid, n = M[w + B_GID], M[w + B_NBYTES]
+    payload = arena.B[b + B_HDR:b + B_HDR + n].tobytes()
+    arena.free(b)
+    return gid, payload
+
+
+def _begin(M, q):
+    M[q + Q_LOG:q + Q_LOG + 4] = M[q + Q_HEAD:q + Q_HEAD + 4]
+
+
+def _commit(M, q):
+    M[q + Q_OPSEQ] += 1
+
+
+def length(arena, p: int) -> int:
+    return arena.M[record_w(arena, p) + Q_LEN]
+
+
+def push(arena, p: int, blobs: list[int]) -> None:
+    """Append blobs (in order) to P ``p``'s queue."""
+    M = arena.M
+    q = record_w(arena, p)
+    lb = (q + L.LOCK_W) << 3
+    lock.acquire(arena, lb)
+    try:
+        _begin(M, q)
+        tail = M[q + Q_TAIL]
+        for b in blobs:
+            M[(b >> 3) + B_NEXT] = 0
+            if tail:
+                M[(tail >> 3) + B_NEXT] = b
+            else:
+                M[q + Q_HEAD] = b
+            tail = b
+        M[q + Q_TAIL] = tail
+        M[q + Q_LEN] += len(blobs)
+        _commit(M, q)
+    finally:
+        lock.release(arena, lb)
+
+
+def take(arena, p: int, half: bool) -> list[int]:
+    """Remove blobs from the head of P ``p``'s queue: one, or (``half``) half
+    of them rounded up, as a thief does."""
+    M = arena.M
+    q = record_w(arena, p)
+    if not M[q + Q_LEN]:
+        return []
+    lb = (q + L.LOCK_W) << 3
+    lock.acquire(arena, lb)
+    try:
+        n = M[q + Q_LEN]
+        if not n:
+            return []
+        k = (n + 1) // 2 if half else 1
+        _begin(M, q)
+        out = []
+        b = M[q + Q_HEAD]
+        for _ in range(k):
+            out.append(b)
+            b = M[(b >> 3) + B_NEXT]
+        M[q + Q_HEAD] = b
+        if not b:
+            M[q + Q_TAIL] = 0
+        M[q + Q_LEN] = n - k
+        _commit(M, q)
+        return out
+    finally:
+        lock.release(arena, lb)
+
+
+def _repair(arena, record_b: int, dead_tag: int) -> None:
+    M = arena.M
+    q = record_b >> 3
+    if M[q + Q_OPSEQ] == M[q + Q_LOG + 3]:
+        M[q + Q_HEAD:q + Q_HEAD + 4] = M[q + Q_LOG:q + Q_LOG + 4]
+        tail = M[q + Q_TAIL]
+        if tail:
+            M[(tail >> 3) + B_NEXT] = 0
+        _commit(M, q)
+
+
+lock.register_repairer(L.K_GQ, _repair)

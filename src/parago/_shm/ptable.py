@@ -1,0 +1,191 @@
+"""The P table: one slot per P (process) in the arena header region.
+
+Owns: each P's slot — its liveness (state, pid, epoch), its idle futex,
+its inbox of woken waits, and the counters the deadlock check reads.
+
+Invariants:
+  - A slot is written by its own P, except: INBOX (pushed by anyone with a
+    CAS), WAKE (bumped by wakers), RESCAN/DUMP_REQ (set by others), STATE
+    (set to S_DEAD by the process watcher in P0).
+  - Idle protocol (an eventcount): the P reads WAKE, stores SLEEPING=1, looks
+    for work once more, then futex-waits on WAKE with the value it read. A
+    waker makes its work visible first (inbox push, gqueue push), then, if
+    SLEEPING is set, bumps WAKE and futex-wakes. With every access
+    sequentially consistent, either the P sees the work or the waker sees
+    SLEEPING=1 and the futex wait returns at once. No wakeup is lost.
+  - H_ACTIVITY is bumped *after* work is made visible to another P, and
+    before the P that made it goes to sleep. The deadlock check reads it
+    before and after looking at every slot: work made visible after the
+    check looked at its target changes the counter before the second read,
+    so the check can never miss work in flight (a bump *before* the push
+    could: the checker may look at the target between bump and push, then
+    see the pusher already asleep).
+  - The inbox is a Treiber stack of wait-group addresses linked through the
+    group's G_INBOX_NEXT word; only the slot's own P pops it (all at once, by
+    swap), so there is no ABA. A group is pushed at most once per wait: the
+    waker that delivered to it is the only one that pushes it.
+  - A lock owner tag is ``epoch << 16 | (p + 1)``; a P replaced after a crash
+    gets a new epoch, so locks held by the dead incarnation are recognised.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import layout as L
+
+SLOT_WORDS = 128
+
+# slot fields (word offsets inside a slot)
+PS_STATE = 0
+PS_PID = 1
+PS_EPOCH = 2
+PS_WAKE = 3          # futex word (its low 32 bits)
+PS_SLEEPING = 4
+PS_INBOX = 5
+PS_NG = 6            # started goroutines alive on this P
+PS_NBLOCKED = 7      # of them: parked on a parago object, no timer involved
+PS_NTIMERS = 8       # pending timers on this P
+PS_RESCAN = 9        # set by a repairer: look for deliveries you were not told about
+PS_DUMP_REQ = 10     # P0 asks for a goroutine dump: the request number
+PS_DUMP_DONE = 11    # the P answered request number ...
+PS_DUMP_BLOB = 12    # ... in this data block
+PS_EXIT_REASON = 13
+PS_GQ = 16           # the P's gqueue record (see gqueue.py), 16 words
+PS_STATS = 40
+
+# slot states
+S_FREE = 0
+S_STARTING = 1
+S_ALIVE = 2
+S_DEAD = 3           # died unexpectedly; its structures are being repaired
+S_EXITED = 4         # stopped by the runtime
+
+P_MASK = 0xFFFF
+
+
+def slot_w(arena, p: int) -> int:
+    """Word index of P ``p``'s slot."""
+    return (arena.ptable >> 3) + p * SLOT_WORDS
+
+
+def tag_of(epoch: int, p: int) -> int:
+    return (epoch << 16) | (p + 1)
+
+
+def p_of_tag(tag: int) -> int:
+    return (tag & P_MASK) - 1
+
+
+def init_slot(arena, p: int, pid: int) -> int:
+    """Claim slot ``p`` for a new incarnation; returns the new epoch."""
+    M = arena.M
+    s = slot_w(arena, p)
+    epoch = M[s + PS_EPOCH] + 1
+    M[s + PS_EPOCH] = epoch
+    M[s + PS_PID] = pid
+    for f in (PS_SLEEPING, PS_INBOX, PS_NG, PS_NBLOCKED, PS_NTIMERS, PS_RESCAN,
+              PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON):
+        M[s + f] = 0
+    arena.mem.store64((s + PS_STATE) << 3, S_STARTING)
+    return epoch
+
+
+def set_state(arena, p: int, state: int) -> None:
+    arena.mem.store64((slot_w(arena, p) + PS_STATE) << 3, state)
+
+
+def state(arena, p: int) -> int:
+    return arena.mem.load64((slot_w(arena, p) + PS_STATE) << 3)
+
+
+def owner_alive(arena, tag: int) -> bool:
+    """Is the holder of a lock tagged ``tag`` still a live process?"""
+    p = p_of_tag(tag)
+    if not 0 <= p < L.MAXP:
+        return False
+    M = arena.M
+    s = slot_w(arena, p)
+    if M[s + PS_EPOCH] != tag >> 16 or M[s + PS_STATE] == S_DEAD:
+        return False
+    pid = M[s + PS_PID]
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def owner_alive_p(arena, p: int) -> bool:
+    """Is P ``p`` a live process (by its slot and its pid)?"""
+    if not 0 <= p < L.MAXP:
+        return False
+    return owner_alive(arena, tag_of(arena.M[slot_w(arena, p) + PS_EPOCH], p))
+
+
+def request_rescan(arena, p: int) -> None:
+    """Tell P ``p`` that a wait of one of its goroutines may have ended
+    without an inbox entry (a repairer finished someone else's delivery)."""
+    if 0 <= p < L.MAXP:
+        arena.mem.store64((slot_w(arena, p) + PS_RESCAN) << 3, 1)
+        bump_activity(arena)
+        wake(arena, p)
+
+
+# ---- waking an idle P --------------------------------------------------------
+
+def wake(arena, p: int) -> None:
+    """Make P ``p`` look at its inbox and queues if it is asleep."""
+    b = (slot_w(arena, p) + PS_SLEEPING) << 3
+    mem = arena.mem
+    if mem.load64(b):
+        wb = b - (PS_SLEEPING - PS_WAKE) * 8
+        mem.add32(wb, 1)
+        mem.futex_wake(wb, 1)
+
+
+def wake_all(arena, nprocs: int) -> None:
+    mem = arena.mem
+    for p in range(nprocs):
+        wb = (slot_w(arena, p) + PS_WAKE) << 3
+        mem.add32(wb, 1)
+        mem.futex_wake(wb, 1 << 30)
+
+
+def bump_activity(arena) -> None:
+    arena.mem.add64(L.H_ACTIVITY << 3, 1)
+
+
+# ---- the inbox ---------------------------------------------------------------
+
+def inbox_push(arena, p: int, group_b: int, next_off: int) -> None:
+    """Push wait group ``group_b`` on P ``p``'s inbox and wake ``p``.
+    ``next_off`` is the byte offset of the group's inbox link field."""
+    mem = arena.mem
+    head_b = (slot_w(arena, p) + PS_INBOX) << 3
+    link_b = group_b + next_off
+    while True:
+        h = mem.load64(head_b)
+        mem.store64(link_b, h)
+        if mem.cas64(head_b, h, group_b):
+            break
+    mem.add64(L.H_ACTIVITY << 3, 1)
+    wake(arena, p)
+
+
+def inbox_take(arena, p: int, next_off: int) -> list[int]:
+    """Pop every group in P ``p``'s inbox, oldest first."""
+    mem = arena.mem
+    h = mem.swap64((slot_w(arena, p) + PS_INBOX) << 3, 0)
+    out = []
+    M = arena.M
+    nw = next_off >> 3
+    while h:
+        out.append(h)
+        h = M[(h >> 3) + nw]
+    out.reverse()
+    return out

@@ -1,0 +1,127 @@
+"""A ring buffer of variable-size frames, for buffered channels.
+
+Owns: the bytes of one ring and the three words that describe its contents,
+``[HEAD, TAIL, USED]`` (byte positions relative to the ring's base, and the
+bytes in use including any gap skipped at the end on wrap-around). The frame
+count lives with the owner (a channel's COUNT), which also holds the lock.
+
+Each frame is a value cell (values.py). A frame that does not fit between
+TAIL and the end wraps to the start; the gap is marked with a VK_WRAP word
+when it has room for one (a gap of 0 needs no marker).
+
+Invariants (``reserve`` is the owner's promise about future frames):
+  - ``USED + (cap - count) * SPILL_FRAME + WRAP_SLACK <= size`` always holds,
+    so a spilled frame (3 words) always fits while count < cap: a send that
+    the channel's capacity admits can never block on ring bytes.
+  - A frame is published by the owner's COUNT/TAIL update after its bytes are
+    written, and consumed by advancing HEAD after it was read; the owner's
+    undo log makes both updates crash-atomic.
+"""
+
+from __future__ import annotations
+
+from . import values as V
+
+SPILL_FRAME = 24
+WRAP_SLACK = 16
+INLINE_MAX = 4096
+
+HEAD = 0
+TAIL = 1
+USED = 2
+
+
+def ring_bytes(cap: int) -> int:
+    """Size of the ring for a channel of capacity ``cap``."""
+    return max(cap * SPILL_FRAME + WRAP_SLACK, min(cap * 64, 256 << 10))
+
+
+def push(arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int, payload) -> None:
+    """Append an encoded value; ``count`` frames are in the ring now."""
+    M = arena.M
+    if count == 0:
+        head = tail = used = 0
+    else:
+        head, tail, used = M[r], M[r + 1], M[r + 2]
+    # Bytes this frame may take inline and still leave room for the rest.
+    room = size - used - (cap - count - 1) * SPILL_FRAME - WRAP_SLACK
+    nw = V.cell_words(kind, payload, min(INLINE_MAX, room - 16))
+    pos, waste = _place(head, tail, count, size, nw * 8)
+    if pos < 0 or nw * 8 + waste > room:
+        nw = 3
+        pos, waste = _place(head, tail, count, size, 24)
+        inline_cap = 0
+    else:
+        inline_cap = INLINE_MAX
+    if waste >= 8:
+        M[(base_b + tail) >> 3] = V.VK_WRAP
+    V.put(arena, (base_b + pos) >> 3, kind, payload, inline_cap)
+    M[r] = head
+    M[r + 1] = pos + nw * 8
+    M[r + 2] = used + waste + nw * 8
+
+
+def _place(head: int, tail: int, count: int, size: int, nbytes: int):
+    """Where a frame of ``nbytes`` goes: (position, bytes wasted at the end),
+    or (-1, 0) if it does not fit."""
+    if count == 0:
+        return (0, 0) if nbytes <= size else (-1, 0)
+    if tail > head or (tail == head and count == 0):
+        if tail + nbytes <= size:
+            return tail, 0
+        if nbytes <= head:
+            return 0, size - tail
+        return -1, 0
+    if tail < head and tail + nbytes <= head:
+        return tail, 0
+    return -1, 0
+
+
+def head_cell(arena, r: int, base_b: int, size: int) -> int:
+    """Word index of the oldest frame, skipping a wrap gap (fixes HEAD/USED)."""
+    M = arena.M
+    head = M[r]
+    if head >= size:
+        M[r + 2] -= size - head
+        M[r] = head = 0
+    elif M[(base_b + head) >> 3] == V.VK_WRAP:
+        M[r + 2] -= size - head
+        M[r] = head = 0
+    return (base_b + head) >> 3
+
+
+def pop_raw(arena, r: int, base_b: int, size: int):
+    """Remove the oldest frame; its value comes back raw (values.take_raw)."""
+    w = head_cell(arena, r, base_b, size)
+    nbytes = V.copy_cell_words(arena, w) * 8
+    raw = V.take_raw(arena, w)
+    M = arena.M
+    M[r] += nbytes
+    M[r + 2] -= nbytes
+    return raw
+
+
+def push_raw(arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -> None:
+    """Append a value taken raw out of another cell (values.take_raw)."""
+    kind, a, data = raw
+    if kind & V.VK_SPILL:
+        # Already spilled: the frame just names the block.
+        M = arena.M
+        if count == 0:
+            head = tail = used = 0
+        else:
+            head, tail, used = M[r], M[r + 1], M[r + 2]
+        pos, waste = _place(head, tail, count, size, 24)
+        if waste >= 8:
+            M[(base_b + tail) >> 3] = V.VK_WRAP
+        w = (base_b + pos) >> 3
+        M[w + 2] = data
+        M[w + 1] = a
+        M[w] = kind
+        M[r] = head
+        M[r + 1] = pos + 24
+        M[r + 2] = used + waste + 24
+    elif kind == V.VK_INT or kind == V.VK_NONE:
+        push(arena, r, base_b, size, count, cap, kind, a)
+    else:
+        push(arena, r, base_b, size, count, cap, kind, data)

@@ -1,0 +1,322 @@
+"""Values in shared memory: encoding, and the cells that hold them.
+
+Owns: the value codec (what bytes a Python value becomes) and the layout of a
+*cell*, the unit every value occupies in shared memory: a wait record's value
+slot and each frame of a channel ring are cells.
+
+    cell = [kind, a, data...]
+      VK_NONE                      a = 0, no data
+      VK_INT                       a = the value (fits in int64)
+      VK_STR/BYTES/BYTEARRAY/PICKLE  a = nbytes, data = the bytes, inline
+      any of those | VK_SPILL      a = nbytes, data[0] = address of a K_DATA block
+      VK_P5 | VK_SPILL             pickle protocol 5 with out-of-band buffers,
+                                   always spilled (see _write_p5)
+
+Invariants:
+  - Every value is copied: encoding happens in the sender, decoding in the
+    receiver, and a decoded value shares nothing with shared memory (buffers
+    are copied out before the spill block is freed).
+  - A spill block belongs to the cell that names it; taking the value out of
+    the cell frees the block, exactly once (``take``); ``discard`` frees it
+    without decoding.
+  - Encoding never touches shared memory, so an unpicklable value fails in the
+    sender before any shared state changes.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+from . import layout as L
+
+VK_NONE = 1
+VK_INT = 2
+VK_STR = 3
+VK_BYTES = 4
+VK_BYTEARRAY = 5
+VK_PICKLE = 6
+VK_P5 = 7
+VK_WRAP = 15          # ring only: skip to the ring's start
+VK_SPILL = 16
+
+_INT_MIN = -(1 << 63)
+_INT_MAX = (1 << 63) - 1
+
+# Types whose values cannot be observed to be shared, so a receiver in the same
+# process may get the very object the sender passed (DESIGN decision 3).
+IMMUTABLE_SCALARS = frozenset({int, float, str, bytes, bool, type(None), complex, range})
+
+_dumps = pickle.dumps
+_loads = pickle.loads
+
+
+def immutable(v) -> bool:
+    """True if handing ``v`` itself to another goroutine cannot be told apart
+    from handing it a copy."""
+    t = type(v)
+    if t in IMMUTABLE_SCALARS:
+        return True
+    if t is tuple or t is frozenset:
+        return all(immutable(x) for x in v)
+    return False
+
+
+def dumps(v, bufs: list | None = None) -> bytes:
+    """Pickle ``v`` for another process: by reference where the receiver can
+    import it, by value (cloudpickle) for lambdas, closures and anything
+    defined in ``__main__`` (workers do not import the main module).
+    Out-of-band buffers (protocol 5) are appended to ``bufs`` if given."""
+    found: list = []
+    cb = found.append if bufs is not None else None
+    try:
+        stream = _dumps(v, 5, buffer_callback=cb)
+        if b"__main__" not in stream:
+            if bufs is not None:
+                bufs.extend(found)
+            return stream
+    except Exception:  # noqa: BLE001 - retry by value
+        pass
+    import cloudpickle
+    found.clear()
+    stream = cloudpickle.dumps(v, 5, buffer_callback=cb)
+    if bufs is not None:
+        bufs.extend(found)
+    return stream
+
+
+def _pickle(v):
+    bufs: list = []
+    try:
+        stream = dumps(v, bufs)
+    except Exception as e:  # noqa: BLE001 - any pickling failure is the sender's TypeError
+        raise TypeError(
+            f"cannot copy a value of type {type(v).__name__!r} between goroutines: {e}"
+        ) from e
+    if bufs:
+        return VK_P5, (stream, [b.raw() for b in bufs])
+    return VK_PICKLE, stream
+
+
+def encode(v):
+    """The (kind, payload) a value travels as. Raises TypeError if it cannot."""
+    t = type(v)
+    if t is int:
+        if _INT_MIN <= v <= _INT_MAX:
+            return VK_INT, v
+    elif v is None:
+        return VK_NONE, None
+    elif t is str:
+        try:
+            return VK_STR, v.encode()
+        except UnicodeEncodeError:
+            pass  # lone surrogates: let pickle carry them
+    elif t is bytes:
+        return VK_BYTES, v
+    elif t is bytearray:
+        return VK_BYTEARRAY, v
+    return _pickle(v)
+
+
+def decode(kind: int, payload):
+    """Inverse of :func:`encode`, from the payload in process memory."""
+    if kind == VK_INT:
+        return payload
+    if kind == VK_NONE:
+        return None
+    if kind == VK_STR:
+        return bytes(payload).decode()
+    if kind == VK_BYTES:
+        return bytes(payload)
+    if kind == VK_BYTEARRAY:
+        return bytearray(payload)
+    if kind == VK_PICKLE:
+        return _loads(payload)
+    if kind == VK_P5:
+        stream, bufs = payload
+        return _loads(stream, buffers=[bytearray(b) for b in bufs])
+    raise ValueError(f"bad value kind {kind}")
+
+
+def cell_words(kind: int, payload, inline_cap: int) -> int:
+    """How many words the cell for an encoded value takes if inline data may
+    use at most ``inline_cap`` bytes."""
+    if kind == VK_INT or kind == VK_NONE:
+        return 2
+    if kind == VK_P5:
+        return 3
+    n = len(payload)
+    if n <= inline_cap:
+        return 2 + ((n + 7) >> 3)
+    return 3
+
+
+def put(arena, w: int, kind: int, payload, inline_cap: int) -> int:
+    """Write the encoded value into the cell at word ``w``; returns the words
+    used. Spills to a K_DATA block when the data exceeds ``inline_cap``."""
+    M = arena.M
+    if kind == VK_INT:
+        M[w + 1] = payload
+        M[w] = VK_INT
+        return 2
+    if kind == VK_NONE:
+        M[w + 1] = 0
+        M[w] = VK_NONE
+        return 2
+    if kind == VK_P5:
+        M[w + 2] = _write_p5(arena, payload)
+        M[w + 1] = 0
+        M[w] = VK_P5 | VK_SPILL
+        return 3
+    n = len(payload)
+    if n <= inline_cap:
+        b = (w + 2) << 3
+        arena.B[b:b + n] = payload
+        M[w + 1] = n
+        M[w] = kind
+        return 2 + ((n + 7) >> 3)
+    blk = arena.alloc(16 + n, L.K_DATA)
+    M[(blk >> 3) + 1] = n
+    arena.B[blk + 16:blk + 16 + n] = payload
+    M[w + 2] = blk
+    M[w + 1] = n
+    M[w] = kind | VK_SPILL
+    return 3
+
+
+def _write_p5(arena, payload) -> int:
+    """[K_DATA, total, stream_len, nbufs, len_1..len_n, stream, buf_1, ...],
+    each piece starting on an 8-byte boundary."""
+    stream, bufs = payload
+    pieces = [stream, *bufs]
+    hdr_words = 4 + len(bufs)
+    total = hdr_words * 8 + sum((len(p) + 7) & ~7 for p in pieces)
+    blk = arena.alloc(total, L.K_DATA)
+    M, B = arena.M, arena.B
+    w = blk >> 3
+    M[w + 1] = total
+    M[w + 2] = len(stream)
+    M[w + 3] = len(bufs)
+    off = blk + hdr_words * 8
+    for i, p in enumerate(pieces):
+        if i:
+            M[w + 3 + i] = len(p)
+        n = len(p)
+        B[off:off + n] = p
+        off += (n + 7) & ~7
+    return blk
+
+
+def _read_p5(arena, blk: int):
+    M, B = arena.M, arena.B
+    w = blk >> 3
+    slen, nbufs = M[w + 2], M[w + 3]
+    off = blk + (4 + nbufs) * 8
+    stream = bytes(B[off:off + slen])
+    off += (slen + 7) & ~7
+    bufs = []
+    for i in range(nbufs):
+        n = M[w + 4 + i]
+        bufs.append(bytearray(B[off:off + n]))
+        off += (n + 7) & ~7
+    return _loads(stream, buffers=bufs)
+
+
+def take_raw(arena, w: int):
+    """Move the value out of the cell at word ``w`` into process memory without
+    decoding it (decoding may run user code, so it must not happen under a
+    lock). The cell's spill block, if any, now belongs to the returned raw
+    value and is freed by :func:`decode_raw`."""
+    M = arena.M
+    kind = M[w]
+    if kind == VK_INT or kind == VK_NONE:
+        return kind, M[w + 1], None
+    if kind & VK_SPILL:
+        return kind, M[w + 1], M[w + 2]
+    n = M[w + 1]
+    b = (w + 2) << 3
+    return kind, n, arena.B[b:b + n].tobytes()
+
+
+def decode_raw(arena, raw):
+    """The value of a raw cell from :func:`take_raw`; frees its spill block."""
+    kind, a, data = raw
+    if kind == VK_INT:
+        return a
+    if kind == VK_NONE:
+        return None
+    if kind & VK_SPILL:
+        try:
+            if kind == VK_P5 | VK_SPILL:
+                return _read_p5(arena, data)
+            return _from_bytes(kind & ~VK_SPILL, arena.B[data + 16:data + 16 + a])
+        finally:
+            arena.free(data)
+    return _from_bytes(kind, data)
+
+
+def free_raw(arena, raw) -> None:
+    """Drop a raw value without decoding it."""
+    if raw[0] & VK_SPILL:
+        arena.free(raw[2])
+
+
+def take(arena, w: int):
+    """Decode the value in the cell at word ``w`` (no lock may be held)."""
+    return decode_raw(arena, take_raw(arena, w))
+
+
+def _from_bytes(kind: int, mv):
+    if kind == VK_STR:
+        return str(mv, "utf-8")
+    if kind == VK_BYTES:
+        return bytes(mv)
+    if kind == VK_BYTEARRAY:
+        return bytearray(mv)
+    if kind == VK_PICKLE:
+        return _loads(mv)
+    raise ValueError(f"bad value kind {kind}")
+
+
+def discard(arena, w: int) -> None:
+    """Drop the value in the cell at word ``w`` without decoding it."""
+    kind = arena.M[w]
+    if kind & VK_SPILL:
+        arena.free(arena.M[w + 2])
+
+
+def copy_cell(arena, src_w: int, dst_w: int, inline_cap: int) -> int:
+    """Move a cell (value and ownership of its spill block) to ``dst_w``, which
+    may allow less inline data than the source; returns words used."""
+    M = arena.M
+    kind = M[src_w]
+    if kind == VK_INT or kind == VK_NONE:
+        M[dst_w + 1] = M[src_w + 1]
+        M[dst_w] = kind
+        return 2
+    if kind & VK_SPILL:
+        M[dst_w + 2] = M[src_w + 2]
+        M[dst_w + 1] = M[src_w + 1]
+        M[dst_w] = kind
+        return 3
+    n = M[src_w + 1]
+    sb = (src_w + 2) << 3
+    return put(arena, dst_w, kind, arena.B[sb:sb + n], inline_cap)
+
+
+def copy_cell_words(arena, src_w: int) -> int:
+    """Words the cell at ``src_w`` occupies where it is."""
+    kind = arena.M[src_w]
+    if kind == VK_INT or kind == VK_NONE:
+        return 2
+    if kind & VK_SPILL:
+        return 3
+    return 2 + ((arena.M[src_w + 1] + 7) >> 3)
+
+
+def sizeof_payload(kind: int, payload) -> int:
+    if kind == VK_INT or kind == VK_NONE:
+        return 8
+    if kind == VK_P5:
+        return len(payload[0]) + sum(len(b) for b in payload[1])
+    return len(payload)
+

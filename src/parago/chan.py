@@ -1,0 +1,557 @@
+"""Channels: Go's ``chan``, usable between goroutines in any processes.
+
+A Chan is a small handle on a K_CHAN block of the runtime's arena
+(_shm/chan.py holds the layout and invariants). Sending and receiving follow
+Go's runtime/chan.go: a waiting partner is served directly, then the buffer,
+then the goroutine parks on a wait record (_shm/waiter.py) until a partner
+or close() wakes it.
+
+Values are copied. Between goroutines of one process the copy is skipped for
+values that cannot be observed to be shared (ints, strs, bytes, tuples of
+them ...); everything else is pickled once in the sender (an unpicklable value
+raises TypeError there, before the channel is touched) and unpickled in the
+receiver, outside any lock.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from types import GenericAlias
+from weakref import WeakValueDictionary
+
+from ._core import sched as _sched
+from ._core.sched import NOVAL
+from ._errors import NoRuntime, Panic
+from ._shm import chan as C
+from ._shm import lock as _lock
+from ._shm import ring as _ring
+from ._shm import values as V
+from ._shm import waiter as W
+
+__all__ = ["Chan", "chan"]
+
+_acquire = _lock.acquire
+_begin = C.begin
+_commit = C.commit
+_dequeue_claim = W.dequeue_claim
+_deliver = W.deliver
+_enqueue = W.enqueue
+_encode = V.encode
+_put = V.put
+_take_raw = V.take_raw
+_decode_raw = V.decode_raw
+_IMM = V.IMMUTABLE_SCALARS
+_immutable = V.immutable
+
+C_CLOSED, C_COUNT, C_RING = C.C_CLOSED, C.C_COUNT, C.C_RING
+C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_PENDING
+C_RBASE, C_RSIZE = C.C_RBASE, C.C_RSIZE
+G_P, G_OK, G_FIRED, S_GROUP, S_CASE, S_CHAN, S_DIR = (
+    W.G_P, W.G_OK, W.G_FIRED, W.S_GROUP, W.S_CASE, W.S_CHAN, W.S_DIR)
+VW = W.V
+V_INLINE = W.V_INLINE
+RETRY = -2            # G_FIRED of a wait ended so the goroutine looks again (timers)
+
+_handles: WeakValueDictionary = WeakValueDictionary()
+
+
+class _Copy:
+    """An encoded value handed to a receiver on the same P, decoded by it."""
+
+    __slots__ = ("kind", "payload")
+
+    def __init__(self, kind, payload):
+        self.kind = kind
+        self.payload = payload
+
+
+def _received(arena, g, gw):
+    """The value a woken receiver was given."""
+    xv = g.xval
+    if xv is NOVAL:
+        return V.take(arena, gw + VW)
+    g.xval = NOVAL
+    if type(xv) is _Copy:
+        return V.decode(xv.kind, xv.payload)
+    return xv
+
+
+def _runtime_of(arena):
+    proc = _sched.proc
+    if proc is None:
+        raise NoRuntime("parago channels work only inside pg.run (or a WorkerPool)")
+    if proc.arena is not arena:
+        raise NoRuntime("this channel belongs to a parago runtime that has ended")
+    if proc.current is None:
+        raise NoRuntime("channel operations must run in a goroutine")
+    return proc
+
+
+def _unlink(arena, hw, s, dir_):
+    M = arena.M
+    if dir_ == W.DIR_SEND:
+        W.unlink(M, hw + C_SQH, hw + C_SQT, s)
+    else:
+        W.unlink(M, hw + C_RQH, hw + C_RQT, s)
+
+
+def recv_now(arena, proc, hw: int, cap: int):
+    """Receive without blocking; the caller holds the channel's lock.
+    Returns (status, value, wake_gw): status 1 — ``value`` is a raw cell
+    (decode it after unlocking), 2 — ``value`` is the object itself, 3 — the
+    channel is closed and drained, 0 — nothing ready. ``wake_gw`` is a
+    sender's group to wake after unlocking (0: none)."""
+    M = arena.M
+    cnt = M[hw + C_COUNT]
+    if cnt:
+        base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
+        _begin(M, hw)
+        raw = _ring.pop_raw(arena, hw + C_RING, base, size)
+        cnt -= 1
+        gw = 0
+        if M[hw + C_SQH]:
+            # The buffer was full: the longest-waiting sender's value joins
+            # the tail, so FIFO holds across buffer and queue (CH-07).
+            s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
+            if s:
+                gw = M[(s >> 3) + S_GROUP] >> 3
+                _ring.push_raw(arena, hw + C_RING, base, size, cnt, cap,
+                               _take_raw(arena, (s >> 3) + VW))
+                cnt += 1
+                _deliver(arena, gw, M[(s >> 3) + S_CASE], 1)
+        M[hw + C_COUNT] = cnt
+        _commit(M, hw)
+        return 1, raw, gw
+    if M[hw + C_SQH]:
+        _begin(M, hw)
+        s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
+        if s:
+            sw = s >> 3
+            gw = M[sw + S_GROUP] >> 3
+            if sw == gw and M[gw + G_P] == proc.p:
+                v = proc.waiting[s].sendval
+                if v is not NOVAL:
+                    V.discard(arena, sw + VW)
+                    _deliver(arena, gw, 0, 1)
+                    _commit(M, hw)
+                    return 2, v, gw
+            raw = _take_raw(arena, sw + VW)
+            _deliver(arena, gw, M[sw + S_CASE], 1)
+            _commit(M, hw)
+            return 1, raw, gw
+        _commit(M, hw)
+    if M[hw + C_CLOSED]:
+        return 3, None, 0
+    return 0, None, 0
+
+
+def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload):
+    """Send without blocking; the caller holds the lock and has checked the
+    channel is open. Returns (sent, wake_gw, xval): wake ``wake_gw`` with
+    ``xval`` after unlocking if non-zero."""
+    M = arena.M
+    if M[hw + C_RQH]:
+        _begin(M, hw)
+        s = _dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
+        if s:
+            gw = M[(s >> 3) + S_GROUP] >> 3
+            if M[gw + G_P] == proc.p:
+                xval = v if imm else _Copy(kind, payload)
+            else:
+                xval = NOVAL
+                if imm:
+                    kind, payload = _encode(v)
+                _put(arena, gw + VW, kind, payload, V_INLINE)
+            _deliver(arena, gw, M[(s >> 3) + S_CASE], 1)
+            _commit(M, hw)
+            return True, gw, xval
+        _commit(M, hw)
+    cnt = M[hw + C_COUNT]
+    if cnt < cap:
+        if imm:
+            kind, payload = _encode(v)
+        _begin(M, hw)
+        _ring.push(arena, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
+                   kind, payload)
+        M[hw + C_COUNT] = cnt + 1
+        _commit(M, hw)
+        return True, 0, NOVAL
+    return False, 0, NOVAL
+
+
+def is_imm(v) -> bool:
+    t = type(v)
+    return t is int or t in _IMM or _immutable(v)
+
+
+class Chan:
+    """A channel. Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates."""
+
+    __slots__ = ("_b", "_w", "_lb", "_arena", "_cap", "_timer", "_base", "__weakref__")
+    __class_getitem__ = classmethod(GenericAlias)
+
+    def __init__(self, cap: int = 0):
+        if type(cap) is not int and not hasattr(cap, "__index__"):
+            raise TypeError(f"channel capacity must be an int, not {type(cap).__name__}")
+        cap = int(cap)
+        if cap < 0 or cap > (1 << 31):
+            raise ValueError("makechan: size out of range")
+        proc = _sched.proc
+        if proc is None:
+            raise NoRuntime("pg.chan() needs a running runtime (call it inside pg.run)")
+        self._init(proc.arena, C.create(proc.arena, cap), cap, False)
+
+    def _init(self, arena, b, cap, timer):
+        self._arena = arena
+        self._b = b
+        self._w = b >> 3
+        self._lb = b + 8
+        self._cap = cap
+        self._timer = timer
+        self._base = None
+        _handles[b] = self
+
+    # ---- sending -------------------------------------------------------------
+
+    def send(self, v) -> None:
+        """Send ``v``; blocks until a receiver takes it (unbuffered) or it is
+        buffered. Panics "send on closed channel" if the channel is closed,
+        also when it is closed while this send waits."""
+        arena = self._arena
+        proc = _sched.proc
+        if proc is None or proc.arena is not arena or proc.current is None:
+            _runtime_of(arena)
+        if self._timer:
+            raise TypeError("send on a timer channel (it is receive-only)")
+        t = type(v)
+        if t is int or t in _IMM or _immutable(v):
+            imm = True
+            kind = payload = None
+        else:
+            imm = False
+            kind, payload = _encode(v)
+        M = arena.M
+        hw = self._w
+        lb = self._lb
+        if not arena.mem.cas64(lb, 0, arena.tag):
+            _acquire(arena, lb)
+        try:
+            if M[hw + C_CLOSED]:
+                raise Panic("send on closed channel")
+            sent, wgw, xval = send_now(arena, proc, hw, self._cap, v, imm, kind, payload)
+            if sent:
+                arena.mem.store64(lb, 0)
+                lb = 0
+                if wgw:
+                    proc.wake(wgw, xval)
+                return
+            # Park until a receiver takes the value (or close wakes us).
+            g = proc.current
+            gw = proc.arm(g)
+            if imm:
+                kind, payload = _encode(v)
+            _put(arena, gw + VW, kind, payload, V_INLINE)
+            M[gw + S_CHAN] = self._b
+            M[gw + S_CASE] = 0
+            M[gw + S_DIR] = W.DIR_SEND
+            _enqueue(arena, hw + C_SQH, hw + C_SQT, gw << 3)
+            g.sendval = v if imm else NOVAL
+            proc.waiting[gw << 3] = g
+        finally:
+            if lb:
+                arena.mem.store64(lb, 0)
+        proc.park("chan send")
+        g.sendval = NOVAL
+        if not M[gw + G_OK]:
+            V.discard(arena, gw + VW)
+            raise Panic("send on closed channel")
+
+    # ---- receiving -----------------------------------------------------------
+
+    def recv(self):
+        """Receive a value; after close and drain returns None."""
+        return self.recv_ok()[0]
+
+    def recv_ok(self):
+        """Receive: (value, True), or (None, False) once closed and drained."""
+        arena = self._arena
+        proc = _sched.proc
+        if proc is None or proc.arena is not arena or proc.current is None:
+            _runtime_of(arena)
+        if self._timer:
+            return self._recv_timer(proc, True)
+        M = arena.M
+        hw = self._w
+        lb = self._lb
+        mem = arena.mem
+        if not mem.cas64(lb, 0, arena.tag):
+            _acquire(arena, lb)
+        try:
+            st, val, wgw = recv_now(arena, proc, hw, self._cap)
+            if st:
+                mem.store64(lb, 0)
+                lb = 0
+                if wgw:
+                    proc.wake(wgw)
+                if st == 1:
+                    return _decode_raw(arena, val), True
+                return val, st == 2
+            g = proc.current
+            gw = proc.arm(g)
+            M[gw + S_CHAN] = self._b
+            M[gw + S_CASE] = 0
+            M[gw + S_DIR] = W.DIR_RECV
+            _enqueue(arena, hw + C_RQH, hw + C_RQT, gw << 3)
+            proc.waiting[gw << 3] = g
+        finally:
+            if lb:
+                mem.store64(lb, 0)
+        proc.park("chan receive")
+        if M[gw + G_OK]:
+            return _received(arena, g, gw), True
+        return None, False
+
+    def __iter__(self):
+        """``for v in ch``: receive until closed and drained (CH-23)."""
+        recv_ok = self.recv_ok
+        while True:
+            v, ok = recv_ok()
+            if not ok:
+                return
+            yield v
+
+    # ---- timer channels (pg.after, pg.tick, Timer.c, Ticker.c) ------------------
+
+    def _timer_due(self, M, hw, now_ns):
+        """Under the lock: the fire time if the timer is due (consuming it),
+        else None."""
+        when = M[hw + C.C_TWHEN]
+        if not when or when > now_ns:
+            return None
+        _begin(M, hw)
+        period = M[hw + C.C_TPERIOD]
+        if period:
+            # A slow receiver misses ticks; it never queues them (TM-15).
+            M[hw + C.C_TWHEN] = when + ((now_ns - when) // period + 1) * period
+        else:
+            M[hw + C.C_TWHEN] = 0
+        _commit(M, hw)
+        return _time.time() - (now_ns - when) / 1e9
+
+    def _recv_timer(self, proc, block: bool):
+        arena = self._arena
+        M = arena.M
+        hw = self._w
+        lb = self._lb
+        g = proc.current
+        while True:
+            _acquire(arena, lb)
+            try:
+                fired = self._timer_due(M, hw, _time.monotonic_ns())
+                if fired is not None or not block:
+                    return (fired, fired is not None)
+                when = M[hw + C.C_TWHEN]
+                gw = proc.arm(g)
+                M[gw + S_CHAN] = self._b
+                M[gw + S_CASE] = 0
+                M[gw + S_DIR] = W.DIR_RECV
+                _enqueue(arena, hw + C_RQH, hw + C_RQT, gw << 3)
+                proc.waiting[gw << 3] = g
+            finally:
+                _lock.release(arena, lb)
+            entry = proc.timers.add(when / 1e9, _retry_wait, (proc, g, gw)) if when else None
+            proc.park("chan receive")
+            if entry is not None:
+                proc.timers.cancel(entry)
+            _acquire(arena, lb)
+            W.unlink(M, hw + C_RQH, hw + C_RQT, gw << 3)
+            _lock.release(arena, lb)
+
+    # ---- closing -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close: blocked receivers get (None, False), blocked senders panic.
+        Panics "close of closed channel" the second time (CH-19)."""
+        arena = self._arena
+        proc = _runtime_of(arena)
+        if self._timer:
+            raise TypeError("close of a timer channel (it is receive-only)")
+        M = arena.M
+        hw = self._w
+        lb = self._lb
+        woken = []
+        _acquire(arena, lb)
+        try:
+            if M[hw + C_CLOSED]:
+                raise Panic("close of closed channel")
+            _begin(M, hw)
+            M[hw + C_CLOSED] = 1
+            for head, tail in ((C_RQH, C_RQT), (C_SQH, C_SQT)):
+                while True:
+                    s = _dequeue_claim(arena, hw + head, hw + tail, hw + C_PENDING)
+                    if not s:
+                        break
+                    gw = M[(s >> 3) + S_GROUP] >> 3
+                    _deliver(arena, gw, M[(s >> 3) + S_CASE], 0)
+                    woken.append(gw)
+            _commit(M, hw)
+        finally:
+            _lock.release(arena, lb)
+        for gw in woken:
+            proc.wake(gw)
+
+    # ---- the rest of the contract -----------------------------------------------
+
+    def __len__(self) -> int:
+        """Values buffered now (CH-11)."""
+        return self._arena.M[self._w + C_COUNT]
+
+    @property
+    def cap(self) -> int:
+        return self._cap
+
+    def send_only(self) -> "SendOnlyChan":
+        return _view(SendOnlyChan, self)
+
+    def recv_only(self) -> "RecvOnlyChan":
+        return _view(RecvOnlyChan, self)
+
+    def __repr__(self) -> str:
+        kind = type(self).__name__
+        return f"<{kind} cap={self._cap} at {self._b:#x}>"
+
+    def __reduce__(self):
+        arena = self._arena
+        if arena.seg.mm is None:
+            raise NoRuntime("cannot copy a channel of a runtime that has ended")
+        C.incref(arena, self._b)
+        return _rebuild, (arena.seg.name, self._b, self._cap, self._timer, _VIEW_CODE[type(self)])
+
+    def __del__(self):
+        if self._base is None:
+            arena = getattr(self, "_arena", None)
+            if arena is not None and arena.seg.mm is not None:
+                try:
+                    C.decref(arena, self._b)
+                except Exception:  # noqa: BLE001 - never raise from a finalizer
+                    pass
+
+    def __eq__(self, other):
+        return isinstance(other, Chan) and other._b == self._b and other._arena is self._arena
+
+    def __hash__(self):
+        return hash(self._b)
+
+
+class SendOnlyChan(Chan):
+    """A send-only view (Go's ``chan<- T``): send, close, len, cap."""
+
+    __slots__ = ()
+
+    def recv(self):
+        raise TypeError("receive from send-only channel")
+
+    def recv_ok(self):
+        raise TypeError("receive from send-only channel")
+
+    def __iter__(self):
+        raise TypeError("range over send-only channel")
+
+    def recv_only(self):
+        raise TypeError("cannot convert a send-only channel to receive-only")
+
+
+class RecvOnlyChan(Chan):
+    """A receive-only view (Go's ``<-chan T``): recv, recv_ok, iteration, len, cap."""
+
+    __slots__ = ()
+
+    def send(self, v):
+        raise TypeError("send to receive-only channel")
+
+    def close(self):
+        raise TypeError("close of receive-only channel")
+
+    def send_only(self):
+        raise TypeError("cannot convert a receive-only channel to send-only")
+
+
+_VIEW_CODE = {Chan: 0, SendOnlyChan: 1, RecvOnlyChan: 2}
+_VIEW_TYPE = {0: Chan, 1: SendOnlyChan, 2: RecvOnlyChan}
+
+
+def _view(cls, ch: Chan):
+    base = ch if ch._base is None else ch._base
+    v = object.__new__(cls)
+    v._arena, v._b, v._w, v._lb = base._arena, base._b, base._w, base._lb
+    v._cap, v._timer, v._base = base._cap, base._timer, base
+    return v
+
+
+def _rebuild(seg_name, b, cap, timer, view_code):
+    proc = _sched.proc
+    if proc is None or proc.arena.seg.name != seg_name:
+        raise NoRuntime("a channel can only be used inside the runtime that created it")
+    arena = proc.arena
+    ch = _handles.get(b)
+    if ch is not None and ch._arena is arena:
+        C.decref(arena, b)         # this process already holds a reference
+    else:
+        ch = object.__new__(Chan)
+        ch._init(arena, b, cap, timer)
+    return ch if view_code == 0 else _view(_VIEW_TYPE[view_code], ch)
+
+
+def _retry_wait(arg):
+    """Timer callback: wake a goroutine parked on a timer channel so it looks
+    again (the timer is due, or was reset)."""
+    proc, g, gw = arg
+    arena = proc.arena
+    if W.try_claim(arena, gw):
+        _deliver(arena, gw, RETRY, 0)
+        proc.wake(gw)
+
+
+def chan(cap: int = 0) -> Chan:
+    """Make a channel with buffer capacity ``cap`` (0: unbuffered)."""
+    return Chan(cap)
+
+
+def timer_chan(when_ns: int, period_ns: int = 0) -> Chan:
+    """A receive-only channel that delivers the fire time at ``when_ns``
+    (monotonic) and then every ``period_ns`` if non-zero."""
+    proc = _sched.proc
+    if proc is None:
+        raise NoRuntime("timers need a running runtime (call them inside pg.run)")
+    arena = proc.arena
+    b = C.create(arena, 0, C.F_TIMER)
+    M = arena.M
+    M[(b >> 3) + C.C_TWHEN] = max(1, when_ns)
+    M[(b >> 3) + C.C_TPERIOD] = period_ns
+    ch = object.__new__(Chan)
+    ch._init(arena, b, 0, True)
+    return _view(RecvOnlyChan, ch)
+
+
+def nudge_waiters(ch: Chan) -> None:
+    """Wake every goroutine parked on a timer channel so it re-reads the
+    timer (after Timer.reset / stop). Called with no lock held."""
+    arena = ch._arena
+    proc = _runtime_of(arena)
+    M = arena.M
+    hw = ch._w
+    woken = []
+    _acquire(arena, ch._lb)
+    try:
+        s = M[hw + C_RQH]
+        while s:
+            gw = M[(s >> 3) + S_GROUP] >> 3
+            if W.try_claim(arena, gw):
+                _deliver(arena, gw, RETRY, 0)
+                woken.append(gw)
+            s = M[(s >> 3) + W.S_NEXT]
+    finally:
+        _lock.release(arena, ch._lb)
+    for gw in woken:
+        proc.wake(gw)
+

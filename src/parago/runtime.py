@@ -1,0 +1,80 @@
+"""Goroutines and the runtime: run, go, gosched, goexit, gomaxprocs, stack.
+
+``pg.run(main)`` starts N Ps (P0 is this process, P1..Pn-1 worker processes),
+runs ``main`` as goroutine 1 here and tears everything down when it returns.
+``pg.go(fn, *args)`` copies ``fn`` and its arguments (as a channel send would)
+and queues the goroutine where any idle P can steal it. Scheduling is
+cooperative: a goroutine yields its P only when it blocks on a parago object
+or calls ``pg.gosched()``.
+"""
+
+from __future__ import annotations
+
+from ._core import sched as _sched
+from ._core.sched import GoExit
+from ._errors import NoRuntime
+from ._runtime import dump as _dump
+from ._runtime import runtime as _rt
+from ._runtime import spawn as _spawn
+from ._shm import layout as _L
+
+__all__ = ["run", "go", "gosched", "goexit", "gomaxprocs", "num_goroutine", "num_cpu", "stack"]
+
+num_cpu = _rt.num_cpu
+
+
+def _proc():
+    proc = _sched.proc
+    if proc is None:
+        raise NoRuntime("this needs a running runtime: call it inside pg.run(main)")
+    return proc
+
+
+def run(main, *args, procs: int | None = None, **kwargs):
+    """Run ``main(*args, **kwargs)`` as the main goroutine with ``procs`` Ps
+    (default: PARAGO_MAXPROCS, else the usable cores) and return its result.
+
+    An exception escaping main propagates unchanged; a panic in another
+    goroutine raises GoroutinePanic, a dead worker WorkerCrashed, and a
+    program whose every goroutine is blocked Deadlock."""
+    return _rt.run(main, args, kwargs, procs)
+
+
+def go(fn, *args, **kwargs) -> None:
+    """Start ``fn(*args, **kwargs)`` as a new goroutine on any P. ``fn`` and its
+    arguments are copied now (GO-01); an argument that cannot be copied raises
+    TypeError here, naming it."""
+    proc = _proc()
+    if proc.current is None:
+        raise NoRuntime("pg.go must be called from a goroutine")
+    _spawn.go(proc, fn, args, kwargs)
+
+
+def gosched() -> None:
+    """Yield the P so other runnable goroutines run (RT-05)."""
+    _proc().gosched()
+
+
+def goexit() -> None:
+    """End the calling goroutine; its finally blocks run (RT-06)."""
+    _proc()
+    raise GoExit()
+
+
+def gomaxprocs(n: int | None = None) -> int:
+    """The number of Ps. Changing it while running is not supported yet."""
+    proc = _proc()
+    cur = proc.M[_L.H_NPROCS]
+    if n is not None and n >= 1 and n != cur:
+        raise NotImplementedError("changing gomaxprocs while running is not supported yet")
+    return cur
+
+
+def num_goroutine() -> int:
+    """Goroutines that exist now, in every process, started or not (RT-04)."""
+    return _proc().M[_L.H_NGOROUTINE]
+
+
+def stack() -> str:
+    """A Go-style dump of every goroutine in every process."""
+    return _dump.collect(_proc())
