@@ -24,6 +24,7 @@ from ._core.sched import NOVAL
 from ._errors import NoRuntime, Panic
 from ._shm import chan as C
 from ._shm import lock as _lock
+from ._shm import ptable as _ptable
 from ._shm import ring as _ring
 from ._shm import values as V
 from ._shm import waiter as W
@@ -46,8 +47,10 @@ _immutable = V.immutable
 C_CLOSED, C_COUNT, C_RING = C.C_CLOSED, C.C_COUNT, C.C_RING
 C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_PENDING
 C_RBASE, C_RSIZE = C.C_RBASE, C.C_RSIZE
-G_P, G_OK, G_FIRED, S_GROUP, S_CASE, S_CHAN, S_DIR = (
-    W.G_P, W.G_OK, W.G_FIRED, W.S_GROUP, W.S_CASE, W.S_CHAN, W.S_DIR)
+C_MUT0, C_LOG, C_OPSEQ = C.C_MUT0, C.C_LOG, C.C_OPSEQ
+C_LOG_END = C.C_LOG + C.C_MUT_N
+G_P, G_OK, G_FIRED, G_STATE, S_GROUP, S_CASE, S_NEXT, S_PREV, S_LINKED = (
+    W.G_P, W.G_OK, W.G_FIRED, W.G_STATE, W.S_GROUP, W.S_CASE, W.S_NEXT, W.S_PREV, W.S_LINKED)
 VW = W.V
 V_INLINE = W.V_INLINE
 RETRY = -2            # G_FIRED of a wait ended so the goroutine looks again (timers)
@@ -97,61 +100,73 @@ def _unlink(arena, hw, s, dir_):
 
 def recv_now(arena, proc, hw: int, cap: int):
     """Receive without blocking; the caller holds the channel's lock.
-    Returns (status, value, wake_gw): status 1 — ``value`` is a raw cell
-    (decode it after unlocking), 2 — ``value`` is the object itself, 3 — the
-    channel is closed and drained, 0 — nothing ready. ``wake_gw`` is a
-    sender's group to wake after unlocking (0: none)."""
+    Returns (status, value): 1 — ``value`` is a raw cell (decode it after
+    unlocking), 2 — ``value`` is the object itself, 3 — the channel is
+    closed and drained, 0 — nothing ready. A sender this frees is made
+    runnable (or, in another process, told) after the caller unlocks: it is
+    left in ``proc.pending_wake``."""
     M = arena.M
     cnt = M[hw + C_COUNT]
     if cnt:
         base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
-        _begin(M, hw)
+        M[hw + C_LOG:hw + C_LOG_END] = M[hw + C_MUT0:hw + C_LOG]       # undo log
         raw = _ring.pop_raw(arena, hw + C_RING, base, size)
         cnt -= 1
-        gw = 0
         if M[hw + C_SQH]:
             # The buffer was full: the longest-waiting sender's value joins
             # the tail, so FIFO holds across buffer and queue (CH-07).
             s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
             if s:
-                gw = M[(s >> 3) + S_GROUP] >> 3
+                sw = s >> 3
                 _ring.push_raw(arena, hw + C_RING, base, size, cnt, cap,
-                               _take_raw(arena, (s >> 3) + VW))
+                               _take_raw(arena, sw + VW))
                 cnt += 1
-                _deliver(arena, gw, M[(s >> 3) + S_CASE], 1)
+                _finish_wait(arena, proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1, NOVAL)
         M[hw + C_COUNT] = cnt
-        _commit(M, hw)
-        return 1, raw, gw
+        M[hw + C_PENDING] = 0
+        M[hw + C_OPSEQ] += 1
+        return 1, raw
     if M[hw + C_SQH]:
-        _begin(M, hw)
+        M[hw + C_LOG:hw + C_LOG_END] = M[hw + C_MUT0:hw + C_LOG]
         s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
         if s:
             sw = s >> 3
             gw = M[sw + S_GROUP] >> 3
             if sw == gw and M[gw + G_P] == proc.p:
-                v = proc.waiting[s].sendval
-                if v is not NOVAL:
-                    V.discard(arena, sw + VW)
-                    _deliver(arena, gw, 0, 1)
-                    _commit(M, hw)
-                    return 2, v, gw
+                # A plain send of a goroutine on this P: take the very object
+                # when it is immutable, and ready the sender directly.
+                sg = proc.waiting.pop(s)
+                v = sg.sendval
+                if v is NOVAL:
+                    st, v = 1, _take_raw(arena, sw + VW)
+                else:
+                    st = 2
+                    if M[sw + VW] & V.VK_SPILL:
+                        V.discard(arena, sw + VW)
+                M[gw + G_OK] = 1
+                M[hw + C_PENDING] = 0
+                M[hw + C_OPSEQ] += 1
+                proc.runq.append(sg)
+                return st, v
             raw = _take_raw(arena, sw + VW)
-            _deliver(arena, gw, M[sw + S_CASE], 1)
-            _commit(M, hw)
-            return 1, raw, gw
-        _commit(M, hw)
+            _finish_wait(arena, proc, gw, M[sw + S_CASE], 1, NOVAL)
+            M[hw + C_PENDING] = 0
+            M[hw + C_OPSEQ] += 1
+            return 1, raw
+        M[hw + C_PENDING] = 0
+        M[hw + C_OPSEQ] += 1
     if M[hw + C_CLOSED]:
-        return 3, None, 0
-    return 0, None, 0
+        return 3, None
+    return 0, None
 
 
-def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload):
+def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> bool:
     """Send without blocking; the caller holds the lock and has checked the
-    channel is open. Returns (sent, wake_gw, xval): wake ``wake_gw`` with
-    ``xval`` after unlocking if non-zero."""
+    channel is open. Returns whether it sent. A receiver it serves is made
+    runnable (or, in another process, told) after the caller unlocks."""
     M = arena.M
     if M[hw + C_RQH]:
-        _begin(M, hw)
+        M[hw + C_LOG:hw + C_LOG_END] = M[hw + C_MUT0:hw + C_LOG]
         s = _dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
         if s:
             gw = M[(s >> 3) + S_GROUP] >> 3
@@ -162,21 +177,49 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload):
                 if imm:
                     kind, payload = _encode(v)
                 _put(arena, gw + VW, kind, payload, V_INLINE)
-            _deliver(arena, gw, M[(s >> 3) + S_CASE], 1)
-            _commit(M, hw)
-            return True, gw, xval
-        _commit(M, hw)
+            _finish_wait(arena, proc, gw, M[(s >> 3) + S_CASE], 1, xval)
+            M[hw + C_PENDING] = 0
+            M[hw + C_OPSEQ] += 1
+            return True
+        M[hw + C_PENDING] = 0
+        M[hw + C_OPSEQ] += 1
     cnt = M[hw + C_COUNT]
     if cnt < cap:
         if imm:
             kind, payload = _encode(v)
-        _begin(M, hw)
+        M[hw + C_LOG:hw + C_LOG_END] = M[hw + C_MUT0:hw + C_LOG]
         _ring.push(arena, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
                    kind, payload)
         M[hw + C_COUNT] = cnt + 1
-        _commit(M, hw)
-        return True, 0, NOVAL
-    return False, 0, NOVAL
+        M[hw + C_OPSEQ] += 1
+        return True
+    return False
+
+
+def _finish_wait(arena, proc, gw: int, case: int, ok: int, xval) -> None:
+    """End the wait of claimed group ``gw`` (lock held): case ``case`` fired.
+    A goroutine of this P is queued to run; one elsewhere is recorded in
+    ``proc.pending_wake`` for its P's inbox, pushed after the unlock."""
+    M = arena.M
+    if M[gw + G_P] == proc.p:
+        g = proc.waiting.pop(gw << 3, None)
+        M[gw + G_FIRED] = case
+        M[gw + G_OK] = ok
+        if g is not None:
+            g.xval = xval
+            proc.runq.append(g)
+    else:
+        _deliver(arena, gw, case, ok)
+        proc.pending_wake.append(gw)
+
+
+def flush_wakes(proc) -> None:
+    """Tell other Ps about the waits this goroutine ended (no lock held)."""
+    pw = proc.pending_wake
+    arena = proc.arena
+    for gw in pw:
+        _ptable.inbox_push(arena, arena.M[gw + G_P], gw << 3, W.INBOX_OFF)
+    pw.clear()
 
 
 def is_imm(v) -> bool:
@@ -233,33 +276,42 @@ class Chan:
         M = arena.M
         hw = self._w
         lb = self._lb
-        if not arena.mem.cas64(lb, 0, arena.tag):
+        mem = arena.mem
+        if not mem.cas64(lb, 0, arena.tag):
             _acquire(arena, lb)
         try:
             if M[hw + C_CLOSED]:
                 raise Panic("send on closed channel")
-            sent, wgw, xval = send_now(arena, proc, hw, self._cap, v, imm, kind, payload)
-            if sent:
-                arena.mem.store64(lb, 0)
+            if send_now(arena, proc, hw, self._cap, v, imm, kind, payload):
+                mem.store64(lb, 0)
                 lb = 0
-                if wgw:
-                    proc.wake(wgw, xval)
+                if proc.pending_wake:
+                    flush_wakes(proc)
                 return
             # Park until a receiver takes the value (or close wakes us).
             g = proc.current
-            gw = proc.arm(g)
+            gb = g.gb or proc.group(g)
+            gw = gb >> 3
+            proc.ticket += 1
+            M[gw + G_STATE] = (proc.ticket << 12) | W.WAITING
+            M[gw + G_OK] = 0
             if imm:
                 kind, payload = _encode(v)
             _put(arena, gw + VW, kind, payload, V_INLINE)
-            M[gw + S_CHAN] = self._b
-            M[gw + S_CASE] = 0
-            M[gw + S_DIR] = W.DIR_SEND
-            _enqueue(arena, hw + C_SQH, hw + C_SQT, gw << 3)
+            t = M[hw + C_SQT]
+            M[gw + S_NEXT] = 0
+            M[gw + S_PREV] = t
+            M[gw + S_LINKED] = 1
+            if t:
+                M[(t >> 3) + S_NEXT] = gb
+            else:
+                M[hw + C_SQH] = gb
+            M[hw + C_SQT] = gb
             g.sendval = v if imm else NOVAL
-            proc.waiting[gw << 3] = g
+            proc.waiting[gb] = g
         finally:
             if lb:
-                arena.mem.store64(lb, 0)
+                mem.store64(lb, 0)
         proc.park("chan send")
         g.sendval = NOVAL
         if not M[gw + G_OK]:
@@ -287,22 +339,32 @@ class Chan:
         if not mem.cas64(lb, 0, arena.tag):
             _acquire(arena, lb)
         try:
-            st, val, wgw = recv_now(arena, proc, hw, self._cap)
+            st, val = recv_now(arena, proc, hw, self._cap)
             if st:
                 mem.store64(lb, 0)
                 lb = 0
-                if wgw:
-                    proc.wake(wgw)
+                if proc.pending_wake:
+                    flush_wakes(proc)
                 if st == 1:
                     return _decode_raw(arena, val), True
                 return val, st == 2
             g = proc.current
-            gw = proc.arm(g)
-            M[gw + S_CHAN] = self._b
-            M[gw + S_CASE] = 0
-            M[gw + S_DIR] = W.DIR_RECV
-            _enqueue(arena, hw + C_RQH, hw + C_RQT, gw << 3)
-            proc.waiting[gw << 3] = g
+            gb = g.gb or proc.group(g)
+            gw = gb >> 3
+            proc.ticket += 1
+            M[gw + G_STATE] = (proc.ticket << 12) | W.WAITING
+            M[gw + G_OK] = 0
+            g.xval = NOVAL
+            t = M[hw + C_RQT]
+            M[gw + S_NEXT] = 0
+            M[gw + S_PREV] = t
+            M[gw + S_LINKED] = 1
+            if t:
+                M[(t >> 3) + S_NEXT] = gb
+            else:
+                M[hw + C_RQH] = gb
+            M[hw + C_RQT] = gb
+            proc.waiting[gb] = g
         finally:
             if lb:
                 mem.store64(lb, 0)
@@ -352,9 +414,6 @@ class Chan:
                     return (fired, fired is not None)
                 when = M[hw + C.C_TWHEN]
                 gw = proc.arm(g)
-                M[gw + S_CHAN] = self._b
-                M[gw + S_CASE] = 0
-                M[gw + S_DIR] = W.DIR_RECV
                 _enqueue(arena, hw + C_RQH, hw + C_RQT, gw << 3)
                 proc.waiting[gw << 3] = g
             finally:
@@ -428,7 +487,7 @@ class Chan:
         return _rebuild, (arena.seg.name, self._b, self._cap, self._timer, _VIEW_CODE[type(self)])
 
     def __del__(self):
-        if self._base is None:
+        if getattr(self, "_base", 1) is None:
             arena = getattr(self, "_arena", None)
             if arena is not None and arena.seg.mm is not None:
                 try:

@@ -23,7 +23,7 @@ from ._shm import lock as _lock
 from ._shm import values as V
 from ._shm import waiter as W
 from .chan import (RETRY, Chan, RecvOnlyChan, SendOnlyChan, _received, _retry_wait,
-                   _runtime_of, is_imm, recv_now, send_now)
+                   _runtime_of, flush_wakes, is_imm, recv_now, send_now)
 from ._shm import chan as C
 
 __all__ = ["select"]
@@ -127,12 +127,12 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     if fired is not None:
                         return i, fired, True
                     continue
-                st, val, wgw = recv_now(arena, proc, hw, ch._cap)
+                st, val = recv_now(arena, proc, hw, ch._cap)
                 if st:
                     _unlock_all(arena, locks)
                     locked = False
-                    if wgw:
-                        proc.wake(wgw)
+                    if proc.pending_wake:
+                        flush_wakes(proc)
                     if st == 1:
                         return i, V.decode_raw(arena, val), True
                     return i, val, st == 2
@@ -140,12 +140,11 @@ def _select_once(arena, proc, ops, encs, locks, default):
                 if M[hw + C.C_CLOSED]:
                     raise Panic("send on closed channel")     # SEL-11
                 imm, kind, payload = encs[i]
-                sent, wgw, xval = send_now(arena, proc, hw, ch._cap, v, imm, kind, payload)
-                if sent:
+                if send_now(arena, proc, hw, ch._cap, v, imm, kind, payload):
                     _unlock_all(arena, locks)
                     locked = False
-                    if wgw:
-                        proc.wake(wgw, xval)
+                    if proc.pending_wake:
+                        flush_wakes(proc)
                     return i, None, True
         if default:
             return -1, None, False

@@ -20,6 +20,8 @@ _MAX_S = 1e9          # ~31 years: larger durations are clamped (TM-02)
 
 
 def _duration(s) -> float:
+    if isinstance(s, (str, bytes)):
+        raise TypeError(f"duration must be a number of seconds, not {type(s).__name__}")
     try:
         s = float(s)
     except (TypeError, ValueError):

@@ -29,7 +29,7 @@ Invariants:
 from __future__ import annotations
 
 from collections import deque
-from time import monotonic
+from time import monotonic, perf_counter
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
@@ -40,6 +40,7 @@ from .timers import TimerHeap
 
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
+SPIN_S = 50e-6            # how long an idle P watches its inbox before sleeping
 
 proc: "Processor | None" = None   # this process's P while a runtime runs
 
@@ -89,7 +90,8 @@ class Processor:
         self.stop = False
         self.tick = 0
         self.now = monotonic()
-        self._ticket = 0
+        self.ticket = 0          # numbers this P's waits (wait-group states)
+        self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
 
     # ---- goroutines ----------------------------------------------------------
 
@@ -137,8 +139,8 @@ class Processor:
     def arm(self, g: G) -> int:
         """Begin a new wait for ``g``: returns its group's word index."""
         gw = self.group(g) >> 3
-        self._ticket += 1
-        W.arm(self.M, gw, self._ticket)
+        self.ticket += 1
+        W.arm(self.M, gw, self.ticket)
         g.xval = NOVAL
         return gw
 
@@ -271,8 +273,18 @@ class Processor:
                 self.runq.append(g)
 
     def _idle(self) -> None:
-        """Sleep on the P's futex until woken or the next timer is due."""
+        """Sleep on the P's futex until woken or the next timer is due.
+
+        First spin briefly on the inbox: a partner in another process often
+        answers within microseconds, and a futex sleep plus wake-up costs
+        tens of them (Go's Ms spin before parking for the same reason)."""
         M, mem, s = self.M, self.mem, self.slot
+        if M[L.H_NPROCS] > 1:
+            inbox_w = self.inbox_w
+            end = perf_counter() + SPIN_S
+            while perf_counter() < end:
+                if M[inbox_w]:
+                    return
         wake_b = (s + ptable.PS_WAKE) << 3
         seq = mem.load32(wake_b)
         M[s + ptable.PS_NTIMERS] = self.timers.live

@@ -145,7 +145,10 @@ class Arena:
             lst = self._cache[e & 0xFF]
             lst.append(a)
             if len(lst) > CACHE_LIMIT:
-                self._push_global(e & 0xFF, [lst.pop() for _ in range(CACHE_LIMIT // 2)])
+                # Give back the coldest blocks; the recently freed stay hot here.
+                n = len(lst) - CACHE_LIMIT // 2
+                self._push_global(e & 0xFF, lst[:n])
+                del lst[:n]
         else:
             self._push_global(16 + ((e >> 16).bit_length() - 1), [a])
 

@@ -45,14 +45,13 @@ def push(arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int,
         head, tail, used = M[r], M[r + 1], M[r + 2]
     # Bytes this frame may take inline and still leave room for the rest.
     room = size - used - (cap - count - 1) * SPILL_FRAME - WRAP_SLACK
-    nw = V.cell_words(kind, payload, min(INLINE_MAX, room - 16))
+    inline_cap = min(INLINE_MAX, room - 16)
+    nw = V.cell_words(kind, payload, inline_cap)
     pos, waste = _place(head, tail, count, size, nw * 8)
     if pos < 0 or nw * 8 + waste > room:
         nw = 3
         pos, waste = _place(head, tail, count, size, 24)
-        inline_cap = 0
-    else:
-        inline_cap = INLINE_MAX
+        inline_cap = -1
     if waste >= 8:
         M[(base_b + tail) >> 3] = V.VK_WRAP
     V.put(arena, (base_b + pos) >> 3, kind, payload, inline_cap)

@@ -164,9 +164,13 @@ def unlink(M, head_w: int, tail_w: int, s: int) -> None:
 def dequeue_claim(arena, head_w: int, tail_w: int, pending_w: int) -> int:
     """Remove sudogs from the head until one whose group we can claim; return
     it (0 if the queue runs out). Sudogs of finished selects and of dead Ps
-    are dropped on the way, as Go's dequeue skips completed selects. The
-    group about to be claimed is first written to ``pending_w`` (the owner's
-    PENDING word, read by its crash repairer)."""
+    are dropped on the way, as Go's dequeue skips completed selects.
+
+    A plain wait (the group is its own only sudog) of a goroutine on this P
+    is claimed with a plain write: the lock we hold is the only way to reach
+    it, and nothing in another process can claim it meanwhile. Any other
+    group is claimed with a CAS, after naming it in ``pending_w`` (the
+    owner's PENDING word, read by its crash repairer)."""
     M = arena.M
     me = arena.p
     while True:
@@ -181,12 +185,21 @@ def dequeue_claim(arena, head_w: int, tail_w: int, pending_w: int) -> int:
         else:
             M[tail_w] = 0
         M[sw + S_LINKED] = 0
-        gw = M[sw + S_GROUP] >> 3
-        owner = M[gw + G_P]
-        if owner != me and ptable.state(arena, owner) == ptable.S_DEAD:
+        g = M[sw + S_GROUP]
+        gw = g >> 3
+        st = M[gw + G_STATE]
+        if st & CODE_MASK != WAITING:
             continue
-        M[pending_w] = gw << 3
-        if try_claim(arena, gw):
+        owner = M[gw + G_P]
+        if owner == me:
+            if g == s:
+                M[gw + G_STATE] = st + (CLAIMED - WAITING)
+                return s
+        elif M[ptable.slot_w(arena, owner) + ptable.PS_STATE] == ptable.S_DEAD:
+            continue
+        M[pending_w] = g
+        if arena.mem.cas64((gw + G_STATE) << 3, st,
+                           (st & ~0xFFF) | ((me + 1) << 4) | CLAIMED):
             return s
 
 
