@@ -9,11 +9,10 @@ import time
 import psutil
 import pytest
 
+from helpers import MODES
 from parago._core import sched
 from parago._runtime.runtime import Runtime
 from parago._shm import segment
-
-from helpers import MODES
 
 
 def _own_segments() -> set[str]:

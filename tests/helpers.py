@@ -47,7 +47,7 @@ def run(mode: str, main, *args):
     return pg.run(main, *args, procs=PROCS[mode])
 
 
-_HEADER = re.compile(r"^goroutine (\d+) \[([^\]]*)\]", re.M)
+_HEADER = re.compile(r"^goroutine (\d+) \[([^\]]*)\]", re.MULTILINE)
 
 
 def states() -> list[tuple[int, str]]:

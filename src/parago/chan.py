@@ -230,7 +230,7 @@ def is_imm(v) -> bool:
 class Chan:
     """A channel. Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates."""
 
-    __slots__ = ("_b", "_w", "_lb", "_arena", "_cap", "_timer", "_base", "__weakref__")
+    __slots__ = ("__weakref__", "_arena", "_b", "_base", "_cap", "_lb", "_timer", "_w")
     __class_getitem__ = classmethod(GenericAlias)
 
     def __init__(self, cap: int = 0):
@@ -469,10 +469,10 @@ class Chan:
     def cap(self) -> int:
         return self._cap
 
-    def send_only(self) -> "SendOnlyChan":
+    def send_only(self) -> SendOnlyChan:
         return _view(SendOnlyChan, self)
 
-    def recv_only(self) -> "RecvOnlyChan":
+    def recv_only(self) -> RecvOnlyChan:
         return _view(RecvOnlyChan, self)
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ from ._runtime import runtime as _rt
 from ._runtime import spawn as _spawn
 from ._shm import layout as _L
 
-__all__ = ["run", "go", "gosched", "goexit", "gomaxprocs", "num_goroutine", "num_cpu", "stack"]
+__all__ = ["go", "goexit", "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "stack"]
 
 num_cpu = _rt.num_cpu
 

@@ -19,12 +19,23 @@ import time as _time
 from ._core import sched as _sched
 from ._core.sched import NOVAL
 from ._errors import Panic
+from ._shm import chan as C
 from ._shm import lock as _lock
 from ._shm import values as V
 from ._shm import waiter as W
-from .chan import (RETRY, Chan, RecvOnlyChan, SendOnlyChan, _received, _retry_wait,
-                   _runtime_of, flush_wakes, is_imm, recv_now, send_now)
-from ._shm import chan as C
+from .chan import (
+    RETRY,
+    Chan,
+    RecvOnlyChan,
+    SendOnlyChan,
+    _received,
+    _retry_wait,
+    _runtime_of,
+    flush_wakes,
+    is_imm,
+    recv_now,
+    send_now,
+)
 
 __all__ = ["select"]
 
@@ -84,7 +95,7 @@ def select(*cases, default: bool = False):
             _runtime_of(op[1]._arena)
     # Encode send values once, before any lock: a TypeError leaves no trace.
     encs = {}
-    for i, ch, d, v in ops:
+    for i, _ch, d, v in ops:
         if d == SEND:
             encs[i] = (True, None, None) if is_imm(v) else (False, *V.encode(v))
     locks = sorted({op[1]._lb for op in ops})
@@ -194,7 +205,7 @@ def _select_once(arena, proc, ops, encs, locks, default):
     finally:
         _unlock_all(arena, locks)
     fired_dir = 0
-    for s, ch, d in sudogs:
+    for s, _ch, d in sudogs:
         case = M[(s >> 3) + W.S_CASE]
         if case == fired:
             fired_dir = d

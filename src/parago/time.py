@@ -14,7 +14,7 @@ from ._core import sched as _sched
 from ._errors import NoRuntime
 from .chan import Chan, timer_chan
 
-__all__ = ["sleep", "after"]
+__all__ = ["after", "sleep"]
 
 _MAX_S = 1e9          # ~31 years: larger durations are clamped (TM-02)
 

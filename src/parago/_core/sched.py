@@ -42,7 +42,7 @@ NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
 SPIN_S = 50e-6            # how long an idle P watches its inbox before sleeping
 
-proc: "Processor | None" = None   # this process's P while a runtime runs
+proc: Processor | None = None   # this process's P while a runtime runs
 
 
 class GoExit(BaseException):
@@ -52,8 +52,19 @@ class GoExit(BaseException):
 class G:
     """A goroutine started on this process."""
 
-    __slots__ = ("id", "gr", "fn", "start", "reason", "since", "gb", "xval", "sendval",
-                 "timer", "created_by")
+    __slots__ = (
+        "created_by",
+        "fn",
+        "gb",
+        "gr",
+        "id",
+        "reason",
+        "sendval",
+        "since",
+        "start",
+        "timer",
+        "xval",
+    )
 
     def __init__(self, gid: int, fn, created_by: int = 0):
         self.id = gid

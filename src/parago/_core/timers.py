@@ -21,7 +21,7 @@ from time import monotonic
 
 
 class TimerHeap:
-    __slots__ = ("heap", "live", "_seq")
+    __slots__ = ("_seq", "heap", "live")
 
     def __init__(self):
         self.heap: list = []

@@ -2,6 +2,9 @@
 
 Owns: the crash sweep run by P0's process watcher when a worker dies.
 
+Invariants: the sweep only ever takes a lock from the dead P's tag (one CAS,
+so it never races a live holder), and it leaves every lockable record free,
+every wait group either waiting or delivered, and every live P told to look.
 Order matters:
   1. Mark the P dead, so wakers stop handing values to its goroutines and
      lock waiters recognise its locks as orphaned.

@@ -5,15 +5,21 @@ Owns: the policies shared by P0 and the workers (Hooks) — starting a copied
 goroutine, stealing, the idle check for work, the deadlock proof — and the
 worker-side reactions (WorkerHooks). P0's reactions are in runtime.py.
 
+Invariants: hooks run on the P's own thread, in g0 (never inside a
+goroutine), and only read or CAS shared words; a P reacts only to events
+addressed to it (event_pending), so an event meant for P0 never makes a
+worker spin.
+
 Deadlock proof (RT-13, RT-15, RT-16): a P about to sleep with no timer
 reads H_ACTIVITY, then checks that every P is alive, has an empty inbox, no
 rescan request, no timer and an empty gqueue, and — read last — is asleep,
-then reads H_ACTIVITY again. Anything that can wake a sleeping P bumps H_ACTIVITY after it makes
-the work visible and before its own P can sleep, and a P marks itself asleep
-before its last look for work, so an unchanged counter means every P was
-asleep at one instant with nothing that could wake it: no goroutine can ever run again. A goroutine running
-plain Python (time.sleep, a socket read) keeps its P awake, so it never
-counts as deadlocked.
+then reads H_ACTIVITY again. Anything that can wake a sleeping P bumps
+H_ACTIVITY after it makes the work visible and before its own P can sleep,
+and a P marks itself asleep before its last look for work, so an unchanged
+counter means every P was asleep at one instant with nothing that could wake
+it: no goroutine can ever run again. A goroutine running plain Python
+(time.sleep, a socket read) keeps its P awake, so it never counts as
+deadlocked.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def _signal_name(exitcode) -> str:
 
 
 class P0Hooks(Hooks):
-    def __init__(self, rt: "Runtime"):
+    def __init__(self, rt: Runtime):
         self.rt = rt
 
     def on_panic(self, proc, g, exc) -> None:
@@ -139,7 +139,7 @@ class P0Hooks(Hooks):
 
 
 class Runtime:
-    current: "Runtime | None" = None
+    current: Runtime | None = None
 
     def __init__(self, procs: int):
         if Runtime.current is not None:
@@ -291,4 +291,4 @@ def run(main, args=(), kwargs=None, procs: int | None = None):
     return rt.run(main, args, kwargs or {})
 
 
-__all__ = ["run", "Runtime", "num_cpu", "default_procs", "Panic"]
+__all__ = ["Panic", "Runtime", "default_procs", "num_cpu", "run"]

@@ -32,7 +32,7 @@ def pack(fn, args: tuple, kwargs: dict) -> bytes:
     """The bytes of an unstarted goroutine; TypeError names what cannot be copied."""
     try:
         return dumps((fn, args, kwargs))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         culprit = _find_culprit(fn, args, kwargs)
         raise TypeError(f"go: {culprit} cannot be copied to a goroutine: {e}") from e
 

@@ -32,8 +32,7 @@ import os
 
 from .. import _native
 from . import layout as L
-from . import lock
-from . import ptable
+from . import lock, ptable
 from .segment import Segment, segment_name
 
 DEFAULT_SIZE = 64 << 30
@@ -74,7 +73,7 @@ class Arena:
     # ---- lifecycle ---------------------------------------------------------
 
     @classmethod
-    def create(cls, runtime_id: str, size: int = DEFAULT_SIZE) -> "Arena":
+    def create(cls, runtime_id: str, size: int = DEFAULT_SIZE) -> Arena:
         size = _align(size, L.CHUNK)
         seg = Segment(segment_name(runtime_id), size, create=True)
         try:
@@ -101,7 +100,7 @@ class Arena:
         return cls(seg)
 
     @classmethod
-    def attach(cls, runtime_id: str) -> "Arena":
+    def attach(cls, runtime_id: str) -> Arena:
         seg = Segment(segment_name(runtime_id), 0, create=False)
         a = cls(seg)
         if a.M[L.H_MAGIC] != L.MAGIC or a.M[L.H_VERSION] != L.VERSION:

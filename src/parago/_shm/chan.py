@@ -26,9 +26,7 @@ Invariants (Go's runtime/chan.go, plus what a crash needs):
 from __future__ import annotations
 
 from . import layout as L
-from . import lock
-from . import ptable
-from . import ring
+from . import lock, ptable, ring
 from . import waiter as W
 
 C_CAP = 2

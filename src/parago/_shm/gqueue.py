@@ -22,8 +22,7 @@ Invariants:
 from __future__ import annotations
 
 from . import layout as L
-from . import lock
-from . import ptable
+from . import lock, ptable
 
 Q_HEAD = 2
 Q_TAIL = 3

@@ -80,10 +80,7 @@ def head_cell(arena, r: int, base_b: int, size: int) -> int:
     """Word index of the oldest frame, skipping a wrap gap (fixes HEAD/USED)."""
     M = arena.M
     head = M[r]
-    if head >= size:
-        M[r + 2] -= size - head
-        M[r] = head = 0
-    elif M[(base_b + head) >> 3] == V.VK_WRAP:
+    if head >= size or M[(base_b + head) >> 3] == V.VK_WRAP:
         M[r + 2] -= size - head
         M[r] = head = 0
     return (base_b + head) >> 3

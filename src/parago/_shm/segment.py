@@ -57,7 +57,7 @@ class Segment:
     """One mapped segment. ``size`` is virtual: tmpfs allocates pages only
     when they are reserved (:meth:`reserve`) or touched."""
 
-    __slots__ = ("name", "path", "fd", "size", "mm", "created")
+    __slots__ = ("created", "fd", "mm", "name", "path", "size")
 
     def __init__(self, name: str, size: int, create: bool):
         self.name = name

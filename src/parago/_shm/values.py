@@ -88,7 +88,7 @@ def _pickle(v):
     bufs: list = []
     try:
         stream = dumps(v, bufs)
-    except Exception as e:  # noqa: BLE001 - any pickling failure is the sender's TypeError
+    except Exception as e:
         raise TypeError(
             f"cannot copy a value of type {type(v).__name__!r} between goroutines: {e}"
         ) from e

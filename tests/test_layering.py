@@ -1,0 +1,80 @@
+"""The four layers import one way only (DESIGN.md), every core file states
+what it owns and its invariants, and the public surface is curated."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import pathlib
+
+import pytest
+
+import parago
+
+PKG = pathlib.Path(parago.__file__).parent
+# What each layer may import from inside parago (besides itself and the
+# leaf module _errors). _native is reached only through _shm.
+ALLOWED = {
+    "_shm": {"_shm", "_native"},
+    "_core": {"_core", "_shm"},
+    "_runtime": {"_runtime", "_core", "_shm"},
+}
+
+
+def _layer(path: pathlib.Path) -> str:
+    rel = path.relative_to(PKG).parts
+    return rel[0] if len(rel) > 1 else "public"
+
+
+def _parago_imports(path: pathlib.Path):
+    """The second component of every parago module ``path`` imports
+    ("_shm", "_core", "chan", ...)."""
+    rel = path.relative_to(PKG).with_suffix("").parts
+    package = ".".join(("parago", *rel[:-1]))
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            else:
+                base = node.module or ""
+            names = [f"{base}.{a.name}" for a in node.names] if not node.module else [base]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for full in names:
+            parts = full.split(".")
+            if parts[0] == "parago" and len(parts) > 1:
+                yield parts[1]
+
+
+CORE_FILES = sorted(p for layer in ALLOWED for p in (PKG / layer).glob("*.py"))
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: str(p.relative_to(PKG)))
+def test_imports_point_one_way(path):
+    layer = _layer(path)
+    for target in _parago_imports(path):
+        if target == "_errors":
+            continue
+        target = target if target.startswith("_") else "public"
+        assert target in ALLOWED[layer], f"{path.name} ({layer}) imports {target}"
+
+
+@pytest.mark.parametrize("path", [p for p in CORE_FILES if p.name != "__init__.py"],
+                         ids=lambda p: str(p.relative_to(PKG)))
+def test_core_files_open_with_what_they_own(path):
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    assert "Owns:" in doc or "owns" in doc.lower(), f"{path.name} does not say what it owns"
+    assert "Invariant" in doc or "invariant" in doc, f"{path.name} states no invariants"
+
+
+def test_errors_module_is_a_leaf():
+    assert not list(_parago_imports(PKG / "_errors.py"))
+
+
+def test_public_all_matches_exports():
+    for name in parago.__all__:
+        assert hasattr(parago, name), name
+    public = {n for n in dir(parago) if not n.startswith("_")}
+    submodules = {"chan", "select", "time", "runtime"}
+    assert public - submodules - {"__version__"} <= set(parago.__all__) | submodules
