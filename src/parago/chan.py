@@ -24,7 +24,6 @@ from ._core.sched import NOVAL
 from ._errors import NoRuntime, Panic
 from ._shm import chan as C
 from ._shm import lock as _lock
-from ._shm import ptable as _ptable
 from ._shm import ring as _ring
 from ._shm import values as V
 from ._shm import waiter as W
@@ -49,8 +48,7 @@ C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_
 C_RBASE, C_RSIZE = C.C_RBASE, C.C_RSIZE
 C_MUT0, C_LOG, C_OPSEQ = C.C_MUT0, C.C_LOG, C.C_OPSEQ
 C_LOG_END = C.C_LOG + C.C_MUT_N
-G_P, G_OK, G_FIRED, G_STATE, S_GROUP, S_CASE, S_NEXT, S_PREV, S_LINKED = (
-    W.G_P, W.G_OK, W.G_FIRED, W.G_STATE, W.S_GROUP, W.S_CASE, W.S_NEXT, W.S_PREV, W.S_LINKED)
+G_P, G_OK, S_GROUP, S_CASE = W.G_P, W.G_OK, W.S_GROUP, W.S_CASE
 VW = W.V
 V_INLINE = W.V_INLINE
 RETRY = -2            # G_FIRED of a wait ended so the goroutine looks again (timers)
@@ -121,7 +119,7 @@ def recv_now(arena, proc, hw: int, cap: int):
                 _ring.push_raw(arena, hw + C_RING, base, size, cnt, cap,
                                _take_raw(arena, sw + VW))
                 cnt += 1
-                _finish_wait(arena, proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1, NOVAL)
+                proc.finish_wait(M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1, NOVAL)
         M[hw + C_COUNT] = cnt
         M[hw + C_PENDING] = 0
         M[hw + C_OPSEQ] += 1
@@ -149,7 +147,7 @@ def recv_now(arena, proc, hw: int, cap: int):
                 proc.runq.append(sg)
                 return st, v
             raw = _take_raw(arena, sw + VW)
-            _finish_wait(arena, proc, gw, M[sw + S_CASE], 1, NOVAL)
+            proc.finish_wait(gw, M[sw + S_CASE], 1, NOVAL)
             M[hw + C_PENDING] = 0
             M[hw + C_OPSEQ] += 1
             return 1, raw
@@ -177,7 +175,7 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
                 if imm:
                     kind, payload = _encode(v)
                 _put(arena, gw + VW, kind, payload, V_INLINE)
-            _finish_wait(arena, proc, gw, M[(s >> 3) + S_CASE], 1, xval)
+            proc.finish_wait(gw, M[(s >> 3) + S_CASE], 1, xval)
             M[hw + C_PENDING] = 0
             M[hw + C_OPSEQ] += 1
             return True
@@ -194,32 +192,6 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
         M[hw + C_OPSEQ] += 1
         return True
     return False
-
-
-def _finish_wait(arena, proc, gw: int, case: int, ok: int, xval) -> None:
-    """End the wait of claimed group ``gw`` (lock held): case ``case`` fired.
-    A goroutine of this P is queued to run; one elsewhere is recorded in
-    ``proc.pending_wake`` for its P's inbox, pushed after the unlock."""
-    M = arena.M
-    if M[gw + G_P] == proc.p:
-        g = proc.waiting.pop(gw << 3, None)
-        M[gw + G_FIRED] = case
-        M[gw + G_OK] = ok
-        if g is not None:
-            g.xval = xval
-            proc.runq.append(g)
-    else:
-        _deliver(arena, gw, case, ok)
-        proc.pending_wake.append(gw)
-
-
-def flush_wakes(proc) -> None:
-    """Tell other Ps about the waits this goroutine ended (no lock held)."""
-    pw = proc.pending_wake
-    arena = proc.arena
-    for gw in pw:
-        _ptable.inbox_push(arena, arena.M[gw + G_P], gw << 3, W.INBOX_OFF)
-    pw.clear()
 
 
 def is_imm(v) -> bool:
@@ -286,29 +258,15 @@ class Chan:
                 mem.store64(lb, 0)
                 lb = 0
                 if proc.pending_wake:
-                    flush_wakes(proc)
+                    proc.flush_wakes()
                 return
             # Park until a receiver takes the value (or close wakes us).
-            g = proc.current
-            gb = g.gb or proc.group(g)
-            gw = gb >> 3
-            proc.ticket += 1
-            M[gw + G_STATE] = (proc.ticket << 12) | W.WAITING
-            M[gw + G_OK] = 0
             if imm:
                 kind, payload = _encode(v)
+            gw = proc.enqueue_self(hw + C_SQH, hw + C_SQT)
             _put(arena, gw + VW, kind, payload, V_INLINE)
-            t = M[hw + C_SQT]
-            M[gw + S_NEXT] = 0
-            M[gw + S_PREV] = t
-            M[gw + S_LINKED] = 1
-            if t:
-                M[(t >> 3) + S_NEXT] = gb
-            else:
-                M[hw + C_SQH] = gb
-            M[hw + C_SQT] = gb
+            g = proc.current
             g.sendval = v if imm else NOVAL
-            proc.waiting[gb] = g
         finally:
             if lb:
                 mem.store64(lb, 0)
@@ -344,27 +302,12 @@ class Chan:
                 mem.store64(lb, 0)
                 lb = 0
                 if proc.pending_wake:
-                    flush_wakes(proc)
+                    proc.flush_wakes()
                 if st == 1:
                     return _decode_raw(arena, val), True
                 return val, st == 2
+            gw = proc.enqueue_self(hw + C_RQH, hw + C_RQT)
             g = proc.current
-            gb = g.gb or proc.group(g)
-            gw = gb >> 3
-            proc.ticket += 1
-            M[gw + G_STATE] = (proc.ticket << 12) | W.WAITING
-            M[gw + G_OK] = 0
-            g.xval = NOVAL
-            t = M[hw + C_RQT]
-            M[gw + S_NEXT] = 0
-            M[gw + S_PREV] = t
-            M[gw + S_LINKED] = 1
-            if t:
-                M[(t >> 3) + S_NEXT] = gb
-            else:
-                M[hw + C_RQH] = gb
-            M[hw + C_RQT] = gb
-            proc.waiting[gb] = g
         finally:
             if lb:
                 mem.store64(lb, 0)

@@ -31,7 +31,6 @@ from .chan import (
     _received,
     _retry_wait,
     _runtime_of,
-    flush_wakes,
     is_imm,
     recv_now,
     send_now,
@@ -143,7 +142,7 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     _unlock_all(arena, locks)
                     locked = False
                     if proc.pending_wake:
-                        flush_wakes(proc)
+                        proc.flush_wakes()
                     if st == 1:
                         return i, V.decode_raw(arena, val), True
                     return i, val, st == 2
@@ -155,7 +154,7 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     _unlock_all(arena, locks)
                     locked = False
                     if proc.pending_wake:
-                        flush_wakes(proc)
+                        proc.flush_wakes()
                     return i, None, True
         if default:
             return -1, None, False

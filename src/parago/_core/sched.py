@@ -182,6 +182,60 @@ class Processor:
     def ready(self, g: G) -> None:
         self.runq.append(g)
 
+    # ---- waiting on shared objects (the caller holds the object's lock) ------------
+
+    def enqueue_self(self, head_w: int, tail_w: int, front: bool = False) -> int:
+        """Start a plain wait of the running goroutine: arm its group and link
+        it (as its own sudog) at the tail (or head) of the queue
+        ``head_w``/``tail_w``. Returns the group's word index; the caller
+        unlocks, then parks."""
+        g = self.current
+        gb = g.gb or self.group(g)
+        gw = gb >> 3
+        M = self.M
+        self.ticket += 1
+        M[gw + W.G_STATE] = (self.ticket << 12) | W.WAITING
+        M[gw + W.G_OK] = 0
+        g.xval = NOVAL
+        if front:
+            W.enqueue_front(self.arena, head_w, tail_w, gb)
+        else:
+            t = M[tail_w]
+            M[gw + W.S_NEXT] = 0
+            M[gw + W.S_PREV] = t
+            M[gw + W.S_LINKED] = 1
+            if t:
+                M[(t >> 3) + W.S_NEXT] = gb
+            else:
+                M[head_w] = gb
+            M[tail_w] = gb
+        self.waiting[gb] = g
+        return gw
+
+    def finish_wait(self, gw: int, case: int, ok: int, xval=NOVAL) -> None:
+        """End the wait of claimed group ``gw`` (lock held): case ``case``
+        fired with result ``ok``. A goroutine of this P is queued to run now;
+        one elsewhere is told by flush_wakes, after the caller unlocks."""
+        M = self.M
+        if M[gw + W.G_P] == self.p:
+            g = self.waiting.pop(gw << 3, None)
+            M[gw + W.G_FIRED] = case
+            M[gw + W.G_OK] = ok
+            if g is not None:
+                g.xval = xval
+                self.runq.append(g)
+        else:
+            W.deliver(self.arena, gw, case, ok)
+            self.pending_wake.append(gw)
+
+    def flush_wakes(self) -> None:
+        """Push every group finish_wait delivered to another P on its inbox."""
+        arena = self.arena
+        M = self.M
+        for gw in self.pending_wake:
+            ptable.inbox_push(arena, M[gw + W.G_P], gw << 3, W.INBOX_OFF)
+        self.pending_wake.clear()
+
     def wake(self, gw: int, xval=NOVAL) -> None:
         """Make the owner of wait group ``gw`` runnable after a delivery."""
         p = self.M[gw + W.G_P]

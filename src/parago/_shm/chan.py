@@ -16,11 +16,14 @@ Invariants (Go's runtime/chan.go, plus what a crash needs):
     only when COUNT == CAP (for CAP 0: always "full"). Sudogs of selects that
     already fired may linger in either queue; dequeue_claim drops them.
   - A mutating operation calls begin() before its first write (the log gets
-    the pre-image) and commit() after its last (OPSEQ advances, PENDING
-    clears). If its process dies in between, the repairer restores the log,
-    unless the operation had already DELIVERED to the group named in PENDING
-    (a waiter has seen the effect): then the header is already complete and
+    the pre-image, OPSEQ included) and commit() after its last (OPSEQ
+    advances, PENDING clears); so an operation is in progress exactly when
+    the logged OPSEQ equals OPSEQ (OPSEQ starts at 1, its log copy at 0).
+    If its process dies in between, the repairer restores the log, unless
+    the operation had already DELIVERED to the group named in PENDING (a
+    waiter has seen the effect): then the header is already complete and
     the operation is rolled forward. A close is always rolled forward.
+  - Linking one's own sudog needs no log: a repair drops a dead P's sudogs.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def create(arena, cap: int, flags: int = 0) -> int:
     M[w + C_REFS] = 1
     M[w + C_GEN] = arena.next_seq()
     M[w + C_FLAGS] = flags
+    M[w + C_OPSEQ] = 1
     return b
 
 
@@ -80,6 +84,17 @@ def begin(M, hw: int) -> None:
 def commit(M, hw: int) -> None:
     M[hw + C_PENDING] = 0
     M[hw + C_OPSEQ] += 1
+
+
+def in_progress(M, hw: int) -> bool:
+    return M[hw + C_LOG + (C_OPSEQ - C_MUT0)] == M[hw + C_OPSEQ]
+
+
+def abort(M, hw: int) -> None:
+    """Undo an operation that raised between begin() and commit()."""
+    if in_progress(M, hw):
+        M[hw + C_MUT0:hw + C_MUT0 + C_MUT_N] = M[hw + C_LOG:hw + C_LOG + C_MUT_N]
+        commit(M, hw)
 
 
 def incref(arena, b: int) -> None:
@@ -126,7 +141,7 @@ def repair(arena, b: int, dead_tag: int) -> None:
     M = arena.M
     hw = b >> 3
     dead_p = ptable.p_of_tag(dead_tag)
-    if M[hw + C_OPSEQ] == M[hw + C_LOG + (C_OPSEQ - C_MUT0)]:
+    if in_progress(M, hw):
         closing = M[hw + C_CLOSED] and not M[hw + C_LOG]
         pend = M[hw + C_PENDING]
         delivered = pend and W.state_code(M, pend >> 3) == W.DELIVERED

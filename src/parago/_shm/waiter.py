@@ -144,6 +144,22 @@ def enqueue(arena, head_w: int, tail_w: int, s: int) -> None:
     M[tail_w] = s
 
 
+def enqueue_front(arena, head_w: int, tail_w: int, s: int) -> None:
+    """Link ``s`` at the head (a woken mutex waiter that lost the race goes
+    back to the front: MU-06)."""
+    M = arena.M
+    sw = s >> 3
+    h = M[head_w]
+    M[sw + S_PREV] = 0
+    M[sw + S_NEXT] = h
+    M[sw + S_LINKED] = 1
+    if h:
+        M[(h >> 3) + S_PREV] = s
+    else:
+        M[tail_w] = s
+    M[head_w] = s
+
+
 def unlink(M, head_w: int, tail_w: int, s: int) -> None:
     sw = s >> 3
     if not M[sw + S_LINKED]:

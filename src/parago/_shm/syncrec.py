@@ -1,0 +1,130 @@
+"""Sync records: the shared state of Mutex, RWMutex, WaitGroup, Cond, Once,
+atomics, Value and contexts.
+
+Owns: K_SYNC blocks — their layout, undo log and crash repair. The
+algorithms are in parago/sync.py, atomic.py and context.py.
+
+    record words:
+      KIND LOCK REFS TYPE OPSEQ PENDING      header (REFS atomic)
+      W0 .. W7                               mutable words guarded by LOCK,
+                                             copied to LOG by begin()
+      LOG[8] LOGSEQ                          LOGSEQ == OPSEQ: an operation is
+                                             in progress (begun, not committed)
+      X0 .. X8                               type-specific words, each either
+                                             atomic or single-store committed
+
+Invariants:
+  - W words change only under LOCK, between begin() and commit(), exactly as a
+    channel's header does (_shm/chan.py): a process dying in between is undone
+    from LOG, unless it had already delivered to the wait group named in
+    PENDING, in which case it is rolled forward.
+  - Wait queues of a record are pairs of W words (head, tail) listed in
+    QUEUES[type]; after a crash they are relinked keeping only live waiters.
+  - X words are never restored from the log: they are changed by atomic
+    operations (a mutex's state word, an atomic's value) or by one store
+    (a Value's data pointer), so they are consistent at every instant.
+"""
+
+from __future__ import annotations
+
+from . import layout as L
+from . import lock
+from . import waiter as W
+from .chan import _group_keeper
+
+R_REFS = 2
+R_TYPE = 3
+R_OPSEQ = 4
+R_PENDING = 5
+R_W0 = 6
+R_NW = 8
+R_LOG = R_W0 + R_NW
+R_LOGSEQ = R_LOG + R_NW
+R_X0 = R_LOGSEQ + 1
+R_NX = 9
+WORDS = R_X0 + R_NX
+BYTES = WORDS * 8
+
+T_MUTEX = 1
+T_RWMUTEX = 2
+T_WAITGROUP = 3
+T_COND = 4
+T_ATOMIC = 5
+T_VALUE = 6
+T_CONTEXT = 7
+
+# Which (head, tail) pairs of W words are wait queues, per type.
+QUEUES = {
+    T_MUTEX: ((0, 1),),
+    T_RWMUTEX: ((0, 1), (2, 3)),
+    T_WAITGROUP: ((0, 1),),
+    T_COND: ((0, 1),),
+    T_CONTEXT: (),
+}
+
+# type -> fn(arena, rw, dead_p) run after the queues were rebuilt
+FIXUPS: dict = {}
+
+
+def create(arena, type_: int) -> int:
+    b = arena.alloc(BYTES, L.K_SYNC)
+    M = arena.M
+    w = b >> 3
+    for i in range(1, WORDS):
+        M[w + i] = 0
+    M[w + R_REFS] = 1
+    M[w + R_TYPE] = type_
+    M[w + R_OPSEQ] = 1
+    return b
+
+
+def begin(M, rw: int) -> None:
+    M[rw + R_LOG:rw + R_LOG + R_NW] = M[rw + R_W0:rw + R_W0 + R_NW]
+    M[rw + R_LOGSEQ] = M[rw + R_OPSEQ]
+
+
+def commit(M, rw: int) -> None:
+    M[rw + R_PENDING] = 0
+    M[rw + R_OPSEQ] += 1
+
+
+def abort(M, rw: int) -> None:
+    """Undo an operation that raised between begin() and commit()."""
+    if M[rw + R_LOGSEQ] == M[rw + R_OPSEQ]:
+        M[rw + R_W0:rw + R_W0 + R_NW] = M[rw + R_LOG:rw + R_LOG + R_NW]
+        commit(M, rw)
+
+
+def incref(arena, b: int) -> None:
+    arena.mem.add64(b + R_REFS * 8, 1)
+
+
+def decref(arena, b: int, on_free=None) -> None:
+    if arena.mem.add64(b + R_REFS * 8, -1) == 0:
+        if on_free is not None:
+            on_free(arena, b)
+        arena.free(b)
+
+
+def _repair(arena, b: int, dead_tag: int) -> None:
+    from . import ptable
+    M = arena.M
+    rw = b >> 3
+    dead_p = ptable.p_of_tag(dead_tag)
+    t = M[rw + R_TYPE]
+    if M[rw + R_LOGSEQ] == M[rw + R_OPSEQ]:
+        pend = M[rw + R_PENDING]
+        if pend and W.state_code(M, pend >> 3) == W.DELIVERED:
+            ptable.request_rescan(arena, M[(pend >> 3) + W.G_P])
+        else:
+            M[rw + R_W0:rw + R_W0 + R_NW] = M[rw + R_LOG:rw + R_LOG + R_NW]
+        commit(M, rw)
+    keep = _group_keeper(arena, dead_p)
+    for h, tl in QUEUES.get(t, ()):
+        W.rebuild(arena, rw + R_W0 + h, rw + R_W0 + tl, keep)
+    fix = FIXUPS.get(t)
+    if fix is not None:
+        fix(arena, rw, dead_p)
+
+
+lock.register_repairer(L.K_SYNC, _repair)
