@@ -17,17 +17,20 @@ live in shared memory, usable from any goroutine in any process.
     print(pg.run(main))
 """
 
-from . import runtime
+from . import atomic, context, runtime
 from ._errors import Deadlock, GoroutinePanic, NoRuntime, Panic, RemoteError, WorkerCrashed
 from .chan import Chan, RecvOnlyChan, SendOnlyChan, chan
 from .runtime import go, goexit, gomaxprocs, gosched, num_cpu, num_goroutine, run
 from .select import select
-from .time import after, sleep
+from .sync import Cond, Mutex, Once, Pool, RWMutex, WaitGroup
+from .time import Ticker, Timer, after, after_func, sleep, tick
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Chan", "Deadlock", "GoroutinePanic", "NoRuntime", "Panic", "RecvOnlyChan", "RemoteError",
-    "SendOnlyChan", "WorkerCrashed", "after", "chan", "go", "goexit", "gomaxprocs", "gosched",
-    "num_cpu", "num_goroutine", "run", "runtime", "select", "sleep",
+    "Chan", "Cond", "Deadlock", "GoroutinePanic", "Mutex", "NoRuntime", "Once", "Panic", "Pool",
+    "RWMutex", "RecvOnlyChan", "RemoteError", "SendOnlyChan", "Ticker", "Timer", "WaitGroup",
+    "WorkerCrashed", "after", "after_func", "atomic", "chan", "context", "go", "goexit",
+    "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "runtime", "select", "sleep",
+    "tick",
 ]

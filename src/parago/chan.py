@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import time as _time
 from types import GenericAlias
-from weakref import WeakValueDictionary
 
 from ._core import sched as _sched
 from ._core.sched import NOVAL
 from ._errors import NoRuntime, Panic
+from ._handle import ShmObject
+from ._handle import _registry as _handle_registry
 from ._shm import chan as C
 from ._shm import lock as _lock
 from ._shm import ring as _ring
@@ -52,9 +53,8 @@ G_P, G_OK, S_GROUP, S_CASE = W.G_P, W.G_OK, W.S_GROUP, W.S_CASE
 VW = W.V
 V_INLINE = W.V_INLINE
 RETRY = -2            # G_FIRED of a wait ended so the goroutine looks again (timers)
-
-_handles: WeakValueDictionary = WeakValueDictionary()
-
+TIMER = 1             # Chan._timer: a timer channel (pg.after, Timer.c, Ticker.c)
+DEADLINE = 2          # Chan._timer: a context's done channel, closed at its deadline
 
 class _Copy:
     """An encoded value handed to a receiver on the same P, decoded by it."""
@@ -75,6 +75,15 @@ def _received(arena, g, gw):
     if type(xv) is _Copy:
         return V.decode(xv.kind, xv.payload)
     return xv
+
+
+def _proc_of(arena):
+    """This process's P, checking ``arena`` is its runtime's (no goroutine
+    needed: for operations that never park, usable from timer callbacks)."""
+    proc = _sched.proc
+    if proc is None or proc.arena is not arena:
+        _runtime_of(arena)
+    return proc
 
 
 def _runtime_of(arena):
@@ -199,11 +208,12 @@ def is_imm(v) -> bool:
     return t is int or t in _IMM or _immutable(v)
 
 
-class Chan:
+class Chan(ShmObject):
     """A channel. Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates."""
 
-    __slots__ = ("__weakref__", "_arena", "_b", "_base", "_cap", "_lb", "_timer", "_w")
+    __slots__ = ("_base", "_cap", "_lb", "_timer", "_w")
     __class_getitem__ = classmethod(GenericAlias)
+    _REFS_OFF = C.C_REFS * 8
 
     def __init__(self, cap: int = 0):
         if type(cap) is not int and not hasattr(cap, "__index__"):
@@ -217,14 +227,33 @@ class Chan:
         self._init(proc.arena, C.create(proc.arena, cap), cap, False)
 
     def _init(self, arena, b, cap, timer):
-        self._arena = arena
-        self._b = b
+        self._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
         self._cap = cap
         self._timer = timer
         self._base = None
-        _handles[b] = self
+
+    # ---- as a handle (_handle.ShmObject) -------------------------------------
+
+    def _owns_ref(self) -> bool:
+        return self._base is None
+
+    def _extra(self) -> tuple:
+        return self._cap, self._timer, _VIEW_CODE[type(self)]
+
+    @classmethod
+    def _from_block(cls, arena, b, extra):
+        cap, timer, view_code = extra
+        ch = object.__new__(Chan)
+        ch._init(arena, b, cap, timer)
+        return ch._adopt_as(cls, extra)
+
+    def _adopt_as(self, cls, extra):
+        return self if cls is Chan else _view(cls, self)
+
+    def _free_block(self, arena, b) -> None:
+        C.destroy(arena, b)
 
     # ---- sending -------------------------------------------------------------
 
@@ -267,6 +296,9 @@ class Chan:
             _put(arena, gw + VW, kind, payload, V_INLINE)
             g = proc.current
             g.sendval = v if imm else NOVAL
+        except BaseException:
+            C.abort(M, hw)          # e.g. MemoryError mid-operation: undo it
+            raise
         finally:
             if lb:
                 mem.store64(lb, 0)
@@ -289,7 +321,7 @@ class Chan:
         if proc is None or proc.arena is not arena or proc.current is None:
             _runtime_of(arena)
         if self._timer:
-            return self._recv_timer(proc, True)
+            return self._recv_special(proc, True)
         M = arena.M
         hw = self._w
         lb = self._lb
@@ -308,6 +340,9 @@ class Chan:
                 return val, st == 2
             gw = proc.enqueue_self(hw + C_RQH, hw + C_RQT)
             g = proc.current
+        except BaseException:
+            C.abort(M, hw)
+            raise
         finally:
             if lb:
                 mem.store64(lb, 0)
@@ -343,28 +378,38 @@ class Chan:
         _commit(M, hw)
         return _time.time() - (now_ns - when) / 1e9
 
-    def _recv_timer(self, proc, block: bool):
+    def _recv_special(self, proc, block: bool):
+        """Receive from a timer channel (gets the fire time) or a deadline
+        channel (reads as closed once its deadline passes, or when closed).
+        A parked receiver is woken by a timer of its own P at the deadline,
+        or by nudge_waiters after a reset, and looks again."""
         arena = self._arena
         M = arena.M
         hw = self._w
         lb = self._lb
-        g = proc.current
+        kind = self._timer
         while True:
             _acquire(arena, lb)
             try:
-                fired = self._timer_due(M, hw, _time.monotonic_ns())
-                if fired is not None or not block:
-                    return (fired, fired is not None)
+                now = _time.monotonic_ns()
+                if kind == TIMER:
+                    fired = self._timer_due(M, hw, now)
+                    if fired is not None:
+                        return fired, True
+                elif M[hw + C_CLOSED] or 0 < M[hw + C.C_TWHEN] <= now:
+                    return None, False
+                if not block:
+                    return None, False
                 when = M[hw + C.C_TWHEN]
-                gw = proc.arm(g)
-                _enqueue(arena, hw + C_RQH, hw + C_RQT, gw << 3)
-                proc.waiting[gw << 3] = g
+                gw = proc.enqueue_self(hw + C_RQH, hw + C_RQT)
             finally:
                 _lock.release(arena, lb)
-            entry = proc.timers.add(when / 1e9, _retry_wait, (proc, g, gw)) if when else None
+            entry = proc.timers.add(when / 1e9, _retry_wait, (proc, gw)) if when else None
             proc.park("chan receive")
             if entry is not None:
                 proc.timers.cancel(entry)
+            if M[gw + W.G_FIRED] != RETRY:
+                return None, False          # a deadline channel was closed
             _acquire(arena, lb)
             W.unlink(M, hw + C_RQH, hw + C_RQT, gw << 3)
             _lock.release(arena, lb)
@@ -375,8 +420,8 @@ class Chan:
         """Close: blocked receivers get (None, False), blocked senders panic.
         Panics "close of closed channel" the second time (CH-19)."""
         arena = self._arena
-        proc = _runtime_of(arena)
-        if self._timer:
+        proc = _proc_of(arena)
+        if self._timer == TIMER:
             raise TypeError("close of a timer channel (it is receive-only)")
         M = arena.M
         hw = self._w
@@ -421,29 +466,6 @@ class Chan:
     def __repr__(self) -> str:
         kind = type(self).__name__
         return f"<{kind} cap={self._cap} at {self._b:#x}>"
-
-    def __reduce__(self):
-        arena = self._arena
-        if arena.seg.mm is None:
-            raise NoRuntime("cannot copy a channel of a runtime that has ended")
-        C.incref(arena, self._b)
-        return _rebuild, (arena.seg.name, self._b, self._cap, self._timer, _VIEW_CODE[type(self)])
-
-    def __del__(self):
-        if getattr(self, "_base", 1) is None:
-            arena = getattr(self, "_arena", None)
-            if arena is not None and arena.seg.mm is not None:
-                try:
-                    C.decref(arena, self._b)
-                except Exception:  # noqa: BLE001 - never raise from a finalizer
-                    pass
-
-    def __eq__(self, other):
-        return isinstance(other, Chan) and other._b == self._b and other._arena is self._arena
-
-    def __hash__(self):
-        return hash(self._b)
-
 
 class SendOnlyChan(Chan):
     """A send-only view (Go's ``chan<- T``): send, close, len, cap."""
@@ -490,28 +512,27 @@ def _view(cls, ch: Chan):
     return v
 
 
-def _rebuild(seg_name, b, cap, timer, view_code):
-    proc = _sched.proc
-    if proc is None or proc.arena.seg.name != seg_name:
-        raise NoRuntime("a channel can only be used inside the runtime that created it")
-    arena = proc.arena
-    ch = _handles.get(b)
-    if ch is not None and ch._arena is arena:
-        C.decref(arena, b)         # this process already holds a reference
-    else:
-        ch = object.__new__(Chan)
-        ch._init(arena, b, cap, timer)
-    return ch if view_code == 0 else _view(_VIEW_TYPE[view_code], ch)
-
-
 def _retry_wait(arg):
     """Timer callback: wake a goroutine parked on a timer channel so it looks
     again (the timer is due, or was reset)."""
-    proc, g, gw = arg
+    proc, gw = arg
     arena = proc.arena
     if W.try_claim(arena, gw):
         _deliver(arena, gw, RETRY, 0)
         proc.wake(gw)
+
+
+def chan_at(arena, b: int, kind: int = 0, cap: int = 0) -> Chan:
+    """A handle on the channel at ``b`` known only by address (the caller
+    keeps the block alive): this process's existing handle, or a new one
+    holding its own reference."""
+    ch = _handle_registry.get(b)
+    if ch is not None and ch._arena is arena:
+        return ch
+    arena.mem.add64(b + C.C_REFS * 8, 1)
+    ch = object.__new__(Chan)
+    ch._init(arena, b, cap, kind)
+    return ch
 
 
 def chan(cap: int = 0) -> Chan:
@@ -519,27 +540,28 @@ def chan(cap: int = 0) -> Chan:
     return Chan(cap)
 
 
-def timer_chan(when_ns: int, period_ns: int = 0) -> Chan:
-    """A receive-only channel that delivers the fire time at ``when_ns``
-    (monotonic) and then every ``period_ns`` if non-zero."""
+def timer_chan(when_ns: int, period_ns: int = 0, kind: int = 1) -> Chan:
+    """A receive-only channel that, as a TIMER, delivers the fire time at
+    ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
+    DEADLINE, reads as closed from ``when_ns`` on (0: no deadline)."""
     proc = _sched.proc
     if proc is None:
         raise NoRuntime("timers need a running runtime (call them inside pg.run)")
     arena = proc.arena
-    b = C.create(arena, 0, C.F_TIMER)
+    b = C.create(arena, 0, C.F_TIMER if kind == TIMER else C.F_DEADLINE)
     M = arena.M
-    M[(b >> 3) + C.C_TWHEN] = max(1, when_ns)
+    M[(b >> 3) + C.C_TWHEN] = max(1, when_ns) if kind == TIMER or when_ns else 0
     M[(b >> 3) + C.C_TPERIOD] = period_ns
     ch = object.__new__(Chan)
-    ch._init(arena, b, 0, True)
-    return _view(RecvOnlyChan, ch)
+    ch._init(arena, b, 0, kind)
+    return ch if kind == DEADLINE else _view(RecvOnlyChan, ch)
 
 
 def nudge_waiters(ch: Chan) -> None:
     """Wake every goroutine parked on a timer channel so it re-reads the
     timer (after Timer.reset / stop). Called with no lock held."""
     arena = ch._arena
-    proc = _runtime_of(arena)
+    proc = _proc_of(arena)
     M = arena.M
     hw = ch._w
     woken = []

@@ -14,6 +14,7 @@ from ._core import sched as _sched
 from ._core.sched import GoExit
 from ._errors import NoRuntime
 from ._runtime import dump as _dump
+from ._runtime import panics as _panics
 from ._runtime import runtime as _rt
 from ._runtime import spawn as _spawn
 from ._shm import layout as _L
@@ -62,11 +63,21 @@ def goexit() -> None:
 
 
 def gomaxprocs(n: int | None = None) -> int:
-    """The number of Ps. Changing it while running is not supported yet."""
+    """The number of Ps; with ``n`` >= 1, set it and return the previous one
+    (RT-01; n < 1 only queries). More Ps start worker processes; fewer Ps
+    retire workers, each once the goroutines it already started have ended
+    (started goroutines never move)."""
     proc = _proc()
     cur = proc.M[_L.H_NPROCS]
-    if n is not None and n >= 1 and n != cur:
-        raise NotImplementedError("changing gomaxprocs while running is not supported yet")
+    if n is None or n < 1 or n == cur:
+        return cur
+    if n > _L.MAXP:
+        raise ValueError(f"gomaxprocs: at most {_L.MAXP} Ps")
+    rt = _rt.Runtime.current
+    if proc.p == 0 and rt is not None:
+        return rt.set_procs(n)
+    proc.mem.store64(_L.H_WANT_PROCS << 3, n)      # P0 starts or retires the workers
+    _panics.raise_event(proc.arena, _L.EV_PROCS)
     return cur
 
 

@@ -25,6 +25,7 @@ from ._shm import values as V
 from ._shm import waiter as W
 from .chan import (
     RETRY,
+    TIMER,
     Chan,
     RecvOnlyChan,
     SendOnlyChan,
@@ -133,10 +134,13 @@ def _select_once(arena, proc, ops, encs, locks, default):
                 if ch._timer:
                     if now_ns is None:
                         now_ns = _time.monotonic_ns()
-                    fired = ch._timer_due(M, hw, now_ns)
-                    if fired is not None:
-                        return i, fired, True
-                    continue
+                    if ch._timer == TIMER:
+                        fired = ch._timer_due(M, hw, now_ns)
+                        if fired is not None:
+                            return i, fired, True
+                        continue
+                    if 0 < M[hw + C.C_TWHEN] <= now_ns:
+                        return i, None, False           # deadline passed: done
                 st, val = recv_now(arena, proc, hw, ch._cap)
                 if st:
                     _unlock_all(arena, locks)
@@ -183,10 +187,15 @@ def _select_once(arena, proc, ops, encs, locks, default):
                         when = tw
             sudogs.append((s, ch, d))
         proc.waiting[gb] = g
+    except BaseException:
+        if locked:
+            for op in ops:
+                C.abort(M, op[1]._w)
+        raise
     finally:
         if locked:
             _unlock_all(arena, locks)
-    timer = proc.timers.add(when / 1e9, _retry_wait, (proc, g, gw)) if when else None
+    timer = proc.timers.add(when / 1e9, _retry_wait, (proc, gw)) if when else None
     proc.park("select")
     if timer is not None:
         proc.timers.cancel(timer)

@@ -1,9 +1,14 @@
-"""Go's time package, the parts goroutines block on: sleep, after.
+"""Go's time package, the parts goroutines block on: sleep, after, tick,
+Timer, Ticker, after_func — with Go 1.23's timer channel semantics.
 
-Timers live in the heap of the P whose goroutine waits on them; a timer
-channel keeps its deadline in shared memory, so whoever receives from it, in
-any process, sees it fire (see chan.timer_chan). Sleeping blocks only the
-goroutine, never its P.
+A timer channel keeps its deadline in shared memory (chan.timer_chan): the
+value is produced when a receiver, in any process, finds the deadline passed,
+so len(c) and cap(c) are 0 and a stopped or reset timer can never leave a
+stale value behind (TM-08, TM-09). A receiver parked on one is woken by a
+timer in its own P's heap; stop and reset nudge parked receivers to look
+again. after_func's function runs in a new goroutine, started by whichever
+process's timer finds it due first (a lock makes that exactly once).
+Sleeping blocks only the goroutine, never its P.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 import time as _time
 
 from ._core import sched as _sched
-from ._errors import NoRuntime
-from .chan import Chan, timer_chan
+from ._errors import NoRuntime, Panic
+from ._runtime import spawn as _spawn
+from ._shm import chan as C
+from ._shm import lock as _lock
+from .chan import Chan, _proc_of, nudge_waiters, timer_chan
 
-__all__ = ["after", "sleep"]
+__all__ = ["Ticker", "Timer", "after", "after_func", "sleep", "tick"]
 
 _MAX_S = 1e9          # ~31 years: larger durations are clamped (TM-02)
 
@@ -48,3 +56,145 @@ def after(s: float) -> Chan:
     after ``s`` seconds; it is never closed (TM-03)."""
     s = _duration(s)
     return timer_chan(_time.monotonic_ns() + max(0, int(s * 1e9)))
+
+
+def _ns(s: float) -> int:
+    return _time.monotonic_ns() + max(0, int(s * 1e9))
+
+
+def _set(ch: Chan, when_ns: int, period_ns: int | None = None) -> bool:
+    """Set a timer channel's deadline (0: stopped); True if it was active
+    (its value not yet taken, TM-09)."""
+    arena = ch._arena
+    M, hw = arena.M, ch._w
+    _lock.acquire(arena, ch._lb)
+    try:
+        C.begin(M, hw)
+        was = M[hw + C.C_TWHEN] != 0
+        M[hw + C.C_TWHEN] = when_ns
+        if period_ns is not None:
+            M[hw + C.C_TPERIOD] = period_ns
+        C.commit(M, hw)
+    finally:
+        _lock.release(arena, ch._lb)
+    nudge_waiters(ch)
+    return was
+
+
+class Timer:
+    """Go's time.Timer: ``c`` receives the fire time once; ``stop()`` and
+    ``reset(s)`` return whether the timer was active. Made by ``Timer(s)``,
+    or by ``after_func(s, fn)`` (then ``c`` is None and fn runs instead)."""
+
+    __slots__ = ("c", "_ch", "_fn")
+
+    def __init__(self, s: float):
+        self.c = timer_chan(_ns(_duration(s)))
+        self._ch = self.c._base
+        self._fn = None
+
+    def stop(self) -> bool:
+        """Stop it; True if this call stopped it, False if it had already
+        fired (and its value was taken) or been stopped (TM-06)."""
+        return _set(self._ch, 0)
+
+    def reset(self, s: float) -> bool:
+        """Fire after ``s`` from now instead; True if it was active (TM-07)."""
+        when = _ns(_duration(s))
+        was = _set(self._ch, max(1, when))
+        if self._fn is not None:
+            _arm_func(self, when)
+        return was
+
+    def __reduce__(self):
+        return _rebuild_timer, (Timer, self._ch, self._fn)
+
+
+class Ticker:
+    """Go's time.Ticker: ``c`` receives the tick time every ``s``; a slow
+    receiver misses ticks, never queues them (TM-15). ``stop()`` stops it but
+    does not close ``c`` (TM-16)."""
+
+    __slots__ = ("c", "_ch")
+
+    def __init__(self, s: float):
+        s = _duration(s)
+        if s <= 0:
+            raise Panic("non-positive interval for NewTicker")
+        period = max(1, int(s * 1e9))
+        self.c = timer_chan(_time.monotonic_ns() + period, period)
+        self._ch = self.c._base
+
+    def stop(self) -> None:
+        _set(self._ch, 0)
+
+    def reset(self, s: float) -> None:
+        s = _duration(s)
+        if s <= 0:
+            raise Panic("non-positive interval for Ticker.Reset")
+        period = max(1, int(s * 1e9))
+        _set(self._ch, _time.monotonic_ns() + period, period)
+
+    def __reduce__(self):
+        return _rebuild_timer, (Ticker, self._ch, None)
+
+
+def _rebuild_timer(cls, ch, fn):
+    t = object.__new__(cls)
+    t._ch = ch
+    t.c = None if fn is not None else ch.recv_only()
+    if cls is Timer:
+        t._fn = fn
+    return t
+
+
+def tick(s: float) -> Chan | None:
+    """Ticker(s).c, or None if ``s`` <= 0 (TM-17)."""
+    s = _duration(s)
+    return Ticker(s).c if s > 0 else None
+
+
+def after_func(s: float, fn) -> Timer:
+    """Run ``fn()`` in its own goroutine after ``s`` seconds (TM-13)."""
+    if not callable(fn):
+        raise TypeError("after_func needs a callable")
+    when = _ns(_duration(s))
+    t = object.__new__(Timer)
+    t._ch = timer_chan(max(1, when))._base
+    t.c = None
+    t._fn = fn
+    _arm_func(t, when)
+    return t
+
+
+def _arm_func(t: Timer, when_ns: int) -> None:
+    proc = _proc_of(t._ch._arena)
+    proc.timers.add(when_ns / 1e9, _fire_func, t)
+
+
+def _fire_func(t: Timer) -> None:
+    """Timer callback (in the scheduler): start fn if the timer is due and
+    nobody else has; re-arm if it was reset to later."""
+    ch = t._ch
+    arena = ch._arena
+    if arena.seg.mm is None:
+        return
+    M, hw = arena.M, ch._w
+    now = _time.monotonic_ns()
+    _lock.acquire(arena, ch._lb)
+    try:
+        when = M[hw + C.C_TWHEN]
+        due = 0 < when <= now
+        if due:
+            C.begin(M, hw)
+            M[hw + C.C_TWHEN] = 0
+            C.commit(M, hw)
+    finally:
+        _lock.release(arena, ch._lb)
+    if due:
+        _spawn.go(_sched.proc, t._fn, (), {})
+    elif when > now:
+        _arm_func(t, when)
+
+
+

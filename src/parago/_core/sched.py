@@ -92,6 +92,7 @@ class Processor:
         self.slot = ptable.slot_w(arena, p)
         self.inbox_w = self.slot + ptable.PS_INBOX
         self.rescan_w = self.slot + ptable.PS_RESCAN
+        self.retire_w = self.slot + ptable.PS_RETIRE
         self.runq: deque = deque()
         self.gs: dict[int, G] = {}
         self.waiting: dict[int, G] = {}
@@ -99,6 +100,7 @@ class Processor:
         self.current: G | None = None
         self.g0 = None
         self.stop = False
+        self.accept_new = True   # False while retiring: run what started, then stop
         self.tick = 0
         self.now = monotonic()
         self.ticket = 0          # numbers this P's waits (wait-group states)
@@ -282,7 +284,7 @@ class Processor:
     def _find(self) -> G | None:
         runq = self.runq
         self.tick += 1
-        if self.tick % 61 == 0 and gqueue.length(self.arena, self.p):
+        if self.tick % 61 == 0 and self.accept_new and gqueue.length(self.arena, self.p):
             # Unstarted goroutines must not starve behind ping-pong pairs.
             g = self._start_from(gqueue.take(self.arena, self.p, False))
             if g is not None:
@@ -292,9 +294,14 @@ class Processor:
             return None
         if runq:
             return runq.popleft()
-        g = self._start_from(gqueue.take(self.arena, self.p, False))
-        if g is None:
-            g = self._start_from(self.hooks.steal(self))
+        g = None
+        if self.accept_new:
+            g = self._start_from(gqueue.take(self.arena, self.p, False))
+            if g is None:
+                g = self._start_from(self.hooks.steal(self))
+        elif not self.gs:
+            self.stop = True                 # retired and nothing left to run
+            return None
         if g is None:
             self._idle()
             return None
@@ -318,7 +325,7 @@ class Processor:
             self._rescan()
         if self.timers.heap:
             self.timers.fire_due(self.now)
-        if M[L.H_EVENT]:
+        if M[L.H_EVENT] or (M[self.retire_w] and self.accept_new):
             self.hooks.on_event(self)
 
     def _drain_inbox(self) -> None:
@@ -344,7 +351,7 @@ class Processor:
         answers within microseconds, and a futex sleep plus wake-up costs
         tens of them (Go's Ms spin before parking for the same reason)."""
         M, mem, s = self.M, self.mem, self.slot
-        if M[L.H_NPROCS] > 1:
+        if M[L.H_NSLOTS] > 1:
             inbox_w = self.inbox_w
             end = perf_counter() + SPIN_S
             while perf_counter() < end:

@@ -33,7 +33,7 @@ def sweep(arena, dead_p: int) -> None:
     dead_tag = ptable.tag_of(M[s + ptable.PS_EPOCH], dead_p)
     ptable.set_state(arena, dead_p, ptable.S_DEAD)
     lock.take_over_if_dead(arena, L.H_ALLOC_KIND << 3, dead_tag)
-    for p in range(M[L.H_NPROCS]):
+    for p in range(M[L.H_NSLOTS]):
         lock.take_over_if_dead(arena, gqueue.record_w(arena, p) << 3, dead_tag)
     for b in arena.iter_blocks(LOCKABLE):
         lock.take_over_if_dead(arena, b, dead_tag)
@@ -42,6 +42,6 @@ def sweep(arena, dead_p: int) -> None:
         st = M[gw + W.G_STATE]
         if st & W.CODE_MASK == W.CLAIMED and W.claimer_p(st) == dead_p:
             arena.mem.cas64(b + W.G_STATE * 8, st, (st & ~0xFFF) | W.WAITING)
-    for p in range(M[L.H_NPROCS]):
+    for p in range(M[L.H_NSLOTS]):
         if p != dead_p and ptable.state(arena, p) == ptable.S_ALIVE:
             ptable.request_rescan(arena, p)

@@ -74,7 +74,7 @@ def answer(proc) -> None:
 def collect(proc, timeout: float = 1.0) -> str:
     """The dump of every goroutine of every live P (called on P0)."""
     arena, M, mem = proc.arena, proc.M, proc.mem
-    nprocs = M[L.H_NPROCS]
+    nprocs = M[L.H_NSLOTS]
     req = arena.next_seq()
     others = []
     for p in range(nprocs):

@@ -53,7 +53,7 @@ class Hooks:
 
     def steal(self, proc) -> list[int]:
         arena, M = proc.arena, proc.M
-        nprocs = M[L.H_NPROCS]
+        nprocs = M[L.H_NSLOTS]
         if nprocs < 2:
             return []
         start = random.randrange(nprocs)
@@ -70,10 +70,10 @@ class Hooks:
         s = proc.slot
         if M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or proc.runq:
             return True
-        if M[L.H_EVENT] and self.event_pending(proc):
+        if (M[L.H_EVENT] or M[s + ptable.PS_RETIRE]) and self.event_pending(proc):
             return True
         arena = proc.arena
-        for p in range(M[L.H_NPROCS]):
+        for p in range(M[L.H_NSLOTS]):
             if gqueue.length(arena, p):
                 return True
         return False
@@ -100,9 +100,12 @@ def prove_deadlock(proc) -> bool:
     a1 = mem.load64(L.H_ACTIVITY << 3)
     if M[L.H_EVENT] & (L.EV_DEADLOCK | L.EV_SHUTDOWN | L.EV_PANIC | L.EV_CRASH):
         return False
-    for p in range(M[L.H_NPROCS]):
+    for p in range(M[L.H_NSLOTS]):
         s = ptable.slot_w(arena, p)
-        if M[s + ptable.PS_STATE] != ptable.S_ALIVE:
+        st = M[s + ptable.PS_STATE]
+        if st == ptable.S_EXITED or st == ptable.S_FREE:
+            continue                        # a retired P holds no goroutine
+        if st != ptable.S_ALIVE:
             return False
         # Work first, SLEEPING last: a P clears SLEEPING before it consumes
         # its inbox, so "no work, then asleep" cannot straddle a wake-up.
@@ -121,11 +124,24 @@ class WorkerHooks(Hooks):
         proc.stop = True
 
     def event_pending(self, proc) -> bool:
-        return bool(proc.M[L.H_EVENT] & L.EV_SHUTDOWN) or super().event_pending(proc)
+        M = proc.M
+        return bool(M[L.H_EVENT] & L.EV_SHUTDOWN
+                    or (M[proc.slot + ptable.PS_RETIRE] and proc.accept_new)
+                    or super().event_pending(proc))
 
     def on_event(self, proc) -> None:
-        ev = proc.M[L.H_EVENT]
+        M = proc.M
+        ev = M[L.H_EVENT]
         if ev & L.EV_SHUTDOWN:
             proc.stop = True
             return
+        if M[proc.slot + ptable.PS_RETIRE] and proc.accept_new:
+            # gomaxprocs went down: hand our unstarted goroutines to P0 and
+            # stop once the started ones have ended.
+            proc.accept_new = False
+            blobs = gqueue.take_all(proc.arena, proc.p)
+            if blobs:
+                gqueue.push(proc.arena, 0, blobs)
+                ptable.bump_activity(proc.arena)
+                ptable.wake(proc.arena, 0)
         super().on_event(proc)

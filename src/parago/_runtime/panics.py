@@ -53,6 +53,14 @@ def raise_event(arena, event: int) -> None:
     ptable.wake(arena, 0)
 
 
+def clear_event(arena, event: int) -> None:
+    mem = arena.mem
+    while True:
+        old = mem.load64(L.H_EVENT << 3)
+        if not old & event or mem.cas64(L.H_EVENT << 3, old, old & ~event):
+            return
+
+
 def read(arena, slot_word: int) -> dict | None:
     blk = arena.M[slot_word]
     if not blk:

@@ -118,11 +118,16 @@ class P0Hooks(Hooks):
         proc.stop = True
 
     def event_pending(self, proc) -> bool:
-        return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK))
+        return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK | L.EV_PROCS))
 
     def on_event(self, proc) -> None:
         arena = proc.arena
         ev = proc.M[L.H_EVENT]
+        if ev & L.EV_PROCS:
+            panics.clear_event(arena, L.EV_PROCS)
+            want = arena.mem.swap64(L.H_WANT_PROCS << 3, 0)
+            if want:
+                self.rt.set_procs(want)
         if ev & L.EV_PANIC:
             rec = panics.read(arena, L.H_PANIC_BLOB)
             raise self.rt.goroutine_panic(rec, panics.load_exc(rec))
@@ -166,6 +171,7 @@ class Runtime:
             for p in range(procs):
                 gqueue.init(arena, p)
             arena.M[L.H_NPROCS] = procs
+            arena.M[L.H_NSLOTS] = procs
             ptable.set_state(arena, 0, ptable.S_ALIVE)
             self.proc = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
@@ -193,6 +199,42 @@ class Runtime:
             w.start()
         self.workers[p] = w
 
+    def set_procs(self, n: int) -> int:
+        """Change the number of Ps (P0 only); returns the previous number.
+        New Ps are worker processes started now; Ps beyond ``n`` retire:
+        they start nothing new and exit once their goroutines have ended."""
+        arena = self.arena
+        M = arena.M
+        old = M[L.H_NPROCS]
+        n = max(1, min(int(n), L.MAXP))
+        if n == old:
+            return old
+        if getattr(self, "_ctx", None) is None:
+            self._ctx = _context()
+        for p in range(1, max(n, M[L.H_NSLOTS])):
+            s = ptable.slot_w(arena, p)
+            st = M[s + ptable.PS_STATE]
+            if p < n:
+                if st in (ptable.S_ALIVE, ptable.S_STARTING) and M[s + ptable.PS_RETIRE]:
+                    M[s + ptable.PS_RETIRE] = 0          # still there: keep it
+                elif st not in (ptable.S_ALIVE, ptable.S_STARTING):
+                    old_w = self.workers.get(p)
+                    if old_w is not None:
+                        old_w.join(5.0)
+                    self.start_worker(p)
+            elif st in (ptable.S_ALIVE, ptable.S_STARTING):
+                arena.mem.store64((s + ptable.PS_RETIRE) << 3, 1)
+        M[L.H_NSLOTS] = max(n, M[L.H_NSLOTS])
+        M[L.H_NPROCS] = n
+        ptable.bump_activity(arena)
+        ptable.wake_all(arena, M[L.H_NSLOTS])
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="parago-watch", daemon=True)
+            self._watcher.start()
+        else:
+            os.write(self._watch_stop_w, b"r")           # watch the new workers too
+        return old
+
     def _watch(self) -> None:
         """P0's watcher thread: notices a worker that dies."""
         arena = self.arena
@@ -200,7 +242,9 @@ class Runtime:
             live = {w.sentinel: p for p, w in self.workers.items() if w.exitcode is None}
             ready = mp.connection.wait([*live, self._watch_stop_r])
             if self._watch_stop_r in ready:
-                return
+                if os.read(self._watch_stop_r, 1) != b"r":
+                    return
+                continue
             for s in ready:
                 p = live[s]
                 w = self.workers[p]
@@ -257,7 +301,7 @@ class Runtime:
             if arena.seg.mm is not None:
                 arena.M[L.H_SHUTDOWN] = 1
                 panics.raise_event(arena, L.EV_SHUTDOWN)
-                ptable.wake_all(arena, arena.M[L.H_NPROCS])
+                ptable.wake_all(arena, arena.M[L.H_NSLOTS])
             if proc is not None:
                 proc.stop = True
                 for g in list(proc.gs.values()):

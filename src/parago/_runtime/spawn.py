@@ -68,16 +68,17 @@ def go(proc: Processor, fn, args: tuple, kwargs: dict) -> int:
     mem.add64(L.H_NGOROUTINE << 3, 1)
     cur = proc.current
     blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0)
-    gqueue.push(arena, proc.p, [blob])
+    home = proc.p if proc.accept_new else 0       # a retiring P starts nothing new
+    gqueue.push(arena, home, [blob])
     ptable.bump_activity(arena)
-    wakep(arena, proc.p)
+    wakep(arena, home)
     return gid
 
 
 def wakep(arena, me: int) -> None:
     """Wake one sleeping P other than ``me`` so it can steal new work."""
     M = arena.M
-    nprocs = M[L.H_NPROCS]
+    nprocs = M[L.H_NSLOTS]
     for p in range(nprocs):
         if p != me:
             s = ptable.slot_w(arena, p)

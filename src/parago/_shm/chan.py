@@ -57,6 +57,7 @@ HDR_WORDS = 40
 HDR_BYTES = HDR_WORDS * 8
 
 F_TIMER = 1
+F_DEADLINE = 2
 
 _ZEROS = memoryview(bytes(HDR_BYTES)).cast("q")
 
@@ -97,20 +98,14 @@ def abort(M, hw: int) -> None:
         commit(M, hw)
 
 
-def incref(arena, b: int) -> None:
-    arena.mem.add64(b + C_REFS * 8, 1)
-
-
-def decref(arena, b: int) -> None:
-    """Drop one reference; the last one frees the channel and what its ring
-    still holds."""
-    if arena.mem.add64(b + C_REFS * 8, -1) == 0:
-        M = arena.M
-        hw = b >> 3
-        base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
-        for _ in range(M[hw + C_COUNT]):
-            ring.drop_head(arena, hw + C_RING, base, size, discard=True)
-        arena.free(b)
+def destroy(arena, b: int) -> None:
+    """Free a channel nobody references, and the values its ring still holds."""
+    M = arena.M
+    hw = b >> 3
+    base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
+    for _ in range(M[hw + C_COUNT]):
+        ring.drop_head(arena, hw + C_RING, base, size, discard=True)
+    arena.free(b)
 
 
 # ---- repair ------------------------------------------------------------------

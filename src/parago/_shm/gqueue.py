@@ -138,6 +138,16 @@ def take(arena, p: int, half: bool) -> list[int]:
         lock.release(arena, lb)
 
 
+def take_all(arena, p: int) -> list[int]:
+    """Empty P ``p``'s queue (a retiring P hands its goroutines on)."""
+    out = []
+    while True:
+        got = take(arena, p, True)
+        if not got:
+            return out
+        out.extend(got)
+
+
 def _repair(arena, record_b: int, dead_tag: int) -> None:
     M = arena.M
     q = record_b >> 3

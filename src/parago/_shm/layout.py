@@ -42,6 +42,8 @@ H_ALLOC_KIND = 14        # the allocator's lock record: [K_ALLOC, lock]
 H_ALLOC_LOCK = 15        # lock word of the allocator's global free lists
 H_P0_PID = 16
 H_SEQ = 17               # source of unique tickets (waits, objects)
+H_NSLOTS = 18            # P slots ever used (>= H_NPROCS while Ps retire)
+H_WANT_PROCS = 19        # gomaxprocs asked for by a worker goroutine (EV_PROCS)
 H_FREE = 32              # H_FREE + class: head of that class's global free list
 H_FREE_END = H_FREE + 64
 H_CRASH_BLOB = 100       # data block describing a crashed worker
@@ -53,6 +55,7 @@ EV_DEADLOCK = 2
 EV_CRASH = 4
 EV_DUMP = 8              # P0 wants every P's goroutine dump
 EV_SHUTDOWN = 16         # the runtime is ending
+EV_PROCS = 32            # gomaxprocs changed: retire or start Ps
 
 # ---- block kinds (word 0 of every block) -----------------------------------
 K_FREE = 0

@@ -51,6 +51,7 @@ PS_DUMP_REQ = 10     # P0 asks for a goroutine dump: the request number
 PS_DUMP_DONE = 11    # the P answered request number ...
 PS_DUMP_BLOB = 12    # ... in this data block
 PS_EXIT_REASON = 13
+PS_RETIRE = 14       # P0 asks this P to take no new goroutines and exit when idle
 PS_GQ = 16           # the P's gqueue record (see gqueue.py), 16 words
 PS_STATS = 40
 
@@ -85,7 +86,7 @@ def init_slot(arena, p: int, pid: int) -> int:
     M[s + PS_EPOCH] = epoch
     M[s + PS_PID] = pid
     for f in (PS_SLEEPING, PS_INBOX, PS_NG, PS_NBLOCKED, PS_NTIMERS, PS_RESCAN,
-              PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON):
+              PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON, PS_RETIRE):
         M[s + f] = 0
     arena.mem.store64((s + PS_STATE) << 3, S_STARTING)
     return epoch

@@ -53,6 +53,11 @@ T_ATOMIC = 5
 T_VALUE = 6
 T_CONTEXT = 7
 
+# Small records (atomics, Value) are SMALL_BYTES long: KIND LOCK REFS TYPE
+# then their own words; they have no log and no queues.
+SMALL_TYPES = frozenset({T_ATOMIC, T_VALUE})
+SMALL_BYTES = 64
+
 # Which (head, tail) pairs of W words are wait queues, per type.
 QUEUES = {
     T_MUTEX: ((0, 1),),
@@ -75,6 +80,17 @@ def create(arena, type_: int) -> int:
     M[w + R_REFS] = 1
     M[w + R_TYPE] = type_
     M[w + R_OPSEQ] = 1
+    return b
+
+
+def create_small(arena, type_: int) -> int:
+    b = arena.alloc(SMALL_BYTES, L.K_SYNC)
+    M = arena.M
+    w = b >> 3
+    for i in range(1, SMALL_BYTES // 8):
+        M[w + i] = 0
+    M[w + R_REFS] = 1
+    M[w + R_TYPE] = type_
     return b
 
 
@@ -112,6 +128,8 @@ def _repair(arena, b: int, dead_tag: int) -> None:
     rw = b >> 3
     dead_p = ptable.p_of_tag(dead_tag)
     t = M[rw + R_TYPE]
+    if t in SMALL_TYPES:
+        return          # no queues, no log: its words are always consistent
     if M[rw + R_LOGSEQ] == M[rw + R_OPSEQ]:
         pend = M[rw + R_PENDING]
         if pend and W.state_code(M, pend >> 3) == W.DELIVERED:

@@ -1,0 +1,106 @@
+"""Handles: the Python objects that stand for blocks in the runtime's arena.
+
+A channel, mutex, wait group, atomic ... is a block in shared memory; the
+Python object users hold is a small handle (arena, byte offset) that pickles
+as (segment name, offset). Every handle owns one reference to its block
+(its REFS word): pickling adds one for the copy in flight, which the
+unpickled handle adopts; a process keeps at most one handle per block (a weak
+registry), so unpickling a block this process already holds drops the extra
+reference. The last reference frees the block.
+"""
+
+from __future__ import annotations
+
+from weakref import WeakValueDictionary
+
+from ._core import sched as _sched
+from ._errors import NoRuntime
+
+_registry: WeakValueDictionary = WeakValueDictionary()
+
+
+def current_arena():
+    proc = _sched.proc
+    if proc is None:
+        raise NoRuntime("parago objects live in a runtime: "
+                        "create them inside pg.run (or a WorkerPool)")
+    return proc.arena
+
+
+class ShmObject:
+    """Base class of every handle. Subclasses set ``_REFS_OFF`` (byte offset
+    of the REFS word in their block) and may define ``_free_block``."""
+
+    __slots__ = ("_arena", "_b", "__weakref__")
+    _REFS_OFF = 16
+
+    def _attach(self, arena, b: int) -> None:
+        self._arena = arena
+        self._b = b
+        _registry[b] = self
+
+    def _check(self):
+        """The running processor, checking this object belongs to its runtime."""
+        proc = _sched.proc
+        if proc is None or proc.arena is not self._arena:
+            if proc is None:
+                raise NoRuntime("parago objects work only inside pg.run (or a WorkerPool)")
+            raise NoRuntime(f"this {type(self).__name__} belongs to a parago runtime "
+                            "that has ended")
+        return proc
+
+    def _owns_ref(self) -> bool:
+        return True
+
+    def _extra(self) -> tuple:
+        """What besides the address the handle needs to be rebuilt."""
+        return ()
+
+    def __reduce__(self):
+        arena = self._arena
+        if arena.seg.mm is None:
+            raise NoRuntime(f"cannot copy a {type(self).__name__} of a runtime that has ended")
+        arena.mem.add64(self._b + self._REFS_OFF, 1)
+        return _rebuild, (type(self), arena.seg.name, self._b, self._extra())
+
+    def _adopt_as(self, cls, extra: tuple):
+        """This process's existing handle, as the kind of handle requested."""
+        return self
+
+    @classmethod
+    def _from_block(cls, arena, b: int, extra: tuple):
+        obj = object.__new__(cls)
+        obj._attach(arena, b)
+        return obj
+
+    def _free_block(self, arena, b: int) -> None:
+        arena.free(b)
+
+    def __del__(self):
+        arena = getattr(self, "_arena", None)
+        if arena is None or arena.seg.mm is None or not self._owns_ref():
+            return
+        try:
+            if arena.mem.add64(self._b + self._REFS_OFF, -1) == 0:
+                self._free_block(arena, self._b)
+        except Exception:  # noqa: BLE001, S110 - a finaliser must never raise
+            pass
+
+    def __eq__(self, other):
+        return (isinstance(other, ShmObject) and other._b == self._b
+                and other._arena is self._arena)
+
+    def __hash__(self):
+        return hash(self._b)
+
+
+def _rebuild(cls, seg_name: str, b: int, extra: tuple):
+    proc = _sched.proc
+    if proc is None or proc.arena.seg.name != seg_name:
+        raise NoRuntime(f"a {cls.__name__} can only be used inside the runtime that created it")
+    arena = proc.arena
+    obj = _registry.get(b)
+    if obj is not None and obj._arena is arena:
+        arena.mem.add64(b + cls._REFS_OFF, -1)     # this process already holds one
+        return obj._adopt_as(cls, extra)
+    return cls._from_block(arena, b, extra)

@@ -1,0 +1,643 @@
+"""Go's sync package across processes: Mutex, RWMutex, WaitGroup, Cond, Once, Pool.
+
+Every object is a sync record in shared memory (_shm/syncrec.py) and pickles
+as a handle to it, so goroutines in any process share it. Every blocking
+call parks through the same wait records channels use (one waiting
+mechanism); waits show in the goroutine dump as Go names them
+("sync.Mutex.Lock", "sync.WaitGroup.Wait", ...).
+
+Mutex follows Go's src/internal/sync/mutex.go: a state word (locked,
+starving, waiter count) that the uncontended lock and unlock change with one
+CAS; waiters queue FIFO; a woken waiter competes with newcomers and, losing,
+goes back to the front; one that has waited more than 1 ms switches the mutex
+to starvation mode, where unlock hands the lock straight to the head waiter.
+"""
+
+from __future__ import annotations
+
+import time as _time
+import uuid
+from weakref import WeakValueDictionary
+
+from ._errors import Panic
+from ._handle import ShmObject, current_arena
+from ._shm import lock as _lock
+from ._shm import syncrec as R
+from ._shm import waiter as W
+
+__all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]
+
+_acquire = _lock.acquire
+_release = _lock.release
+
+LOCKED = 1
+STARVING = 2
+WAITER = 4                      # one waiter, in the state word's count
+STARVATION_NS = 1_000_000       # Go's starvationThresholdNs
+
+HANDOFF = 2                     # G_OK of a waiter that was handed the lock
+RETRY = 1                       # G_OK of a waiter woken to compete again
+
+
+class _Record(ShmObject):
+    """A sync record of one type; subclasses set _TYPE."""
+
+    __slots__ = ("_w", "_lb")
+    _REFS_OFF = R.R_REFS * 8
+    _TYPE = 0
+
+    def __init__(self):
+        arena = current_arena()
+        self._attach(arena, R.create(arena, self._TYPE))
+
+    def _attach(self, arena, b):
+        super()._attach(arena, b)
+        self._w = b >> 3
+        self._lb = b + 8
+
+    def __repr__(self):
+        return f"<{type(self).__name__} at {self._b:#x}>"
+
+
+def _park(proc, gw, reason):
+    proc.park(reason)
+    return proc.M[gw + W.G_OK]
+
+
+# ---- Mutex --------------------------------------------------------------------
+
+class Mutex(_Record):
+    """Go's sync.Mutex. ``with mu:`` locks and unlocks."""
+
+    __slots__ = ("_sb",)
+    _TYPE = R.T_MUTEX
+
+    def _attach(self, arena, b):
+        super()._attach(arena, b)
+        self._sb = b + R.R_X0 * 8          # the state word
+
+    def lock(self) -> None:
+        if not self._arena.mem.cas64(self._sb, 0, LOCKED):
+            self._lock_slow()
+
+    def try_lock(self) -> bool:
+        """Lock if free, never block (MU-02). Fails in starvation mode, as Go's does."""
+        mem = self._check().mem
+        s = mem.load64(self._sb)
+        return not s & (LOCKED | STARVING) and mem.cas64(self._sb, s, s | LOCKED)
+
+    def unlock(self) -> None:
+        if not self._arena.mem.cas64(self._sb, LOCKED, 0):
+            self._unlock_slow()
+
+    def __enter__(self):
+        self.lock()
+        return self
+
+    def __exit__(self, *exc):
+        self.unlock()
+
+    def locked(self) -> bool:
+        return bool(self._arena.mem.load64(self._sb) & LOCKED)
+
+    def _lock_slow(self) -> None:
+        proc = self._check()
+        arena, mem, M = proc.arena, proc.mem, proc.M
+        rw, lb, sb = self._w, self._lb, self._sb
+        head, tail = rw + R.R_W0, rw + R.R_W0 + 1
+        started = 0
+        front = False
+        while True:
+            _acquire(arena, lb)
+            try:
+                s = mem.load64(sb)
+                if not s & (LOCKED | STARVING):
+                    if mem.cas64(sb, s, s | LOCKED):
+                        return
+                    continue
+                if started and not s & STARVING and \
+                        _time.monotonic_ns() - started > STARVATION_NS:
+                    # Waited too long: from now on, unlock hands over (MU-07).
+                    if not mem.cas64(sb, s, s | STARVING):
+                        continue
+                    s |= STARVING
+                if not mem.cas64(sb, s, s + WAITER):
+                    continue
+                R.begin(M, rw)
+                gw = proc.enqueue_self(head, tail, front)
+                if not started:
+                    started = _time.monotonic_ns()
+                M[gw + W.G_WHY] = started
+                R.commit(M, rw)
+            finally:
+                _release(arena, lb)
+            if _park(proc, gw, "sync.Mutex.Lock") == HANDOFF:
+                return
+            front = True                    # lost the race: back to the front (MU-06)
+
+    def _unlock_slow(self) -> None:
+        proc = self._check()
+        arena, mem, M = proc.arena, proc.mem, proc.M
+        rw, lb, sb = self._w, self._lb, self._sb
+        if not mem.load64(sb) & LOCKED:
+            raise Panic("sync: unlock of unlocked mutex")
+        _acquire(arena, lb)
+        try:
+            # Holding the record lock and the mutex, nobody else can change
+            # the state word until we write it (waiters and starvation change
+            # only under the record lock; lockers' CASes fail while LOCKED).
+            s = mem.load64(sb)
+            if not s & LOCKED:
+                raise Panic("sync: unlock of unlocked mutex")
+            if s < WAITER:
+                mem.store64(sb, 0)
+                return
+            R.begin(M, rw)
+            sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
+            if not sw:
+                mem.store64(sb, 0)          # every counted waiter was on a dead P
+                R.commit(M, rw)
+                return
+            gw = sw >> 3
+            if s & STARVING:
+                new = s - WAITER            # still LOCKED: handed to the waiter
+                if new < WAITER or _time.monotonic_ns() - M[gw + W.G_WHY] < STARVATION_NS:
+                    new &= ~STARVING        # starvation ends (MU-08)
+                ok = HANDOFF
+            else:
+                new = (s & ~LOCKED) - WAITER
+                ok = RETRY
+            mem.store64(sb, new)
+            proc.finish_wait(gw, 0, ok)
+            R.commit(M, rw)
+        finally:
+            _release(arena, lb)
+        if proc.pending_wake:
+            proc.flush_wakes()
+
+
+def _mutex_fixup(arena, rw, dead_p):
+    """After a crash: the waiter count must match the rebuilt queue."""
+    M = arena.M
+    n = 0
+    s = M[rw + R.R_W0]
+    while s:
+        n += 1
+        s = M[(s >> 3) + W.S_NEXT]
+    sb = (rw + R.R_X0) << 3
+    while True:
+        st = arena.mem.load64(sb)
+        if arena.mem.cas64(sb, st, (st & (LOCKED | STARVING)) | (n * WAITER)):
+            return
+
+
+R.FIXUPS[R.T_MUTEX] = _mutex_fixup
+
+
+# ---- RWMutex ----------------------------------------------------------------------
+
+# W words: 0,1 readers' queue; 2,3 writers' queue; 4 active readers;
+# 5 writer holds it; 6 writers waiting
+_RW_READERS, _RW_WRITER, _RW_WWAIT = 4, 5, 6
+
+
+class RWMutex(_Record):
+    """Go's sync.RWMutex: many readers or one writer; a waiting writer blocks
+    new readers (RW-03). ``with rw:`` takes the write lock."""
+
+    __slots__ = ()
+    _TYPE = R.T_RWMUTEX
+
+    def rlock(self) -> None:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if not M[rw + R.R_W0 + _RW_WRITER] and not M[rw + R.R_W0 + _RW_WWAIT]:
+                R.begin(M, rw)
+                M[rw + R.R_W0 + _RW_READERS] += 1
+                R.commit(M, rw)
+                return
+            R.begin(M, rw)
+            gw = proc.enqueue_self(rw + R.R_W0, rw + R.R_W0 + 1)
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        _park(proc, gw, "sync.RWMutex.RLock")      # woken holding a read lock
+
+    def try_rlock(self) -> bool:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if M[rw + R.R_W0 + _RW_WRITER] or M[rw + R.R_W0 + _RW_WWAIT]:
+                return False
+            R.begin(M, rw)
+            M[rw + R.R_W0 + _RW_READERS] += 1
+            R.commit(M, rw)
+            return True
+        finally:
+            _release(arena, self._lb)
+
+    def runlock(self) -> None:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            n = M[rw + R.R_W0 + _RW_READERS]
+            if n <= 0:
+                raise Panic("sync: RUnlock of unlocked RWMutex")
+            R.begin(M, rw)
+            M[rw + R.R_W0 + _RW_READERS] = n - 1
+            if n == 1 and M[rw + R.R_W0 + _RW_WWAIT]:
+                self._hand_to_writer(proc, M, rw)
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        if proc.pending_wake:
+            proc.flush_wakes()
+
+    def lock(self) -> None:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            R.begin(M, rw)
+            if not M[rw + R.R_W0 + _RW_WRITER] and not M[rw + R.R_W0 + _RW_READERS] \
+                    and not M[rw + R.R_W0 + _RW_WWAIT]:
+                M[rw + R.R_W0 + _RW_WRITER] = 1
+                R.commit(M, rw)
+                return
+            M[rw + R.R_W0 + _RW_WWAIT] += 1
+            gw = proc.enqueue_self(rw + R.R_W0 + 2, rw + R.R_W0 + 3)
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        _park(proc, gw, "sync.RWMutex.Lock")       # woken holding the write lock
+
+    def try_lock(self) -> bool:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if (M[rw + R.R_W0 + _RW_WRITER] or M[rw + R.R_W0 + _RW_READERS]
+                    or M[rw + R.R_W0 + _RW_WWAIT]):
+                return False
+            R.begin(M, rw)
+            M[rw + R.R_W0 + _RW_WRITER] = 1
+            R.commit(M, rw)
+            return True
+        finally:
+            _release(arena, self._lb)
+
+    def unlock(self) -> None:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if not M[rw + R.R_W0 + _RW_WRITER]:
+                raise Panic("sync: Unlock of unlocked RWMutex")
+            R.begin(M, rw)
+            M[rw + R.R_W0 + _RW_WRITER] = 0
+            # Readers that queued while the writer held it go first (RW-05).
+            woke = 0
+            while True:
+                sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
+                if not sw:
+                    break
+                M[rw + R.R_W0 + _RW_READERS] += 1
+                proc.finish_wait(sw >> 3, 0, 1)
+                woke += 1
+            if not woke and M[rw + R.R_W0 + _RW_WWAIT]:
+                self._hand_to_writer(proc, M, rw)
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        if proc.pending_wake:
+            proc.flush_wakes()
+
+    def _hand_to_writer(self, proc, M, rw) -> None:
+        sw = W.dequeue_claim(proc.arena, rw + R.R_W0 + 2, rw + R.R_W0 + 3, rw + R.R_PENDING)
+        if sw:
+            M[rw + R.R_W0 + _RW_WWAIT] -= 1
+            M[rw + R.R_W0 + _RW_WRITER] = 1
+            proc.finish_wait(sw >> 3, 0, 1)
+        else:
+            M[rw + R.R_W0 + _RW_WWAIT] = 0        # only dead writers were waiting
+
+    def rlocker(self) -> _RLocker:
+        """A Locker whose lock/unlock are rlock/runlock (RW-08)."""
+        return _RLocker(self)
+
+    def __enter__(self):
+        self.lock()
+        return self
+
+    def __exit__(self, *exc):
+        self.unlock()
+
+
+def _rwmutex_fixup(arena, rw, dead_p):
+    M = arena.M
+    n = 0
+    s = M[rw + R.R_W0 + 2]
+    while s:
+        n += 1
+        s = M[(s >> 3) + W.S_NEXT]
+    M[rw + R.R_W0 + _RW_WWAIT] = n
+
+
+R.FIXUPS[R.T_RWMUTEX] = _rwmutex_fixup
+
+
+class _RLocker:
+    """RWMutex.rlocker(): lock = rlock, unlock = runlock."""
+
+    __slots__ = ("_rw",)
+
+    def __init__(self, rw: RWMutex):
+        self._rw = rw
+
+    def lock(self):
+        self._rw.rlock()
+
+    def unlock(self):
+        self._rw.runlock()
+
+    def __enter__(self):
+        self._rw.rlock()
+        return self
+
+    def __exit__(self, *exc):
+        self._rw.runlock()
+
+    def __reduce__(self):
+        return _RLocker, (self._rw,)
+
+
+# ---- WaitGroup ------------------------------------------------------------------------
+
+# X0: the counter (atomic); W words: 0,1 waiters' queue; 2 number of waiters
+_WG_WAITERS = 2
+
+
+class WaitGroup(_Record):
+    """Go's sync.WaitGroup."""
+
+    __slots__ = ("_cb",)
+    _TYPE = R.T_WAITGROUP
+
+    def _attach(self, arena, b):
+        super()._attach(arena, b)
+        self._cb = b + R.R_X0 * 8
+
+    def add(self, delta: int = 1) -> None:
+        proc = self._check()
+        mem = proc.mem
+        v = mem.add64(self._cb, delta)
+        if v < 0:
+            mem.add64(self._cb, -delta)
+            raise Panic("sync: negative WaitGroup counter")
+        M, rw = proc.M, self._w
+        if delta > 0 and v == delta and M[rw + R.R_W0 + _WG_WAITERS]:
+            raise Panic("sync: WaitGroup misuse: Add called concurrently with Wait")
+        if v == 0 and delta != 0:
+            self._release_waiters(proc)
+
+    def done(self) -> None:
+        self.add(-1)
+
+    def _release_waiters(self, proc) -> None:
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if proc.mem.load64(self._cb) != 0 or not M[rw + R.R_W0 + _WG_WAITERS]:
+                return
+            R.begin(M, rw)
+            while True:
+                sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
+                if not sw:
+                    break
+                proc.finish_wait(sw >> 3, 0, 1)
+            M[rw + R.R_W0 + _WG_WAITERS] = 0
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        if proc.pending_wake:
+            proc.flush_wakes()
+
+    def wait(self) -> None:
+        proc = self._check()
+        mem = proc.mem
+        if mem.load64(self._cb) == 0:
+            return
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if mem.load64(self._cb) == 0:
+                return
+            R.begin(M, rw)
+            gw = proc.enqueue_self(rw + R.R_W0, rw + R.R_W0 + 1)
+            M[rw + R.R_W0 + _WG_WAITERS] += 1
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        _park(proc, gw, "sync.WaitGroup.Wait")
+        if mem.load64(self._cb) != 0:
+            raise Panic("sync: WaitGroup is reused before previous Wait has returned")
+
+    def go(self, fn, *args, **kwargs) -> None:
+        """add(1), run fn(*args, **kwargs) in a new goroutine, done() when it
+        returns (Go 1.25's WaitGroup.Go; a panic ends the program first)."""
+        from .runtime import go
+        self.add(1)
+        try:
+            go(_wg_run, self, fn, args, kwargs)
+        except BaseException:
+            self.add(-1)
+            raise
+
+    def counter(self) -> int:
+        """The counter now (for diagnostics; racy by nature)."""
+        return self._arena.mem.load64(self._cb)
+
+
+def _wg_run(wg, fn, args, kwargs):
+    fn(*args, **kwargs)
+    wg.done()
+
+
+def _wg_fixup(arena, rw, dead_p):
+    M = arena.M
+    n = 0
+    s = M[rw + R.R_W0]
+    while s:
+        n += 1
+        s = M[(s >> 3) + W.S_NEXT]
+    M[rw + R.R_W0 + _WG_WAITERS] = n
+
+
+R.FIXUPS[R.T_WAITGROUP] = _wg_fixup
+
+
+# ---- Cond -----------------------------------------------------------------------------
+
+class Cond(_Record):
+    """Go's sync.Cond: ``wait`` atomically unlocks ``L`` and suspends;
+    ``signal`` wakes the longest waiter, ``broadcast`` all of them."""
+
+    __slots__ = ("L",)
+    _TYPE = R.T_COND
+
+    def __init__(self, locker):
+        if not (callable(getattr(locker, "lock", None))
+                and callable(getattr(locker, "unlock", None))):
+            raise TypeError("Cond needs a Locker (an object with lock() and unlock())")
+        super().__init__()
+        self.L = locker
+
+    def _extra(self):
+        return (self.L,)
+
+    @classmethod
+    def _from_block(cls, arena, b, extra):
+        obj = super()._from_block(arena, b, extra)
+        obj.L = extra[0]
+        return obj
+
+    def wait(self) -> None:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            R.begin(M, rw)
+            gw = proc.enqueue_self(rw + R.R_W0, rw + R.R_W0 + 1)
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        try:
+            self.L.unlock()                 # enqueued first: no signal is lost
+        except BaseException:
+            _acquire(arena, self._lb)
+            try:
+                W.unlink(M, rw + R.R_W0, rw + R.R_W0 + 1, gw << 3)
+                proc.waiting.pop(gw << 3, None)
+            finally:
+                _release(arena, self._lb)
+            raise
+        _park(proc, gw, "sync.Cond.Wait")
+        self.L.lock()
+
+    def signal(self) -> None:
+        self._wake(1)
+
+    def broadcast(self) -> None:
+        self._wake(-1)
+
+    def _wake(self, n: int) -> None:
+        proc = self._check()
+        arena, M, rw = proc.arena, proc.M, self._w
+        _acquire(arena, self._lb)
+        try:
+            if not M[rw + R.R_W0]:
+                return                      # no waiter: not remembered (COND-05)
+            R.begin(M, rw)
+            while n:
+                sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
+                if not sw:
+                    break
+                proc.finish_wait(sw >> 3, 0, 1)
+                n -= 1
+            R.commit(M, rw)
+        finally:
+            _release(arena, self._lb)
+        if proc.pending_wake:
+            proc.flush_wakes()
+
+
+# ---- Once -----------------------------------------------------------------------------
+
+class Once:
+    """Go's sync.Once: ``do(fn)`` calls fn exactly once across all processes;
+    concurrent callers wait until it returns; an exception in fn propagates
+    to that caller and still counts as done (ONCE-03)."""
+
+    __slots__ = ("_m", "_done")
+
+    def __init__(self):
+        from .atomic import Bool
+        self._m = Mutex()
+        self._done = Bool()
+
+    def do(self, fn) -> None:
+        if self._done.load():
+            return
+        # The slow path holds the mutex while fn runs, so no do() returns
+        # before fn has (ONCE-02: a CAS-only version would be wrong).
+        with self._m:
+            if not self._done.load():
+                try:
+                    fn()
+                finally:
+                    self._done.store(True)
+
+    def done(self) -> bool:
+        return self._done.load()
+
+    def __reduce__(self):
+        return _rebuild_once, (self._m, self._done)
+
+
+def _rebuild_once(m, done):
+    o = object.__new__(Once)
+    o._m, o._done = m, done
+    return o
+
+
+# ---- Pool -----------------------------------------------------------------------------
+
+class _PoolState:
+    __slots__ = ("free", "__weakref__")
+
+    def __init__(self):
+        self.free: list = []
+
+
+_pools: WeakValueDictionary = WeakValueDictionary()
+
+
+class Pool:
+    """Go's sync.Pool: ``get()`` returns a pooled object, or ``new()`` (or
+    None); ``put(x)`` offers x for reuse. Each process keeps its own free
+    objects (they are never copied between processes): an object put is
+    returned by a later get in the same process, last in first out."""
+
+    __slots__ = ("new", "_id", "_state")
+
+    def __init__(self, new=None):
+        if new is not None and not callable(new):
+            raise TypeError("Pool(new): new must be callable")
+        self.new = new
+        self._id = uuid.uuid4().hex
+        self._state = _pools.setdefault(self._id, _PoolState())
+
+    def get(self):
+        free = self._state.free
+        if free:
+            return free.pop()
+        return self.new() if self.new is not None else None
+
+    def put(self, x) -> None:
+        if x is not None:                   # Put(nil) is ignored (POOL-02)
+            self._state.free.append(x)
+
+    def __reduce__(self):
+        return _rebuild_pool, (self.new, self._id)
+
+
+def _rebuild_pool(new, pool_id):
+    p = object.__new__(Pool)
+    p.new, p._id = new, pool_id
+    p._state = _pools.get(pool_id) or _pools.setdefault(pool_id, _PoolState())
+    return p
+
