@@ -371,3 +371,69 @@ def test_top_level_script_without_main_guard(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[0, 3, 6, 9]"
+
+
+# ---- gomaxprocs while running, and memory reuse ---------------------------------------
+
+def report_pid(ch):
+    ch.send(os.getpid())
+
+
+def test_rt01_gomaxprocs_grows_and_shrinks():
+    def main():
+        assert pg.gomaxprocs(0) == 1 and pg.gomaxprocs(-3) == 1     # n < 1 only queries
+        assert pg.gomaxprocs(2) == 1 and pg.gomaxprocs() == 2
+        pid = start_peer("xproc", report_pid, pg.chan(1))           # a new P took it
+        assert pid != os.getpid()
+        assert pg.gomaxprocs(1) == 2
+        deadline = time.monotonic() + 10
+        while not _retired():
+            assert time.monotonic() < deadline, "the retired worker did not exit"
+            pg.sleep(0.01)
+        ch = pg.chan(1)
+        pg.go(report_pid, ch)
+        assert ch.recv() == os.getpid()       # only P0 is left
+    pg.run(main, procs=1)
+
+
+def _retired() -> bool:
+    from parago._core import sched
+    from parago._shm import ptable
+    return ptable.state(sched.proc.arena, 1) == ptable.S_EXITED
+
+
+def set_procs_from_worker(n, out):
+    out.send(pg.gomaxprocs(n))
+
+
+def test_gomaxprocs_from_a_worker_goroutine():
+    def main():
+        out = pg.chan(1)
+        start_peer("xproc", set_procs_from_worker, 3, out)
+        assert out.recv() == 2
+        deadline = time.monotonic() + 10
+        while pg.gomaxprocs() != 3:
+            assert time.monotonic() < deadline
+            pg.sleep(0.01)
+    pg.run(main, procs=2)
+
+
+def test_dropped_objects_are_freed():
+    """Channels and sync objects nobody references give their memory back:
+    making and dropping many of them does not grow the arena."""
+    from parago._core import sched
+    from parago._shm import layout as L
+
+    def main():
+        M = sched.proc.arena.M
+        for _ in range(2000):
+            pg.chan(4).send(1)
+            pg.Mutex()
+            pg.atomic.Int64()
+        top = M[L.H_TOP]
+        for _ in range(20000):
+            ch = pg.chan(4)
+            ch.send([1, 2, 3])
+            pg.WaitGroup().add(1)
+        assert M[L.H_TOP] == top
+    pg.run(main, procs=1)

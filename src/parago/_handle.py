@@ -80,11 +80,8 @@ class ShmObject:
         arena = getattr(self, "_arena", None)
         if arena is None or arena.seg.mm is None or not self._owns_ref():
             return
-        try:
-            if arena.mem.add64(self._b + self._REFS_OFF, -1) == 0:
-                self._free_block(arena, self._b)
-        except Exception:  # noqa: BLE001, S110 - a finaliser must never raise
-            pass
+        if arena.mem.add64(self._b + self._REFS_OFF, -1) == 0:
+            self._free_block(arena, self._b)
 
     def __eq__(self, other):
         return (isinstance(other, ShmObject) and other._b == self._b

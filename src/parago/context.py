@@ -400,11 +400,9 @@ def _canceller(ctx: _CancelCtx, with_cause: bool):
     rec = ctx._rec
 
     def cancel(cause: BaseException | None = None) -> None:
-        data = None
-        if with_cause and cause is not None:
-            data = V.dumps(cause)
+        data = V.dumps(cause) if with_cause and cause is not None else None
+        if _cancel(rec._arena, rec._b, 1, data) and data is not None:
             _local_causes[rec._b] = cause
-        _cancel(rec._arena, rec._b, 1, data)
 
     if not with_cause:
         def cancel_func() -> None:        # Go's CancelFunc takes no cause

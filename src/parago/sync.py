@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time as _time
 import uuid
-from weakref import WeakValueDictionary
 
 from ._errors import Panic
 from ._handle import ShmObject, current_arena
@@ -596,14 +595,12 @@ def _rebuild_once(m, done):
 
 # ---- Pool -----------------------------------------------------------------------------
 
-class _PoolState:
-    __slots__ = ("free", "__weakref__")
-
-    def __init__(self):
-        self.free: list = []
-
-
-_pools: WeakValueDictionary = WeakValueDictionary()
+# Each process's free objects, by pool id. Strong references: a copy of a
+# Pool reaching a worker inside one goroutine must find the objects a copy in
+# an earlier goroutine put there. Bounded: Go's Pool may drop any item
+# (POOL-03), and so do we beyond POOL_LIMIT per pool and process.
+_pools: dict[str, list] = {}
+POOL_LIMIT = 4096
 
 
 class Pool:
@@ -612,24 +609,24 @@ class Pool:
     objects (they are never copied between processes): an object put is
     returned by a later get in the same process, last in first out."""
 
-    __slots__ = ("new", "_id", "_state")
+    __slots__ = ("new", "_id", "_free")
 
     def __init__(self, new=None):
         if new is not None and not callable(new):
             raise TypeError("Pool(new): new must be callable")
         self.new = new
         self._id = uuid.uuid4().hex
-        self._state = _pools.setdefault(self._id, _PoolState())
+        self._free = _pools.setdefault(self._id, [])
 
     def get(self):
-        free = self._state.free
+        free = self._free
         if free:
             return free.pop()
         return self.new() if self.new is not None else None
 
     def put(self, x) -> None:
-        if x is not None:                   # Put(nil) is ignored (POOL-02)
-            self._state.free.append(x)
+        if x is not None and len(self._free) < POOL_LIMIT:   # Put(nil) is ignored (POOL-02)
+            self._free.append(x)
 
     def __reduce__(self):
         return _rebuild_pool, (self.new, self._id)
@@ -638,6 +635,6 @@ class Pool:
 def _rebuild_pool(new, pool_id):
     p = object.__new__(Pool)
     p.new, p._id = new, pool_id
-    p._state = _pools.get(pool_id) or _pools.setdefault(pool_id, _PoolState())
+    p._free = _pools.setdefault(pool_id, [])
     return p
 

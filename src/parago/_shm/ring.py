@@ -121,3 +121,16 @@ def push_raw(arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -
         push(arena, r, base_b, size, count, cap, kind, a)
     else:
         push(arena, r, base_b, size, count, cap, kind, data)
+
+
+def drop_head(arena, r: int, base_b: int, size: int, discard: bool) -> int:
+    """Advance past the oldest frame; returns the word index it had. With
+    ``discard`` its spill block is freed too."""
+    w = head_cell(arena, r, base_b, size)
+    nbytes = V.copy_cell_words(arena, w) * 8
+    if discard:
+        V.discard(arena, w)
+    M = arena.M
+    M[r] += nbytes
+    M[r + 2] -= nbytes
+    return w
