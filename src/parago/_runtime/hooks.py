@@ -24,12 +24,11 @@ deadlocked.
 
 from __future__ import annotations
 
-import pickle
 import random
 
 from .._shm import gqueue, ptable
 from .._shm import layout as L
-from . import dump, panics
+from . import dump, panics, spawn
 
 
 class _Raise:
@@ -46,7 +45,7 @@ class Hooks:
     def start_blob(self, proc, blob: int):
         gid, payload = gqueue.read_blob(proc.arena, blob)
         try:
-            fn, args, kwargs = pickle.loads(payload)
+            fn, args, kwargs = spawn.unpack(payload)
         except BaseException as e:  # noqa: BLE001 - reported as the goroutine's panic
             fn, args, kwargs = _Raise(e), (), {}
         return proc.spawn(gid, fn, args, kwargs, runnable=False)

@@ -29,12 +29,28 @@ def dumps(obj) -> bytes:
 
 
 def pack(fn, args: tuple, kwargs: dict) -> bytes:
-    """The bytes of an unstarted goroutine; TypeError names what cannot be copied."""
+    """The bytes of an unstarted goroutine; TypeError names what cannot be copied.
+    A function that travels by value goes as cached bytes (values.dumps_function)."""
     try:
+        fn_bytes = V.dumps_function(fn)
+        if fn_bytes is not None:
+            return V._dumps((BY_VALUE, fn_bytes, dumps((args, kwargs))), 5)
         return dumps((fn, args, kwargs))
     except Exception as e:
         culprit = _find_culprit(fn, args, kwargs)
         raise TypeError(f"go: {culprit} cannot be copied to a goroutine: {e}") from e
+
+
+BY_VALUE = "v"     # marks a goroutine whose function is cached bytes
+
+
+def unpack(payload: bytes):
+    """(fn, args, kwargs) of a goroutine packed by pack()."""
+    t = V._loads(payload)
+    if t[0] is BY_VALUE or t[0] == BY_VALUE:
+        args, kwargs = V._loads(t[2])
+        return V.loads_function(t[1]), args, kwargs
+    return t
 
 
 def _find_culprit(fn, args, kwargs) -> str:

@@ -84,6 +84,82 @@ def dumps(v, bufs: list | None = None) -> bytes:
     return stream
 
 
+# ---- functions copied by value, cached ------------------------------------------
+#
+# A function of __main__ (or a lambda, a closure) travels by value: cloudpickle
+# copies its code and what it captures. Doing that for every go() costs tens of
+# microseconds, so the bytes are cached per function object and reused while
+# nothing the function captures has been rebound (its closure cells' contents,
+# the globals its code names, its defaults). On the receiving side the loaded
+# function is cached by its bytes, so within one process copies of it share one
+# function object (and its globals) — as functions of importable modules do.
+
+_CODE_GLOBALS: dict = {}
+_SENT: dict = {}
+_LOADED: dict = {}
+_CACHE_MAX = 4096
+_MISSING = object()
+
+
+def _global_names(code) -> tuple:
+    names = _CODE_GLOBALS.get(code)
+    if names is None:
+        found = set(code.co_names)
+        for const in code.co_consts:
+            if hasattr(const, "co_names"):
+                found.update(_global_names(const))
+        names = _CODE_GLOBALS[code] = tuple(sorted(found))
+    return names
+
+
+def _fingerprint(fn):
+    cells = fn.__closure__ or ()
+    contents = []
+    for c in cells:
+        try:
+            contents.append(id(c.cell_contents))
+        except ValueError:
+            contents.append(None)
+    g = fn.__globals__
+    return (fn.__code__, tuple(contents),
+            tuple(id(g.get(n, _MISSING)) for n in _global_names(fn.__code__)),
+            id(fn.__defaults__), id(fn.__kwdefaults__), id(fn.__dict__))
+
+
+def dumps_function(fn) -> bytes | None:
+    """The by-value bytes of a plain function that needs them (None: it
+    pickles by reference, let pickle do it)."""
+    if getattr(fn, "__code__", None) is None or getattr(fn, "__module__", None) != "__main__" \
+            and fn.__qualname__.find("<") < 0:
+        return None
+    key = id(fn)
+    fp = _fingerprint(fn)
+    hit = _SENT.get(key)
+    if hit is not None and hit[0]() is fn and hit[1] == fp:
+        return hit[2]
+    import weakref
+
+    import cloudpickle
+    data = cloudpickle.dumps(fn, 5)
+    if len(_SENT) >= _CACHE_MAX:
+        _SENT.clear()
+    try:
+        _SENT[key] = (weakref.ref(fn), fp, data)
+    except TypeError:
+        pass
+    return data
+
+
+def loads_function(data: bytes):
+    fn = _LOADED.get(data)
+    if fn is None:
+        fn = _loads(data)
+        if len(_LOADED) >= _CACHE_MAX:
+            _LOADED.clear()
+        _LOADED[data] = fn
+    return fn
+
+
 def _pickle(v):
     bufs: list = []
     try:
