@@ -99,11 +99,27 @@ class Int64(_Int):
     """A shared int64."""
     __slots__ = ()
 
+    # The native 64-bit ops already wrap and return signed values: no
+    # conversion needed on the hot paths.
+    def load(self) -> int:
+        return self._mem.load64(self._vb)
+
+    def add(self, delta: int) -> int:
+        """Add ``delta`` (wrapping); returns the new value."""
+        return self._mem.add64(self._vb, delta)
+
 
 class Int32(_Int):
     """A shared int32."""
     __slots__ = ()
     BITS = 32
+
+    def load(self) -> int:
+        return self._mem.load32(self._vb)
+
+    def add(self, delta: int) -> int:
+        """Add ``delta`` (wrapping); returns the new value."""
+        return self._mem.add32(self._vb, delta)
 
 
 class Uint64(_Int):

@@ -22,6 +22,7 @@ from ._errors import Panic
 from ._handle import ShmObject, current_arena
 from ._shm import lock as _lock
 from ._shm import syncrec as R
+from ._shm import values as V
 from ._shm import waiter as W
 
 __all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]
@@ -629,12 +630,16 @@ class Pool:
             self._free.append(x)
 
     def __reduce__(self):
-        return _rebuild_pool, (self.new, self._id)
+        # new() travels as cached bytes when it is copied by value (a lambda
+        # made in main, say): pools ride along with many goroutines.
+        data = V.dumps_function(self.new) if self.new is not None else None
+        return _rebuild_pool, (None if data else self.new, data, self._id)
 
 
-def _rebuild_pool(new, pool_id):
+def _rebuild_pool(new, new_bytes, pool_id):
     p = object.__new__(Pool)
-    p.new, p._id = new, pool_id
+    p.new = V.loads_function(new_bytes) if new_bytes else new
+    p._id = pool_id
     p._free = _pools.setdefault(pool_id, [])
     return p
 

@@ -1,0 +1,201 @@
+"""Kernels for perf/sync.py: the sync package beside multiprocessing's.
+
+- the seeds' RWMutex-vs-Mutex table: one producer taking the write lock five
+  times, 2^k observers taking it once (read lock vs plain lock);
+- Mutex lock+unlock uncontended, and contended by two processes, beside
+  multiprocessing.Lock;
+- atomic add, alone and from two processes, beside multiprocessing.Value
+  under its lock;
+- the seeds' Pool program: 1,048,576 goroutines sharing 4 KB of buffers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import time
+
+
+# ---- RWMutex vs Mutex (the seed's table) --------------------------------------------
+
+def _producer(wg, lock_w):
+    import parago as pg
+    for _ in range(5):
+        lock_w.lock()
+        lock_w.unlock()
+        pg.sleep(1e-9)
+    wg.done()
+
+
+def _observer(wg, l):
+    l.lock()
+    l.unlock()
+    wg.done()
+
+
+def rw_table(max_pow: int = 12, procs: int = 1) -> dict:
+    import parago as pg
+
+    def test(count, rw, observer_lock):
+        wg = pg.WaitGroup()
+        wg.add(count + 1)
+        t0 = time.perf_counter()
+        pg.go(_producer, wg, rw)
+        for _ in range(count):
+            pg.go(_observer, wg, observer_lock)
+        wg.wait()
+        return time.perf_counter() - t0
+
+    def main():
+        rows = []
+        for i in range(max_pow + 1):
+            count = 2 ** i
+            rw = pg.RWMutex()
+            t_rw = test(count, rw, rw.rlocker())
+            rw = pg.RWMutex()
+            t_mu = test(count, rw, rw)
+            rows.append((count, t_rw, t_mu))
+        return rows
+    return {"rows": pg.run(main, procs=procs)}
+
+
+# ---- Mutex beside multiprocessing.Lock --------------------------------------------------
+
+def _pg_lock_loop(mu, n, ready, done):
+    ready.send(os.getpid())
+    ready.send(None)          # the second value: main has let us go
+    for _ in range(n):
+        mu.lock()
+        mu.unlock()
+    done.send(True)
+
+
+def parago_mutex(n: int = 200000, contended: bool = False) -> dict:
+    import parago as pg
+
+    def main():
+        mu, ready, done = pg.Mutex(), pg.chan(1), pg.chan(1)
+        if contended:
+            pg.go(_pg_lock_loop, mu, n, ready, done)
+            while len(ready) == 0:
+                time.sleep(0.0005)
+            assert ready.recv() != os.getpid()
+        t0 = time.perf_counter()
+        if contended:
+            ready.recv()
+        for _ in range(n):
+            mu.lock()
+            mu.unlock()
+        if contended:
+            done.recv()
+        return (time.perf_counter() - t0) / (n * (2 if contended else 1))
+    return {"per_op": pg.run(main, procs=2 if contended else 1)}
+
+
+def _mp_lock_loop(lock, n, start):
+    start.wait()
+    for _ in range(n):
+        lock.acquire()
+        lock.release()
+
+
+def mp_lock(n: int = 200000, contended: bool = False) -> dict:
+    lock, start = mp.Lock(), mp.Event()
+    p = mp.Process(target=_mp_lock_loop, args=(lock, n, start)) if contended else None
+    if p:
+        p.start()
+    t0 = time.perf_counter()
+    start.set()
+    for _ in range(n):
+        lock.acquire()
+        lock.release()
+    if p:
+        p.join()
+    return {"per_op": (time.perf_counter() - t0) / (n * (2 if contended else 1))}
+
+
+# ---- atomic add beside multiprocessing.Value ---------------------------------------------
+
+def _pg_add_loop(x, n, ready, done):
+    ready.send(os.getpid())
+    ready.send(None)
+    for _ in range(n):
+        x.add(1)
+    done.send(True)
+
+
+def parago_atomic(n: int = 500000, contended: bool = False) -> dict:
+    import parago as pg
+
+    def main():
+        x, ready, done = pg.atomic.Int64(), pg.chan(1), pg.chan(1)
+        if contended:
+            pg.go(_pg_add_loop, x, n, ready, done)
+            while len(ready) == 0:
+                time.sleep(0.0005)
+            ready.recv()
+        t0 = time.perf_counter()
+        if contended:
+            ready.recv()
+        for _ in range(n):
+            x.add(1)
+        if contended:
+            done.recv()
+        assert x.load() == n * (2 if contended else 1)
+        return (time.perf_counter() - t0) / (n * (2 if contended else 1))
+    return {"per_op": pg.run(main, procs=2 if contended else 1)}
+
+
+def _mp_add_loop(v, n, start):
+    start.wait()
+    for _ in range(n):
+        with v.get_lock():
+            v.value += 1
+
+
+def mp_value(n: int = 500000, contended: bool = False) -> dict:
+    v, start = mp.Value("q", 0), mp.Event()
+    p = mp.Process(target=_mp_add_loop, args=(v, n, start)) if contended else None
+    if p:
+        p.start()
+    t0 = time.perf_counter()
+    start.set()
+    for _ in range(n):
+        with v.get_lock():
+            v.value += 1
+    if p:
+        p.join()
+    assert v.value == n * (2 if contended else 1)
+    return {"per_op": (time.perf_counter() - t0) / (n * (2 if contended else 1))}
+
+
+# ---- the seeds' Pool program ---------------------------------------------------------------
+
+def _calc_worker(calc_pool):
+    mem = calc_pool.get()
+    calc_pool.put(mem)
+
+
+def _new_calc(created):
+    created.add(1)
+    return bytearray(1024)
+
+
+def pool_program(n: int = 1024 * 1024, procs: int = 0) -> dict:
+    import parago as pg
+
+    def main():
+        created = pg.atomic.Int64()
+        calc_pool = pg.Pool(lambda: _new_calc(created))
+        for _ in range(4):
+            calc_pool.put(calc_pool.new())
+        wg = pg.WaitGroup()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            wg.go(_calc_worker, calc_pool)
+        wg.wait()
+        return created.load(), time.perf_counter() - t0
+    created, seconds = pg.run(main, procs=procs or None)
+    return {"created": created, "seconds": seconds, "n": n,
+            "p0_max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
