@@ -27,7 +27,8 @@ out = []
 for label, contended in (("uncontended, one process", False), ("contended, two processes", True)):
     ours = measure(K + "parago_mutex", n=n, contended=contended)["per_op"]
     theirs = measure(K + "mp_lock", n=n, contended=contended)["per_op"]
-    out.append([label, report.fmt_time(ours), report.fmt_time(theirs), report.ratio(ours, theirs)])
+    out.append([label, report.fmt_time(ours), report.fmt_time(theirs),
+                report.ratio(ours, theirs)])
 print(report.table("Mutex lock+unlock (ratio >1: parago faster)",
                    ["case", "pg.Mutex", "multiprocessing.Lock", "parago vs"], out))
 
@@ -36,7 +37,8 @@ out = []
 for label, contended in (("one process", False), ("two processes", True)):
     ours = measure(K + "parago_atomic", n=n, contended=contended)["per_op"]
     theirs = measure(K + "mp_value", n=n, contended=contended)["per_op"]
-    out.append([label, report.fmt_time(ours), report.fmt_time(theirs), report.ratio(ours, theirs)])
+    out.append([label, report.fmt_time(ours), report.fmt_time(theirs),
+                report.ratio(ours, theirs)])
 print(report.table("Atomic add (ratio >1: parago faster)",
                    ["case", "pg.atomic.Int64.add", "multiprocessing.Value + lock", "parago vs"], out))
 

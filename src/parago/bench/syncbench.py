@@ -16,7 +16,6 @@ import os
 import resource
 import time
 
-
 # ---- RWMutex vs Mutex (the seed's table) --------------------------------------------
 
 def _producer(wg, lock_w):
@@ -28,9 +27,9 @@ def _producer(wg, lock_w):
     wg.done()
 
 
-def _observer(wg, l):
-    l.lock()
-    l.unlock()
+def _observer(wg, lock):
+    lock.lock()
+    lock.unlock()
     wg.done()
 
 
