@@ -40,7 +40,8 @@ for label, contended in (("one process", False), ("two processes", True)):
     out.append([label, report.fmt_time(ours), report.fmt_time(theirs),
                 report.ratio(ours, theirs)])
 print(report.table("Atomic add (ratio >1: parago faster)",
-                   ["case", "pg.atomic.Int64.add", "multiprocessing.Value + lock", "parago vs"], out))
+                   ["case", "pg.atomic.Int64.add", "multiprocessing.Value + lock", "parago vs"],
+                   out))
 
 n = 50000 if quick else 1024 * 1024
 r = measure(K + "pool_program", n=n, timeout=3600)
