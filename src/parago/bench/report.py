@@ -34,9 +34,19 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def ratio(ours: float, theirs: float, lower_is_better: bool = True) -> str:
-    """How many times better parago is (>1: parago wins)."""
-    if not ours or not theirs:
-        return "-"
-    r = theirs / ours if lower_is_better else ours / theirs
-    return f"{r:.2f}x"
+def fmt_kb(nbytes: float) -> str:
+    """Bytes as kB (1000 bytes, as the seeds' Go table prints them)."""
+    return f"{nbytes / 1e3:,.1f} kB"
+
+
+def ratio_value(ours: float | None, theirs: float | None,
+                lower_is_better: bool = True) -> float | None:
+    """How many times better parago is (>1: parago wins); None if either is missing."""
+    if ours is None or theirs is None or ours <= 0 or theirs <= 0:
+        return None
+    return theirs / ours if lower_is_better else ours / theirs
+
+
+def ratio(ours: float | None, theirs: float | None, lower_is_better: bool = True) -> str:
+    r = ratio_value(ours, theirs, lower_is_better)
+    return "-" if r is None else f"{r:.2f}x"

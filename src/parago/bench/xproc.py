@@ -22,10 +22,16 @@ def _payload(kind: str):
 
 # ---- parago ----------------------------------------------------------------------
 
-def _start_on_other_p(pg, fn, *args):
+def _start_on_other_p(pg, fn, *args, timeout: float = 30.0):
+    """Start fn(*args) on another P: main keeps P0 busy (plain sleeps) until
+    the goroutine reports its pid, so only another P can have started it."""
     ready = pg.chan(1)
     pg.go(_report_pid, ready, fn, args)
+    deadline = time.monotonic() + timeout
     while len(ready) == 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no other P started the peer goroutine within {timeout:.0f} s "
+                               "(an idle P did not steal it from P0's queue)")
         time.sleep(0.0005)
     assert ready.recv() != os.getpid()
 
