@@ -20,11 +20,16 @@ _registry: WeakValueDictionary = WeakValueDictionary()
 
 
 def current_arena():
+    """The running runtime's arena (for creating an object), with the blocks
+    of dropped objects given back first."""
     proc = _sched.proc
     if proc is None:
         raise NoRuntime("parago objects live in a runtime: "
                         "create them inside pg.run (or a WorkerPool)")
-    return proc.arena
+    arena = proc.arena
+    if arena.graveyard:
+        arena.bury()
+    return arena
 
 
 class ShmObject:
@@ -73,7 +78,8 @@ class ShmObject:
         obj._attach(arena, b)
         return obj
 
-    def _free_block(self, arena, b: int) -> None:
+    @staticmethod
+    def _free_block(arena, b: int) -> None:
         arena.free(b)
 
     def __del__(self):
@@ -81,7 +87,8 @@ class ShmObject:
         if arena is None or arena.seg.mm is None or not self._owns_ref():
             return
         if arena.mem.add64(self._b + self._REFS_OFF, -1) == 0:
-            self._free_block(arena, self._b)
+            # Freed later, at a safe point: see Arena.bury.
+            arena.graveyard.append((type(self)._free_block, self._b))
 
     def __eq__(self, other):
         return (isinstance(other, ShmObject) and other._b == self._b

@@ -183,7 +183,8 @@ class Value(ShmObject):
         self._w = b >> 3
         self._lb = b + 8
 
-    def _free_block(self, arena, b):
+    @staticmethod
+    def _free_block(arena, b):
         M = arena.M
         for f in (_DATA, _TYPENAME):
             if M[(b >> 3) + f]:

@@ -21,7 +21,7 @@ from types import GenericAlias
 from ._core import sched as _sched
 from ._core.sched import NOVAL
 from ._errors import NoRuntime, Panic
-from ._handle import ShmObject
+from ._handle import ShmObject, current_arena
 from ._handle import _registry as _handle_registry
 from ._shm import chan as C
 from ._shm import lock as _lock
@@ -221,10 +221,8 @@ class Chan(ShmObject):
         cap = int(cap)
         if cap < 0 or cap > (1 << 31):
             raise ValueError("makechan: size out of range")
-        proc = _sched.proc
-        if proc is None:
-            raise NoRuntime("pg.chan() needs a running runtime (call it inside pg.run)")
-        self._init(proc.arena, C.create(proc.arena, cap), cap, False)
+        arena = current_arena()
+        self._init(arena, C.create(arena, cap), cap, False)
 
     def _init(self, arena, b, cap, timer):
         self._attach(arena, b)
@@ -252,7 +250,8 @@ class Chan(ShmObject):
     def _adopt_as(self, cls, extra):
         return self if cls is Chan else _view(cls, self)
 
-    def _free_block(self, arena, b) -> None:
+    @staticmethod
+    def _free_block(arena, b) -> None:
         C.destroy(arena, b)
 
     # ---- sending -------------------------------------------------------------

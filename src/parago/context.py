@@ -82,7 +82,8 @@ class _Rec(_Record):
     __slots__ = ()
     _TYPE = R.T_CONTEXT
 
-    def _free_block(self, arena, b):
+    @staticmethod
+    def _free_block(arena, b):
         _free_record(arena, b)
 
 

@@ -31,14 +31,19 @@ def _proc():
     return proc
 
 
-def run(main, *args, procs: int | None = None, **kwargs):
+def run(main, *args, procs: int | None = None, on_crash: str = "raise", **kwargs):
     """Run ``main(*args, **kwargs)`` as the main goroutine with ``procs`` Ps
     (default: PARAGO_MAXPROCS, else the usable cores) and return its result.
 
     An exception escaping main propagates unchanged; a panic in another
-    goroutine raises GoroutinePanic, a dead worker WorkerCrashed, and a
-    program whose every goroutine is blocked Deadlock."""
-    return _rt.run(main, args, kwargs, procs)
+    goroutine raises GoroutinePanic, and a program whose every goroutine is
+    blocked Deadlock. A worker process that dies (signal, os._exit, out of
+    memory) takes its goroutines with it: with ``on_crash="raise"`` (the
+    default) pg.run raises WorkerCrashed at once; with ``"continue"`` a
+    replacement process starts, a RuntimeWarning says what was lost and the
+    program carries on (crashes() lists them). Goroutines working for a
+    WorkerPool never end the run: their tasks fail alone."""
+    return _rt.run(main, args, kwargs, procs, on_crash)
 
 
 def go(fn, *args, **kwargs) -> None:
@@ -84,6 +89,13 @@ def gomaxprocs(n: int | None = None) -> int:
 def num_goroutine() -> int:
     """Goroutines that exist now, in every process, started or not (RT-04)."""
     return _proc().M[_L.H_NGOROUTINE]
+
+
+def crashes() -> list:
+    """The WorkerCrashed of every worker process that died in this run so far
+    (read on P0)."""
+    rt = _rt.Runtime.current
+    return list(rt.crashes) if rt is not None else []
 
 
 def stack() -> str:

@@ -86,23 +86,36 @@ class Timer:
     ``reset(s)`` return whether the timer was active. Made by ``Timer(s)``,
     or by ``after_func(s, fn)`` (then ``c`` is None and fn runs instead)."""
 
-    __slots__ = ("c", "_ch", "_fn")
+    __slots__ = ("c", "_ch", "_fn", "_entry")
 
     def __init__(self, s: float):
         self.c = timer_chan(_ns(_duration(s)))
         self._ch = self.c._base
         self._fn = None
+        self._entry = None
 
     def stop(self) -> bool:
         """Stop it; True if this call stopped it, False if it had already
         fired (and its value was taken) or been stopped (TM-06)."""
-        return _set(self._ch, 0)
+        was = _set(self._ch, 0)
+        self._disarm()
+        return was
+
+    def _disarm(self) -> None:
+        """Drop this process's scheduler timer of an after_func, so a stopped
+        timer does not count as pending (RT-15). A copy of the Timer in
+        another process leaves that process's timer to find nothing to do."""
+        entry, self._entry = getattr(self, "_entry", None), None
+        proc = _sched.proc
+        if entry is not None and proc is not None:
+            proc.timers.cancel(entry)
 
     def reset(self, s: float) -> bool:
         """Fire after ``s`` from now instead; True if it was active (TM-07)."""
         when = _ns(_duration(s))
         was = _set(self._ch, max(1, when))
         if self._fn is not None:
+            self._disarm()
             _arm_func(self, when)
         return was
 
@@ -145,6 +158,7 @@ def _rebuild_timer(cls, ch, fn):
     t.c = None if fn is not None else ch.recv_only()
     if cls is Timer:
         t._fn = fn
+        t._entry = None
     return t
 
 
@@ -163,13 +177,14 @@ def after_func(s: float, fn) -> Timer:
     t._ch = timer_chan(max(1, when))._base
     t.c = None
     t._fn = fn
+    t._entry = None
     _arm_func(t, when)
     return t
 
 
 def _arm_func(t: Timer, when_ns: int) -> None:
     proc = _proc_of(t._ch._arena)
-    proc.timers.add(when_ns / 1e9, _fire_func, t)
+    t._entry = proc.timers.add(when_ns / 1e9, _fire_func, t)
 
 
 def _fire_func(t: Timer) -> None:
@@ -191,6 +206,7 @@ def _fire_func(t: Timer) -> None:
             C.commit(M, hw)
     finally:
         _lock.release(arena, ch._lb)
+    t._entry = None
     if due:
         _spawn.go(_sched.proc, t._fn, (), {})
     elif when > now:

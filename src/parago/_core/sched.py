@@ -114,6 +114,9 @@ class Processor:
         g = G(gid, fn, created_by)
         g.gr = greenlet(self._body, parent=self.g0)
         g.start = (args, kwargs or {})
+        # Its wait group, now: the groups of a P list its live goroutines in
+        # shared memory, for the crash report if this process dies.
+        g.gb = W.new_group(self.arena, self.p, gid)
         self.gs[gid] = g
         if runnable:
             self.runq.append(g)
@@ -144,9 +147,7 @@ class Processor:
         self.current = None
 
     def group(self, g: G) -> int:
-        """``g``'s wait group (byte address), created on first use."""
-        if not g.gb:
-            g.gb = W.new_group(self.arena, self.p, g.id)
+        """``g``'s wait group (byte address)."""
         return g.gb
 
     def arm(self, g: G) -> int:
@@ -192,7 +193,7 @@ class Processor:
         ``head_w``/``tail_w``. Returns the group's word index; the caller
         unlocks, then parks."""
         g = self.current
-        gb = g.gb or self.group(g)
+        gb = g.gb
         gw = gb >> 3
         M = self.M
         self.ticket += 1
@@ -327,6 +328,8 @@ class Processor:
             self.timers.fire_due(self.now)
         if M[L.H_EVENT] or (M[self.retire_w] and self.accept_new):
             self.hooks.on_event(self)
+        if self.arena.graveyard:
+            self.arena.bury()
 
     def _drain_inbox(self) -> None:
         M = self.M

@@ -27,7 +27,9 @@ from .._shm import waiter as W
 LOCKABLE = frozenset({L.K_CHAN, L.K_SYNC})
 
 
-def sweep(arena, dead_p: int) -> None:
+def sweep(arena, dead_p: int) -> list[tuple[int, int]]:
+    """Repair after P ``dead_p`` died; returns (goroutine id, tag) of every
+    goroutine it took with it."""
     M = arena.M
     s = ptable.slot_w(arena, dead_p)
     dead_tag = ptable.tag_of(M[s + ptable.PS_EPOCH], dead_p)
@@ -42,6 +44,20 @@ def sweep(arena, dead_p: int) -> None:
         st = M[gw + W.G_STATE]
         if st & W.CODE_MASK == W.CLAIMED and W.claimer_p(st) == dead_p:
             arena.mem.cas64(b + W.G_STATE * 8, st, (st & ~0xFFF) | W.WAITING)
+    # The dead P's wait groups list the goroutines it took. They are not freed:
+    # sudogs of its parked goroutines may still sit in live queues. Marked
+    # DEAD they can never be claimed, and detached from the slot (which a
+    # replacement P reuses) they are never counted twice.
+    lost = []
+    for b in arena.iter_blocks(frozenset({L.K_GROUP})):
+        gw = b >> 3
+        if M[gw + W.G_P] == dead_p:
+            lost.append((M[gw + W.G_GID], M[gw + W.G_TAG]))
+            arena.mem.store64(b + W.G_STATE * 8, W.DEAD)
+            M[gw + W.G_P] = W.NO_P
+    if lost:
+        arena.mem.add64(L.H_NGOROUTINE << 3, -len(lost))
     for p in range(M[L.H_NSLOTS]):
         if p != dead_p and ptable.state(arena, p) == ptable.S_ALIVE:
             ptable.request_rescan(arena, p)
+    return sorted(lost)

@@ -30,8 +30,19 @@ from .._shm import ptable
 EV_DUMP = L.EV_DUMP
 
 
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PKG_TESTS = os.path.join(_PKG, "bench") + os.sep
+
+
 def _frames_text(frame) -> str:
-    return "".join(traceback.format_stack(frame)) if frame is not None else ""
+    """The goroutine's stack without parago's own frames (as Go's dumps show
+    the program's frames first and foremost)."""
+    if frame is None:
+        return ""
+    summary = traceback.extract_stack(frame)
+    mine = [f for f in summary if not f.filename.startswith(_PKG) or
+            f.filename.startswith(_PKG_TESTS)]
+    return "".join(traceback.format_list(mine or summary))
 
 
 def format_local(proc, main_gid: int = 1) -> str:

@@ -3,8 +3,10 @@
 Owns: H_PANIC_BLOB and H_CRASH_BLOB, and the encoding of what they hold.
 
 Invariants:
-  - The first report wins (CAS from 0); later ones are dropped, as Go prints
-    only the first panic.
+  - Panics: the first report wins (CAS from 0); later ones are dropped, as Go
+    prints only the first panic.
+  - Crashes: every report is kept (a list, pushed with a CAS), since each
+    dead process needs its own repair and its own replacement.
   - A report is complete before the event bit announcing it is set.
   - Decoding never fails: an exception that cannot be unpickled in P0 comes
     back as RemoteError with its type name and message.
@@ -51,6 +53,39 @@ def raise_event(arena, event: int) -> None:
             break
     ptable.bump_activity(arena)
     ptable.wake(arena, 0)
+
+
+def push_record(arena, head_word: int, event: int, record: dict) -> None:
+    """Add ``record`` to the list at header word ``head_word`` (several
+    reports may be pending at once, none overwrites another) and raise
+    ``event`` for P0."""
+    data = pickle.dumps(record, 5)
+    blk = arena.alloc(24 + len(data), L.K_DATA)
+    M = arena.M
+    M[(blk >> 3) + 2] = len(data)
+    arena.B[blk + 24:blk + 24 + len(data)] = data
+    mem = arena.mem
+    while True:
+        head = mem.load64(head_word << 3)
+        M[(blk >> 3) + 1] = head
+        if mem.cas64(head_word << 3, head, blk):
+            break
+    raise_event(arena, event)
+
+
+def take_records(arena, head_word: int) -> list[dict]:
+    """Every record pushed since the last take, oldest first."""
+    blk = arena.mem.swap64(head_word << 3, 0)
+    out = []
+    M = arena.M
+    while blk:
+        n = M[(blk >> 3) + 2]
+        out.append(pickle.loads(arena.B[blk + 24:blk + 24 + n]))
+        nxt = M[(blk >> 3) + 1]
+        arena.free(blk)
+        blk = nxt
+    out.reverse()
+    return out
 
 
 def clear_event(arena, event: int) -> None:

@@ -24,7 +24,9 @@ import multiprocessing as mp
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
+import warnings
 
 from greenlet import GreenletExit, getcurrent
 
@@ -132,11 +134,9 @@ class P0Hooks(Hooks):
             rec = panics.read(arena, L.H_PANIC_BLOB)
             raise self.rt.goroutine_panic(rec, panics.load_exc(rec))
         if ev & L.EV_CRASH:
-            rec = panics.read(arena, L.H_CRASH_BLOB)
-            raise WorkerCrashed(
-                f"worker process P{rec['p']} (pid {rec['pid']}) {_signal_name(rec['exitcode'])}; "
-                f"{rec['lost']} goroutine(s) on it were lost",
-                proc=rec["p"], exitcode=rec["exitcode"], goroutines=tuple(rec.get("gids", ())))
+            panics.clear_event(arena, L.EV_CRASH)
+            for rec in panics.take_records(arena, L.H_CRASH_BLOB):
+                self.rt.on_crash(rec)
         if ev & L.EV_DEADLOCK:
             if self.rt.main_goexited and proc.M[L.H_NGOROUTINE] == 0:
                 raise Deadlock("no goroutines (main called runtime.Goexit) - deadlock!")
@@ -146,13 +146,18 @@ class P0Hooks(Hooks):
 class Runtime:
     current: Runtime | None = None
 
-    def __init__(self, procs: int):
+    def __init__(self, procs: int, on_crash: str = "raise"):
         if Runtime.current is not None:
             raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
         if sched.proc is not None:
             raise RuntimeError("pg.run cannot be called from inside a goroutine")
         if not 1 <= procs <= L.MAXP:
             raise ValueError(f"procs must be between 1 and {L.MAXP}, not {procs}")
+        if on_crash not in ("raise", "continue"):
+            raise ValueError(f"on_crash must be 'raise' or 'continue', not {on_crash!r}")
+        self.crash_policy = on_crash
+        self.crashes: list[WorkerCrashed] = []
+        self.crash_listeners: dict = {}      # goroutine tag -> fn(gid, WorkerCrashed)
         segment.sweep()
         self.outcome = None
         self.result = None
@@ -176,6 +181,9 @@ class Runtime:
             self.proc = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
             sched.proc = self.proc
+            self._old_sigquit = None
+            if threading.current_thread() is threading.main_thread():
+                self._old_sigquit = signal.signal(signal.SIGQUIT, self._on_sigquit)
             if procs > 1:
                 self._ctx = _context()
                 for p in range(1, procs):
@@ -253,11 +261,47 @@ class Runtime:
                     continue
                 if arena.M[L.H_SHUTDOWN]:
                     continue
-                slot = ptable.slot_w(arena, p)
-                lost = arena.M[slot + ptable.PS_NG]
-                crash.sweep(arena, p)
-                panics.report(arena, L.H_CRASH_BLOB, L.EV_CRASH,
-                              {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
+                lost = crash.sweep(arena, p)
+                panics.push_record(arena, L.H_CRASH_BLOB, L.EV_CRASH,
+                                   {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
+
+    def _on_sigquit(self, signum, frame) -> None:
+        """SIGQUIT prints every goroutine of every process, and the program
+        goes on (Go exits after the dump; here the dump is the point)."""
+        try:
+            text = dump.collect(self.proc, timeout=0.5)
+        except Exception as e:  # noqa: BLE001 - a dump must never kill the program
+            text = f"(goroutine dump failed: {e!r})"
+        sys.stderr.write(f"SIGQUIT: goroutine dump\n\n{text}\n\n")
+        sys.stderr.flush()
+
+    # ---- crashes ---------------------------------------------------------------------
+
+    def on_crash(self, rec: dict) -> None:
+        """A worker died (the watcher already repaired shared memory). Its
+        goroutines working for a WorkerPool fail alone (the pool is told);
+        any other lost goroutine ends the run with WorkerCrashed, unless the
+        run continues on crashes. Either way a replacement P starts."""
+        lost = rec["lost"]
+        own = [gid for gid, tag in lost if not tag]
+        err = WorkerCrashed(
+            f"worker process P{rec['p']} (pid {rec['pid']}) {_signal_name(rec['exitcode'])}; "
+            f"{len(lost)} goroutine(s) on it were lost"
+            + (f": {', '.join(str(g) for g, _ in lost[:20])}"
+               + (" ..." if len(lost) > 20 else "") if lost else ""),
+            proc=rec["p"], exitcode=rec["exitcode"], goroutines=tuple(g for g, _ in lost))
+        self.crashes.append(err)
+        for gid, tag in lost:
+            listener = self.crash_listeners.get(tag)
+            if listener is not None:
+                listener(gid, err)
+        if own and self.crash_policy == "raise":
+            raise err
+        if self.crash_policy == "continue" and own:
+            warnings.warn(str(err) + "; replaced, the run continues", RuntimeWarning, stacklevel=1)
+        if not self.arena.M[L.H_SHUTDOWN] and rec["p"] < self.arena.M[L.H_NPROCS]:
+            self.start_worker(rec["p"])
+            os.write(self._watch_stop_w, b"r")
 
     # ---- main ----------------------------------------------------------------------
 
@@ -320,6 +364,8 @@ class Runtime:
                 os.write(self._watch_stop_w, b"x")
                 self._watcher.join(2.0)
         finally:
+            if getattr(self, "_old_sigquit", None) is not None:
+                signal.signal(signal.SIGQUIT, self._old_sigquit)
             os.close(self._watch_stop_r)
             os.close(self._watch_stop_w)
             sched.proc = None
@@ -328,10 +374,10 @@ class Runtime:
             arena.unlink()
 
 
-def run(main, args=(), kwargs=None, procs: int | None = None):
+def run(main, args=(), kwargs=None, procs: int | None = None, on_crash: str = "raise"):
     if not callable(main):
         raise TypeError(f"pg.run: main must be callable, not {type(main).__name__!r}")
-    rt = Runtime(default_procs() if procs is None else int(procs))
+    rt = Runtime(default_procs() if procs is None else int(procs), on_crash)
     return rt.run(main, args, kwargs or {})
 
 

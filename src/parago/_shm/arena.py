@@ -63,6 +63,7 @@ class Arena:
         self.tag = 0          # lock owner tag of this process (set on attach)
         self.p = -1           # this process's P index
         self._cache = [[] for _ in range(L.MAX_SMALL_CLASS + 1)]
+        self.graveyard: list = []   # (free_fn, address) of blocks whose last handle died
         M = self.M
         self.size = M[L.H_SIZE]
         self.heap0 = M[L.H_HEAP0]
@@ -227,6 +228,19 @@ class Arena:
         finally:
             lock.release(self, lb)
         return out
+
+    # ---- deferred frees -------------------------------------------------------
+
+    def bury(self) -> None:
+        """Free the blocks whose last handle was collected. Finalisers only
+        queue them here: GC can run a finaliser anywhere, even inside a
+        critical section of the same thread, where taking a lock (the
+        allocator's) would spin forever on ourselves. Called at safe points
+        (the scheduler's poll, object creation), never under a lock."""
+        g = self.graveyard
+        while g:
+            fn, b = g.pop()
+            fn(self, b)
 
     # ---- walking (crash repair, leak checks) -------------------------------
 

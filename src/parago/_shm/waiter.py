@@ -1,6 +1,8 @@
 """Wait records: the one waiting mechanism (Go's sudog), in shared memory.
 
-Owns: wait groups (one per goroutine, reused for each of its waits) and
+Owns: wait groups (one per started goroutine, for its whole life, reused for
+each of its waits: so the groups of a P are also the list of its goroutines,
+which is how a crash report names the goroutines a dead process took) and
 sudogs (one per select case), their state machine, and the FIFO queues of
 sudogs that channels and sync objects keep.
 
@@ -15,7 +17,7 @@ the group on its P's inbox (ptable.inbox_push).
     group/sudog record (REC_WORDS words; a plain send or receive uses its
     group as its only sudog, so both share the sudog fields):
       G_STATE  ticket << 12 | (claimer + 1) << 4 | code
-      G_P G_GID G_FIRED G_INBOX G_OK G_WHY        (group fields)
+      G_P G_GID G_FIRED G_INBOX G_OK G_WHY G_TAG  (group fields)
       S_GROUP S_NEXT S_PREV S_CHAN S_CASE S_DIR S_LINKED      (sudog fields)
       V ... a value cell (values.py): what a sender sends, or what a
             receiver was given
@@ -54,6 +56,7 @@ S_CHAN = 11
 S_CASE = 12
 S_DIR = 13
 S_LINKED = 14
+G_TAG = 15       # who the goroutine works for (a WorkerPool's tag), 0: itself
 V = 16
 V_INLINE = (REC_WORDS - V - 2) * 8    # bytes of value data a record holds inline
 
@@ -63,6 +66,8 @@ IDLE = 0
 WAITING = 1
 CLAIMED = 2
 DELIVERED = 3
+DEAD = 4          # its goroutine died with its process: never claimable again
+NO_P = -1         # G_P of such a group: it belongs to no P any more
 CODE_MASK = 0xF
 
 DIR_SEND = 1
@@ -78,6 +83,7 @@ def new_group(arena, p: int, gid: int) -> int:
     M[w + G_GID] = gid
     M[w + S_GROUP] = g
     M[w + S_LINKED] = 0
+    M[w + G_TAG] = 0
     return g
 
 
