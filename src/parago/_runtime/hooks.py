@@ -111,7 +111,12 @@ def prove_deadlock(proc) -> bool:
         if (M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or M[s + ptable.PS_NTIMERS]
                 or gqueue.length(arena, p) or not mem.load64((s + ptable.PS_SLEEPING) << 3)):
             return False
-    return mem.load64(L.H_ACTIVITY << 3) == a1
+    if mem.load64(L.H_ACTIVITY << 3) != a1:
+        return False
+    # A process killed in its sleep still looks asleep: that is a crash the
+    # watcher is about to report, not a deadlock.
+    return all(ptable.owner_alive_p(arena, p) for p in range(M[L.H_NSLOTS])
+               if M[ptable.slot_w(arena, p) + ptable.PS_STATE] == ptable.S_ALIVE)
 
 
 class WorkerHooks(Hooks):

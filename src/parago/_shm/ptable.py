@@ -109,7 +109,12 @@ def owner_alive(arena, tag: int) -> bool:
     s = slot_w(arena, p)
     if M[s + PS_EPOCH] != tag >> 16 or M[s + PS_STATE] == S_DEAD:
         return False
-    pid = M[s + PS_PID]
+    return pid_alive(M[s + PS_PID])
+
+
+def pid_alive(pid: int) -> bool:
+    """Is process ``pid`` running? A killed process stays a zombie until its
+    parent reaps it, and signal 0 still reaches a zombie: look at its state."""
     if pid <= 0:
         return False
     try:
@@ -118,7 +123,12 @@ def owner_alive(arena, tag: int) -> bool:
         return False
     except PermissionError:
         pass
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] not in (b"Z", b"X")
+    except (OSError, ValueError):
+        return False
 
 
 def owner_alive_p(arena, p: int) -> bool:
