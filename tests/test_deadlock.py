@@ -180,7 +180,8 @@ def test_sigquit_prints_the_dump_and_the_program_goes_on(tmp_path):
     """))
     done = tmp_path / "done"
     p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=dict(os.environ, DONE_FILE=str(done)))
+                         stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, DONE_FILE=str(done)))
     assert p.stdout.readline().strip() == "ready"
     p.send_signal(signal.SIGQUIT)
     time.sleep(1.0)
