@@ -11,7 +11,7 @@ import pytest
 
 from helpers import MODES
 from parago._core import sched
-from parago._runtime.runtime import Runtime
+from parago._runtime.runtime import current as current_runtime
 from parago._shm import segment
 
 
@@ -42,8 +42,8 @@ def _leaked_processes() -> list[psutil.Process]:
 def no_leaks():
     before = _own_segments()
     yield
-    assert sched.proc is None, "a runtime's scheduler is still installed after the test"
-    assert Runtime.current is None, "a runtime is still running after the test"
+    assert sched.tls.proc is None, "a runtime's scheduler is still installed after the test"
+    assert current_runtime() is None, "a runtime is still running after the test"
     leaked = _own_segments() - before
     assert not leaked, f"shared-memory segments left in /dev/shm: {sorted(leaked)}"
     deadline = time.monotonic() + 5

@@ -95,7 +95,7 @@ def parked_then_report(ch, ready):
     """Would send on ch an hour from now: the program is not deadlocked,
     it only loses this goroutine when its process is killed."""
     from parago._core import sched
-    ready.send(sched.proc.current.id)
+    ready.send(sched.tls.proc.current.id)
     pg.sleep(3600)
     ch.send(1)
 

@@ -150,10 +150,10 @@ def test_dump_shows_minutes_for_long_waits():
         ch = pg.chan()
         pg.go(lambda c: c.recv(), ch)
         wait_blocked("chan receive")
-        for g in sched.proc.goroutines():
+        for g in sched.tls.proc.goroutines():
             if g.reason == "chan receive":
                 g.since -= 150                  # as if it had waited 2.5 minutes
-        text = dump.format_local(sched.proc)
+        text = dump.format_local(sched.tls.proc)
         ch.close()
         return text
     assert "[chan receive, 2 minutes]" in pg.run(main, procs=1)

@@ -399,7 +399,7 @@ def test_rt01_gomaxprocs_grows_and_shrinks():
 def _retired() -> bool:
     from parago._core import sched
     from parago._shm import ptable
-    return ptable.state(sched.proc.arena, 1) == ptable.S_EXITED
+    return ptable.state(sched.tls.proc.arena, 1) == ptable.S_EXITED
 
 
 def set_procs_from_worker(n, out):
@@ -425,7 +425,7 @@ def test_dropped_objects_are_freed():
     from parago._shm import layout as L
 
     def main():
-        M = sched.proc.arena.M
+        M = sched.tls.proc.arena.M
         for _ in range(2000):
             pg.chan(4).send(1)
             pg.Mutex()

@@ -22,7 +22,7 @@ _registry: WeakValueDictionary = WeakValueDictionary()
 def current_arena():
     """The running runtime's arena (for creating an object), with the blocks
     of dropped objects given back first."""
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None:
         raise NoRuntime("parago objects live in a runtime: "
                         "create them inside pg.run (or a WorkerPool)")
@@ -46,7 +46,7 @@ class ShmObject:
 
     def _check(self):
         """The running processor, checking this object belongs to its runtime."""
-        proc = _sched.proc
+        proc = _sched.tls.proc
         if proc is None or proc.arena is not self._arena:
             if proc is None:
                 raise NoRuntime("parago objects work only inside pg.run (or a WorkerPool)")
@@ -99,7 +99,7 @@ class ShmObject:
 
 
 def _rebuild(cls, seg_name: str, b: int, extra: tuple):
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None or proc.arena.seg.name != seg_name:
         raise NoRuntime(f"a {cls.__name__} can only be used inside the runtime that created it")
     arena = proc.arena

@@ -80,14 +80,14 @@ def _received(arena, g, gw):
 def _proc_of(arena):
     """This process's P, checking ``arena`` is its runtime's (no goroutine
     needed: for operations that never park, usable from timer callbacks)."""
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None or proc.arena is not arena:
         _runtime_of(arena)
     return proc
 
 
 def _runtime_of(arena):
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None:
         raise NoRuntime("parago channels work only inside pg.run (or a WorkerPool)")
     if proc.arena is not arena:
@@ -261,7 +261,7 @@ class Chan(ShmObject):
         buffered. Panics "send on closed channel" if the channel is closed,
         also when it is closed while this send waits."""
         arena = self._arena
-        proc = _sched.proc
+        proc = _sched.tls.proc
         if proc is None or proc.arena is not arena or proc.current is None:
             _runtime_of(arena)
         if self._timer:
@@ -316,7 +316,7 @@ class Chan(ShmObject):
     def recv_ok(self):
         """Receive: (value, True), or (None, False) once closed and drained."""
         arena = self._arena
-        proc = _sched.proc
+        proc = _sched.tls.proc
         if proc is None or proc.arena is not arena or proc.current is None:
             _runtime_of(arena)
         if self._timer:
@@ -543,7 +543,7 @@ def timer_chan(when_ns: int, period_ns: int = 0, kind: int = 1) -> Chan:
     """A receive-only channel that, as a TIMER, delivers the fire time at
     ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
     DEADLINE, reads as closed from ``when_ns`` on (0: no deadline)."""
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None:
         raise NoRuntime("timers need a running runtime (call them inside pg.run)")
     arena = proc.arena

@@ -357,7 +357,7 @@ def _cancel(arena, b: int, code: int, cause_data: bytes | None, unlink: bool = T
     for child in children:
         _cancel(arena, child, code, cause_data, unlink=False)
         _decref(arena, child)                             # the list's reference
-    proc = _sched.proc
+    proc = _sched.tls.proc
     for data in funcs:
         _spawn.go(proc, pickle.loads(data), (), {})       # after_func: its own goroutine
     if unlink:

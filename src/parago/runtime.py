@@ -25,7 +25,7 @@ num_cpu = _rt.num_cpu
 
 
 def _proc():
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None:
         raise NoRuntime("this needs a running runtime: call it inside pg.run(main)")
     return proc
@@ -78,7 +78,7 @@ def gomaxprocs(n: int | None = None) -> int:
         return cur
     if n > _L.MAXP:
         raise ValueError(f"gomaxprocs: at most {_L.MAXP} Ps")
-    rt = _rt.Runtime.current
+    rt = _rt.current()
     if proc.p == 0 and rt is not None:
         return rt.set_procs(n)
     proc.mem.store64(_L.H_WANT_PROCS << 3, n)      # P0 starts or retires the workers
@@ -94,7 +94,7 @@ def num_goroutine() -> int:
 def crashes() -> list:
     """The WorkerCrashed of every worker process that died in this run so far
     (read on P0)."""
-    rt = _rt.Runtime.current
+    rt = _rt.current()
     return list(rt.crashes) if rt is not None else []
 
 

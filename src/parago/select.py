@@ -81,7 +81,7 @@ def select(*cases, default: bool = False):
     """Go's select. Returns (index, value, ok); with ``default=True`` and no
     case ready, (-1, None, False)."""
     ops = _parse(cases)
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if not ops:
         if default:
             return -1, None, False

@@ -42,7 +42,7 @@ def _duration(s) -> float:
 def sleep(s: float) -> None:
     """Pause the calling goroutine for at least ``s`` seconds (TM-01)."""
     s = _duration(s)
-    proc = _sched.proc
+    proc = _sched.tls.proc
     if proc is None or proc.current is None:
         raise NoRuntime("pg.sleep must be called from a goroutine (inside pg.run)")
     if s <= 0:
@@ -106,7 +106,7 @@ class Timer:
         timer does not count as pending (RT-15). A copy of the Timer in
         another process leaves that process's timer to find nothing to do."""
         entry, self._entry = getattr(self, "_entry", None), None
-        proc = _sched.proc
+        proc = _sched.tls.proc
         if entry is not None and proc is not None:
             proc.timers.cancel(entry)
 
@@ -208,7 +208,7 @@ def _fire_func(t: Timer) -> None:
         _lock.release(arena, ch._lb)
     t._entry = None
     if due:
-        _spawn.go(_sched.proc, t._fn, (), {})
+        _spawn.go(_sched.tls.proc, t._fn, (), {})
     elif when > now:
         _arm_func(t, when)
 

@@ -28,7 +28,7 @@ def die():
 
 
 def die_mid_receive(ch):
-    arena = sched.proc.arena
+    arena = sched.tls.proc.arena
     hw = ch._w
     lock.acquire(arena, ch._lb)
     C.begin(arena.M, hw)
@@ -38,7 +38,7 @@ def die_mid_receive(ch):
 
 
 def die_after_deliver(ch):
-    arena = sched.proc.arena
+    arena = sched.tls.proc.arena
     M, hw = arena.M, ch._w
     while not M[hw + C.C_RQH]:                       # wait until main is parked in recv
         pg.gosched()
@@ -54,7 +54,7 @@ def die_after_deliver(ch):
 
 
 def die_holding(which):
-    arena = sched.proc.arena
+    arena = sched.tls.proc.arena
     if which == "alloc":
         lock.acquire(arena, L.H_ALLOC_LOCK << 3)
     else:

@@ -28,6 +28,7 @@ Invariants:
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from time import monotonic, perf_counter
 
@@ -42,7 +43,15 @@ NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
 SPIN_S = 50e-6            # how long an idle P watches its inbox before sleeping
 
-proc: Processor | None = None   # this process's P while a runtime runs
+class _ThisThread(threading.local):
+    """The Processor a thread is running, if any. Per thread: a standalone
+    WorkerPool runs its P0 in a background thread while the user's threads,
+    which are not goroutines, keep calling into parago."""
+
+    proc: Processor | None = None
+
+
+tls = _ThisThread()
 
 
 class GoExit(BaseException):

@@ -143,13 +143,23 @@ class P0Hooks(Hooks):
             raise Deadlock("all goroutines are asleep - deadlock!\n\n" + dump.collect(proc))
 
 
+class _ThisThread(threading.local):
+    rt: Runtime | None = None         # the runtime whose P0 runs in this thread
+
+
+_this_thread = _ThisThread()
+
+
+def current() -> Runtime | None:
+    return _this_thread.rt
+
+
 class Runtime:
-    current: Runtime | None = None
 
     def __init__(self, procs: int, on_crash: str = "raise"):
-        if Runtime.current is not None:
+        if _this_thread.rt is not None:
             raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
-        if sched.proc is not None:
+        if sched.tls.proc is not None:
             raise RuntimeError("pg.run cannot be called from inside a goroutine")
         if not 1 <= procs <= L.MAXP:
             raise ValueError(f"procs must be between 1 and {L.MAXP}, not {procs}")
@@ -168,7 +178,7 @@ class Runtime:
         self.rid = segment.new_runtime_id()
         size = int(os.environ.get("PARAGO_SHM_SIZE", DEFAULT_SIZE))
         self.arena = arena = Arena.create(self.rid, size)
-        Runtime.current = self
+        _this_thread.rt = self
         try:
             epoch = ptable.init_slot(arena, 0, os.getpid())
             arena.p = 0
@@ -180,7 +190,7 @@ class Runtime:
             ptable.set_state(arena, 0, ptable.S_ALIVE)
             self.proc = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
-            sched.proc = self.proc
+            sched.tls.proc = self.proc
             self._old_sigquit = None
             if threading.current_thread() is threading.main_thread():
                 self._old_sigquit = signal.signal(signal.SIGQUIT, self._on_sigquit)
@@ -368,8 +378,8 @@ class Runtime:
                 signal.signal(signal.SIGQUIT, self._old_sigquit)
             os.close(self._watch_stop_r)
             os.close(self._watch_stop_w)
-            sched.proc = None
-            Runtime.current = None
+            sched.tls.proc = None
+            _this_thread.rt = None
             arena.close()
             arena.unlink()
 

@@ -56,7 +56,7 @@ def main(runtime_id: str, p: int, epoch: int, p0_pid: int) -> None:
         arena.M[s + ptable.PS_PID] = os.getpid()
         ptable.set_state(arena, p, ptable.S_ALIVE)
         proc = Processor(arena, p, WorkerHooks())
-        sched.proc = proc
+        sched.tls.proc = proc
         proc.run()
         ptable.set_state(arena, p, ptable.S_EXITED)
     except BaseException:  # noqa: BLE001 - a broken worker must still exit, loudly
