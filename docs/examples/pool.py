@@ -23,8 +23,8 @@ Seed: "Concurrency in Go", ch. 3, "Pool".
             mem := calcPool.Get().(*[]byte)
             defer calcPool.Put(mem) }()
     }
-    fmt.Printf("%d calculators were created.",     print(f"{created.load()} calculators were created.")
-        numCalcsCreated)
+    fmt.Printf("%d calculators were created.",     print(f"{created.load()} calculators "
+        numCalcsCreated)                             "were created.")
 
 Why it differs: a Pool's free objects stay in the process that put them (they
 are never copied between processes), so each process that runs workers keeps
