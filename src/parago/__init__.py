@@ -20,6 +20,7 @@ live in shared memory, usable from any goroutine in any process.
 from . import atomic, context, runtime
 from ._errors import Deadlock, GoroutinePanic, NoRuntime, Panic, RemoteError, WorkerCrashed
 from .chan import Chan, RecvOnlyChan, SendOnlyChan, chan
+from .pool import WorkerPool
 from .runtime import go, goexit, gomaxprocs, gosched, num_cpu, num_goroutine, run
 from .select import select
 from .sync import Cond, Mutex, Once, Pool, RWMutex, WaitGroup
@@ -30,7 +31,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Chan", "Cond", "Deadlock", "GoroutinePanic", "Mutex", "NoRuntime", "Once", "Panic", "Pool",
     "RWMutex", "RecvOnlyChan", "RemoteError", "SendOnlyChan", "Ticker", "Timer", "WaitGroup",
-    "WorkerCrashed", "after", "after_func", "atomic", "chan", "context", "go", "goexit",
+    "WorkerCrashed", "WorkerPool", "after", "after_func", "atomic", "chan", "context", "go",
+    "goexit",
     "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "runtime", "select", "sleep",
     "tick",
 ]

@@ -534,6 +534,45 @@ def chan_at(arena, b: int, kind: int = 0, cap: int = 0) -> Chan:
     return ch
 
 
+def offer(ch: Chan, v) -> bool:
+    """Send ``v`` if that needs no waiting; False otherwise. Usable from this
+    P's scheduler (timer and crash callbacks), not only from goroutines.
+    Panics if the channel is closed."""
+    arena = ch._arena
+    proc = _proc_of(arena)
+    imm = is_imm(v)
+    kind, payload = (None, None) if imm else _encode(v)
+    _acquire(arena, ch._lb)
+    try:
+        if arena.M[ch._w + C_CLOSED]:
+            raise Panic("send on closed channel")
+        sent = send_now(arena, proc, ch._w, ch._cap, v, imm, kind, payload)
+    finally:
+        _lock.release(arena, ch._lb)
+    if proc.pending_wake:
+        proc.flush_wakes()
+    return sent
+
+
+def poll(ch: Chan):
+    """Receive if that needs no waiting: (value, ok, True), or (None, False,
+    False) when nothing is ready. Usable from this P's scheduler too."""
+    arena = ch._arena
+    proc = _proc_of(arena)
+    _acquire(arena, ch._lb)
+    try:
+        st, val = recv_now(arena, proc, ch._w, ch._cap)
+    finally:
+        _lock.release(arena, ch._lb)
+    if proc.pending_wake:
+        proc.flush_wakes()
+    if st == 1:
+        return _decode_raw(arena, val), True, True
+    if st == 2:
+        return val, True, True
+    return None, False, st == 3
+
+
 def chan(cap: int = 0) -> Chan:
     """Make a channel with buffer capacity ``cap`` (0: unbuffered)."""
     return Chan(cap)

@@ -41,7 +41,7 @@ from .timers import TimerHeap
 
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
-SPIN_S = 50e-6            # how long an idle P watches its inbox before sleeping
+SPIN_S = 200e-6           # how long an idle P watches its inbox before sleeping
 
 class _ThisThread(threading.local):
     """The Processor a thread is running, if any. Per thread: a standalone
@@ -112,6 +112,12 @@ class Processor:
         self.accept_new = True   # False while retiring: run what started, then stop
         self.tick = 0
         self.now = monotonic()
+        self.thread = threading.get_ident()
+        # A P in a background thread (a standalone WorkerPool's P0) does not
+        # spin before sleeping: spinning would hold the GIL that the
+        # process's other threads need (measured: it doubles a round trip).
+        self.spin = threading.current_thread() is threading.main_thread()
+        self.foreign: deque = deque()   # calls posted by other threads (call_soon_threadsafe)
         self.ticket = 0          # numbers this P's waits (wait-group states)
         self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
 
@@ -325,10 +331,21 @@ class Processor:
             gqueue.push(self.arena, self.p, blobs[1:])
         return self.hooks.start_blob(self, blobs[0])
 
+    def call_soon_threadsafe(self, fn, *args) -> None:
+        """Run fn(*args) in this P's scheduler (g0) soon; callable from any
+        thread of this process. fn must not block; it may ready goroutines."""
+        self.foreign.append((fn, args))
+        ptable.bump_activity(self.arena)
+        ptable.wake(self.arena, self.p)
+
     def poll(self) -> None:
         """Look at everything that may have made goroutines runnable."""
         M = self.M
         self.now = monotonic()
+        foreign = self.foreign
+        while foreign:
+            fn, args = foreign.popleft()
+            fn(*args)
         if M[self.inbox_w]:
             self._drain_inbox()
         if M[self.rescan_w]:
@@ -363,11 +380,12 @@ class Processor:
         answers within microseconds, and a futex sleep plus wake-up costs
         tens of them (Go's Ms spin before parking for the same reason)."""
         M, mem, s = self.M, self.mem, self.slot
-        if M[L.H_NSLOTS] > 1:
+        if self.spin and M[L.H_NSLOTS] > 1:
             inbox_w = self.inbox_w
+            foreign = self.foreign
             end = perf_counter() + SPIN_S
             while perf_counter() < end:
-                if M[inbox_w]:
+                if M[inbox_w] or foreign:
                     return
         wake_b = (s + ptable.PS_WAKE) << 3
         seq = mem.load32(wake_b)

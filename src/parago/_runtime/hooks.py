@@ -67,7 +67,7 @@ class Hooks:
     def has_work(self, proc) -> bool:
         M = proc.M
         s = proc.slot
-        if M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or proc.runq:
+        if M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or proc.runq or proc.foreign:
             return True
         if (M[L.H_EVENT] or M[s + ptable.PS_RETIRE]) and self.event_pending(proc):
             return True
@@ -78,7 +78,7 @@ class Hooks:
         return False
 
     def idle_without_timers(self, proc) -> None:
-        if prove_deadlock(proc):
+        if not proc.M[L.H_NO_DEADLOCK] and prove_deadlock(proc):
             panics.raise_event(proc.arena, L.EV_DEADLOCK)
 
     def event_pending(self, proc) -> bool:

@@ -156,7 +156,7 @@ def current() -> Runtime | None:
 
 class Runtime:
 
-    def __init__(self, procs: int, on_crash: str = "raise"):
+    def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True):
         if _this_thread.rt is not None:
             raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
         if sched.tls.proc is not None:
@@ -166,6 +166,9 @@ class Runtime:
         if on_crash not in ("raise", "continue"):
             raise ValueError(f"on_crash must be 'raise' or 'continue', not {on_crash!r}")
         self.crash_policy = on_crash
+        # A runtime driven from outside (a standalone WorkerPool, fed by user
+        # threads) idles waiting for them: that is not a deadlock
+        # (H_NO_DEADLOCK tells every P).
         self.crashes: list[WorkerCrashed] = []
         self.crash_listeners: dict = {}      # goroutine tag -> fn(gid, WorkerCrashed)
         segment.sweep()
@@ -187,6 +190,7 @@ class Runtime:
                 gqueue.init(arena, p)
             arena.M[L.H_NPROCS] = procs
             arena.M[L.H_NSLOTS] = procs
+            arena.M[L.H_NO_DEADLOCK] = 0 if detect_deadlock else 1
             ptable.set_state(arena, 0, ptable.S_ALIVE)
             self.proc = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
@@ -384,10 +388,11 @@ class Runtime:
             arena.unlink()
 
 
-def run(main, args=(), kwargs=None, procs: int | None = None, on_crash: str = "raise"):
+def run(main, args=(), kwargs=None, procs: int | None = None, on_crash: str = "raise",
+        detect_deadlock: bool = True):
     if not callable(main):
         raise TypeError(f"pg.run: main must be callable, not {type(main).__name__!r}")
-    rt = Runtime(default_procs() if procs is None else int(procs), on_crash)
+    rt = Runtime(default_procs() if procs is None else int(procs), on_crash, detect_deadlock)
     return rt.run(main, args, kwargs or {})
 
 

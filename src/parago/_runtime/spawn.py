@@ -71,7 +71,23 @@ def _copyable(v) -> bool:
         return False
 
 
-def go(proc: Processor, fn, args: tuple, kwargs: dict) -> int:
+def go_local(proc: Processor, fn, args: tuple = (), kwargs: dict | None = None) -> int:
+    """Start a goroutine that runs on this P and never moves (the runtime's
+    own goroutines, such as a WorkerPool's dispatcher). Nothing is copied."""
+    gid = proc.mem.add64(L.H_GID << 3, 1)
+    proc.mem.add64(L.H_NGOROUTINE << 3, 1)
+    cur = proc.current
+    proc.spawn(gid, fn, args, kwargs, cur.id if cur is not None else 0)
+    return gid
+
+
+def go_on(proc: Processor, p: int, fn, args: tuple, kwargs: dict) -> int:
+    """Start a goroutine queued on P ``p`` (copied, like go). Another P may
+    still steal it if ``p`` leaves it waiting."""
+    return go(proc, fn, args, kwargs, home=p)
+
+
+def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None) -> int:
     """Start a goroutine; returns its id."""
     if fn is None:
         raise Panic("go of nil func value")
@@ -84,7 +100,8 @@ def go(proc: Processor, fn, args: tuple, kwargs: dict) -> int:
     mem.add64(L.H_NGOROUTINE << 3, 1)
     cur = proc.current
     blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0)
-    home = proc.p if proc.accept_new else 0       # a retiring P starts nothing new
+    if home is None:
+        home = proc.p if proc.accept_new else 0   # a retiring P starts nothing new
     gqueue.push(arena, home, [blob])
     ptable.bump_activity(arena)
     wakep(arena, home)

@@ -44,6 +44,7 @@ H_P0_PID = 16
 H_SEQ = 17               # source of unique tickets (waits, objects)
 H_NSLOTS = 18            # P slots ever used (>= H_NPROCS while Ps retire)
 H_WANT_PROCS = 19        # gomaxprocs asked for by a worker goroutine (EV_PROCS)
+H_NO_DEADLOCK = 20       # 1: driven from outside (a standalone WorkerPool): no deadlock proofs
 H_FREE = 32              # H_FREE + class: head of that class's global free list
 H_FREE_END = H_FREE + 64
 H_CRASH_BLOB = 100       # data block describing a crashed worker
