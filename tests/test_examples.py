@@ -28,15 +28,15 @@ EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "docs" / "examples"
 DEADLOCK = "fatal error: all goroutines are asleep - deadlock!"
 
 
-def _run(name: str, args, procs: int) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PARAGO_MAXPROCS=str(procs))
+def _run(name: str, args, procs: int, **env_extra) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PARAGO_MAXPROCS=str(procs), **env_extra)
     return subprocess.run([sys.executable, str(EXAMPLES / name), *map(str, args)],
                           capture_output=True, text=True, timeout=120, env=env, check=False)
 
 
-def run_example(name: str, *args, procs: int = 2) -> str:
+def run_example(name: str, *args, procs: int = 2, **env_extra) -> str:
     """Run an example that must succeed; its stdout."""
-    out = _run(name, args, procs)
+    out = _run(name, args, procs, **env_extra)
     assert out.returncode == 0, f"{name} exited {out.returncode}:\n{out.stderr[-3000:]}"
     return out.stdout
 
@@ -59,6 +59,17 @@ def test_every_example_has_a_test():
     source = pathlib.Path(__file__).read_text()
     untested = [p.name for p in sorted(EXAMPLES.glob("*.py")) if f'"{p.name}"' not in source]
     assert not untested, f"examples without a test: {untested}"
+
+
+def test_spawn_start_method():
+    # Workers started by spawn instead of forkserver: closures, classes and
+    # namedtuples of the script still reach them by value.
+    lines = run_example("closures.py", procs=2, PARAGO_START_METHOD="spawn").splitlines()
+    assert lines[:2] == ["hello", "welcome"]
+    lines = run_example("worker_pools.py", 4, 2, 0.01, procs=2,
+                        PARAGO_START_METHOD="spawn").splitlines()
+    assert sorted(lines) == [": True"] + [f"Client ID: {i}\tint: {i}\tsquare: {i * i}"
+                                          for i in range(4)]
 
 
 def test_no_example_shadows_a_standard_module():
