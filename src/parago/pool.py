@@ -53,6 +53,8 @@ from .select import select
 __all__ = ["WorkerPool"]
 
 BATCH_MAX = 256
+FN_KEYS_MAX = 1024          # functions the dispatcher names by key before starting over
+RESET = 0                   # a batch table entry telling a worker to forget its functions
 INFLIGHT = 2                # batches a worker holds: one running, one ready
 WINDOW = 4096               # map/imap input read ahead of the consumer
 _tags = itertools.count(1)
@@ -94,6 +96,8 @@ def _worker(tag, inbox, results, wid):
     proc.M[(proc.current.gb >> 3) + W.G_TAG] = tag   # its tasks fail alone if it dies
     fns = {}
     for table, items in inbox:
+        if RESET in table:
+            fns.clear()
         for key, f in table.items():
             fns[key] = V.loads_function(f) if isinstance(f, bytes) else f
         out = []
@@ -230,11 +234,11 @@ class _Job:
             self.pool._kick()
 
     def put(self, idx: int, ok: bool, value) -> None:
+        """Store one result (the dispatcher notifies once per batch)."""
         if self.ordered:
             self.results[idx] = (ok, value)
         else:
             self.ready.append((ok, value))
-        self.signal.notify()
 
     def __iter__(self):
         return self
@@ -293,12 +297,14 @@ class WorkerPool(cf.Executor):
         self._tids = itertools.count(1)
         self._tag = next(_tags)
         self._stopping = False
+        self._kicked = False
         self._broken: BaseException | None = None
         self._workers: list[_Worker] = []
         self._by_gid: dict = {}
         self._ready = threading.Event()
         self._done = threading.Event()
-        self._fn_keys: dict = {}
+        self._fn_keys: dict = {}            # id(fn) -> (fn, key)
+        self._key_seq = itertools.count(1)
         proc = _sched.tls.proc
         if proc is not None and proc.current is not None:
             # Inside pg.run: this runtime, the dispatcher pinned to this P.
@@ -377,6 +383,11 @@ class WorkerPool(cf.Executor):
         self._pending.append((tid, fn, args, kwargs, min_batch))
 
     def _kick(self) -> None:
+        """Make sure the dispatcher looks at the queue. One kick at a time is
+        enough: it takes everything pending when it wakes."""
+        if self._kicked:
+            return
+        self._kicked = True
         proc = self._proc
         if _sched.tls.proc is proc:
             offer(self._kick_ch, None)
@@ -409,9 +420,10 @@ class WorkerPool(cf.Executor):
     def _dispatch(self) -> None:
         workers = self._workers
         while True:
-            if self._pending:
+            # Each worker gets a batch before any gets a second one.
+            for level in range(INFLIGHT):
                 for w in workers:
-                    while self._pending and len(w.inflight) < INFLIGHT:
+                    if self._pending and len(w.inflight) == level:
                         self._send_batch(w)
             busy = any(w.inflight for w in workers)
             if self._stopping and not self._pending and not busy:
@@ -419,6 +431,8 @@ class WorkerPool(cf.Executor):
             i, v, ok = select(self._results.recv, self._kick_ch.recv)
             if i == 0:
                 self._complete(v)
+            else:
+                self._kicked = False
         for w in workers:
             w.inbox.close()
         self._done.set()
@@ -434,8 +448,9 @@ class WorkerPool(cf.Executor):
             if isinstance(sink, PoolFuture) and not sink.set_running_or_notify_cancel():
                 del self._sinks[tid]        # cancelled while queued
                 continue
-            key = id(fn)
-            self._fn_keys[key] = fn
+            key = self._fn_key(fn)
+            if not w.known and RESET not in table:
+                table[RESET] = None
             if key not in w.known and key not in table:
                 # Each function goes to a worker once: later batches name it.
                 data = V.dumps_function(fn)
@@ -456,20 +471,52 @@ class WorkerPool(cf.Executor):
                     keep.append((tid, key, args, kwargs))
                 except Exception as e:  # noqa: BLE001
                     self._finish(tid, False, TypeError(f"a task cannot be copied to a worker: {e}"))
-            fns = {k: f for k, f in self._fn_keys.items()}
+            fns = {k: f for f, k in self._fn_keys.values()}
             for tid, key, args, kwargs in reversed(keep):
                 self._pending.appendleft((tid, fns[key], args, kwargs, 1))
             return
         w.known.update(table)
         w.inflight.append(tids)
 
+    def _fn_key(self, fn) -> int:
+        """A small int naming ``fn`` to the workers (sent with its bytes the
+        first time a worker meets it). The map keeps the function alive so
+        its id is not reused; bounded: on overflow every worker starts over."""
+        hit = self._fn_keys.get(id(fn))
+        if hit is not None and hit[0] is fn:
+            return hit[1]
+        if len(self._fn_keys) >= FN_KEYS_MAX:
+            self._fn_keys.clear()
+            for w in self._workers:
+                w.known.clear()
+        key = next(self._key_seq)
+        self._fn_keys[id(fn)] = (fn, key)
+        return key
+
     def _complete(self, msg) -> None:
         wid, out = msg
         w = self._workers[wid]
         if w.inflight:
             w.inflight.popleft()
+        jobs = set()
+        sinks = self._sinks
         for tid, ok, value in out:
-            self._finish(tid, ok, value if ok else _exc_from(value))
+            sink = sinks.pop(tid, None)
+            if sink is None:
+                continue
+            if not ok:
+                value = _exc_from(value)
+            if type(sink) is tuple:
+                job, idx = sink
+                job.put(idx, ok, value)
+                jobs.add(job)
+            elif not sink.done():
+                if ok:
+                    sink.set_result(value)
+                else:
+                    sink.set_exception(value)
+        for job in jobs:
+            job.signal.notify()
 
     def _finish(self, tid, ok, value) -> None:
         sink = self._sinks.pop(tid, None)
@@ -484,6 +531,7 @@ class WorkerPool(cf.Executor):
         else:
             job, idx = sink
             job.put(idx, ok, value)
+            job.signal.notify()
 
     def _on_crash(self, gid: int, err: WorkerCrashed) -> None:
         """The runtime says worker goroutine ``gid`` died with its process

@@ -312,7 +312,9 @@ class Processor:
             return runq.popleft()
         g = None
         if self.accept_new:
-            g = self._start_from(gqueue.take(self.arena, self.p, False))
+            g = self._start_from(gqueue.take(self.arena, self.p, False, pinned=True))
+            if g is None:
+                g = self._start_from(gqueue.take(self.arena, self.p, False))
             if g is None:
                 g = self._start_from(self.hooks.steal(self))
         elif not self.gs:

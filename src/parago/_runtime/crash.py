@@ -36,7 +36,8 @@ def sweep(arena, dead_p: int) -> list[tuple[int, int]]:
     ptable.set_state(arena, dead_p, ptable.S_DEAD)
     lock.take_over_if_dead(arena, L.H_ALLOC_KIND << 3, dead_tag)
     for p in range(M[L.H_NSLOTS]):
-        lock.take_over_if_dead(arena, gqueue.record_w(arena, p) << 3, dead_tag)
+        for pinned in (False, True):
+            lock.take_over_if_dead(arena, gqueue.record_w(arena, p, pinned) << 3, dead_tag)
     for b in arena.iter_blocks(LOCKABLE):
         lock.take_over_if_dead(arena, b, dead_tag)
     for b in arena.iter_blocks(frozenset({L.K_GROUP})):

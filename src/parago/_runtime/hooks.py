@@ -72,6 +72,8 @@ class Hooks:
         if (M[L.H_EVENT] or M[s + ptable.PS_RETIRE]) and self.event_pending(proc):
             return True
         arena = proc.arena
+        if gqueue.length(arena, proc.p, pinned=True):
+            return True
         for p in range(M[L.H_NSLOTS]):
             if gqueue.length(arena, p):
                 return True
@@ -109,7 +111,8 @@ def prove_deadlock(proc) -> bool:
         # Work first, SLEEPING last: a P clears SLEEPING before it consumes
         # its inbox, so "no work, then asleep" cannot straddle a wake-up.
         if (M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or M[s + ptable.PS_NTIMERS]
-                or gqueue.length(arena, p) or not mem.load64((s + ptable.PS_SLEEPING) << 3)):
+                or gqueue.length(arena, p) or gqueue.length(arena, p, pinned=True)
+                or not mem.load64((s + ptable.PS_SLEEPING) << 3)):
             return False
     if mem.load64(L.H_ACTIVITY << 3) != a1:
         return False
@@ -143,7 +146,7 @@ class WorkerHooks(Hooks):
             # gomaxprocs went down: hand our unstarted goroutines to P0 and
             # stop once the started ones have ended.
             proc.accept_new = False
-            blobs = gqueue.take_all(proc.arena, proc.p)
+            blobs = gqueue.take_all(proc.arena, proc.p) + gqueue.take_all(proc.arena, proc.p, True)
             if blobs:
                 gqueue.push(proc.arena, 0, blobs)
                 ptable.bump_activity(proc.arena)

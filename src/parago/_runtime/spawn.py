@@ -82,12 +82,14 @@ def go_local(proc: Processor, fn, args: tuple = (), kwargs: dict | None = None) 
 
 
 def go_on(proc: Processor, p: int, fn, args: tuple, kwargs: dict) -> int:
-    """Start a goroutine queued on P ``p`` (copied, like go). Another P may
-    still steal it if ``p`` leaves it waiting."""
-    return go(proc, fn, args, kwargs, home=p)
+    """Start a goroutine pinned to P ``p`` (copied, like go): it waits in
+    that P's pinned queue, which no other P steals from (a WorkerPool's worker
+    for that process; after a crash, the replacement process runs it)."""
+    return go(proc, fn, args, kwargs, home=p, pinned=True)
 
 
-def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None) -> int:
+def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None,
+       pinned: bool = False) -> int:
     """Start a goroutine; returns its id."""
     if fn is None:
         raise Panic("go of nil func value")
@@ -102,9 +104,12 @@ def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None) 
     blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0)
     if home is None:
         home = proc.p if proc.accept_new else 0   # a retiring P starts nothing new
-    gqueue.push(arena, home, [blob])
+    gqueue.push(arena, home, [blob], pinned)
     ptable.bump_activity(arena)
-    wakep(arena, home)
+    if pinned:
+        ptable.wake(arena, home)
+    else:
+        wakep(arena, home)
     return gid
 
 

@@ -11,6 +11,10 @@ any P: its own P pops it from the head when it has nothing else to run, and
 an idle P steals half of another P's queue, even while that P is busy in a
 long CPU-bound goroutine (DESIGN decision 8). A started goroutine never moves.
 
+Each P has a second queue, of goroutines pinned to it (a WorkerPool's worker
+for that process): thieves never look there. The functions below take
+``pinned`` to choose it.
+
 Invariants:
   - HEAD/TAIL/LEN and the NEXT links of queued blobs change only under LOCK.
   - Mutations follow begin (log HEAD TAIL LEN OPSEQ) .. commit (OPSEQ + 1), so
@@ -37,17 +41,18 @@ B_CREATOR = 4
 B_HDR = 5 * 8
 
 
-def record_w(arena, p: int) -> int:
-    return ptable.slot_w(arena, p) + ptable.PS_GQ
+def record_w(arena, p: int, pinned: bool = False) -> int:
+    return ptable.slot_w(arena, p) + (ptable.PS_PINQ if pinned else ptable.PS_GQ)
 
 
 def init(arena, p: int) -> None:
     M = arena.M
-    q = record_w(arena, p)
-    if M[q] != L.K_GQ:
-        for i in range(1, 10):
-            M[q + i] = 0
-        M[q] = L.K_GQ
+    for pinned in (False, True):
+        q = record_w(arena, p, pinned)
+        if M[q] != L.K_GQ:
+            for i in range(1, 10):
+                M[q + i] = 0
+            M[q] = L.K_GQ
 
 
 def make_blob(arena, gid: int, payload: bytes, creator: int) -> int:
@@ -81,14 +86,14 @@ def _commit(M, q):
     M[q + Q_OPSEQ] += 1
 
 
-def length(arena, p: int) -> int:
-    return arena.M[record_w(arena, p) + Q_LEN]
+def length(arena, p: int, pinned: bool = False) -> int:
+    return arena.M[record_w(arena, p, pinned) + Q_LEN]
 
 
-def push(arena, p: int, blobs: list[int]) -> None:
+def push(arena, p: int, blobs: list[int], pinned: bool = False) -> None:
     """Append blobs (in order) to P ``p``'s queue."""
     M = arena.M
-    q = record_w(arena, p)
+    q = record_w(arena, p, pinned)
     lb = (q + L.LOCK_W) << 3
     lock.acquire(arena, lb)
     try:
@@ -108,11 +113,11 @@ def push(arena, p: int, blobs: list[int]) -> None:
         lock.release(arena, lb)
 
 
-def take(arena, p: int, half: bool) -> list[int]:
+def take(arena, p: int, half: bool, pinned: bool = False) -> list[int]:
     """Remove blobs from the head of P ``p``'s queue: one, or (``half``) half
     of them rounded up, as a thief does."""
     M = arena.M
-    q = record_w(arena, p)
+    q = record_w(arena, p, pinned)
     if not M[q + Q_LEN]:
         return []
     lb = (q + L.LOCK_W) << 3
@@ -138,11 +143,11 @@ def take(arena, p: int, half: bool) -> list[int]:
         lock.release(arena, lb)
 
 
-def take_all(arena, p: int) -> list[int]:
+def take_all(arena, p: int, pinned: bool = False) -> list[int]:
     """Empty P ``p``'s queue (a retiring P hands its goroutines on)."""
     out = []
     while True:
-        got = take(arena, p, True)
+        got = take(arena, p, True, pinned)
         if not got:
             return out
         out.extend(got)

@@ -53,7 +53,7 @@ PS_DUMP_BLOB = 12    # ... in this data block
 PS_EXIT_REASON = 13
 PS_RETIRE = 14       # P0 asks this P to take no new goroutines and exit when idle
 PS_GQ = 16           # the P's gqueue record (see gqueue.py), 16 words
-PS_STATS = 40
+PS_PINQ = 32         # its queue of goroutines pinned to it (never stolen), 16 words
 
 # slot states
 S_FREE = 0
