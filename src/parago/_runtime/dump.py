@@ -115,7 +115,7 @@ def collect(proc, timeout: float = 1.0) -> str:
             parts.append(f"(P{p}, pid {M[s + ptable.PS_PID]}: busy in a goroutine that has "
                          f"not yielded; its goroutines cannot be listed)")
     _clear_event(mem)
-    return "\n\n".join(x for x in parts if x)
+    return "\n".join(x.rstrip("\n") + "\n" for x in parts if x)
 
 
 def _set_event(mem) -> None:

@@ -74,8 +74,11 @@ def dumps(v, bufs: list | None = None) -> bytes:
             if bufs is not None:
                 bufs.extend(found)
             return stream
-    except Exception:  # noqa: BLE001 - retry by value
-        pass
+    except Exception as e:  # noqa: BLE001 - retry by value
+        if "'_io." in str(e):
+            # cloudpickle would send an open file's *contents* as a StringIO:
+            # a copy nobody asked for. Refuse, as pickle does.
+            raise TypeError(f"{e} (pass a file's path, not the open file)") from None
     import cloudpickle
     found.clear()
     stream = cloudpickle.dumps(v, 5, buffer_callback=cb)
