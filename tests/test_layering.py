@@ -78,8 +78,8 @@ def test_public_all_matches_exports():
         assert hasattr(parago, name), name
     public = {n for n in dir(parago) if not n.startswith("_")
               and not isinstance(getattr(parago, n), types.ModuleType)}
-    assert public == set(parago.__all__) - {"atomic", "context", "runtime"}
-    for mod in ("atomic", "context", "runtime"):
+    assert public == set(parago.__all__) - {"atomic", "context", "pipeline", "runtime"}
+    for mod in ("atomic", "context", "pipeline", "runtime"):
         m = getattr(parago, mod)
         for name in m.__all__:
             assert hasattr(m, name), f"{mod}.{name}"

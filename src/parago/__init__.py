@@ -17,7 +17,7 @@ live in shared memory, usable from any goroutine in any process.
     print(pg.run(main))
 """
 
-from . import atomic, context, runtime
+from . import atomic, context, pipeline, runtime
 from ._errors import Deadlock, GoroutinePanic, NoRuntime, Panic, RemoteError, WorkerCrashed
 from .chan import Chan, RecvOnlyChan, SendOnlyChan, chan
 from .pool import WorkerPool
@@ -32,7 +32,7 @@ __all__ = [
     "Chan", "Cond", "Deadlock", "GoroutinePanic", "Mutex", "NoRuntime", "Once", "Panic", "Pool",
     "RWMutex", "RecvOnlyChan", "RemoteError", "SendOnlyChan", "Ticker", "Timer", "WaitGroup",
     "WorkerCrashed", "WorkerPool", "after", "after_func", "atomic", "chan", "context", "go",
-    "goexit",
+    "goexit", "pipeline",
     "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "runtime", "select", "sleep",
     "tick",
 ]

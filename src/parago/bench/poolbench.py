@@ -1,0 +1,109 @@
+"""Kernels for perf/pool.py: WorkerPool beside multiprocessing.Pool,
+ProcessPoolExecutor, loky and mpire, each with 2 workers (or ``workers``).
+
+- tiny: ``x + 1`` over 20,000 items, chunksize 1 (per-task overhead);
+- roundtrip: one ``submit(...).result()`` at a time (latency percentiles);
+- cpu: 16 CPU-bound tasks on 1 worker and on ``workers`` (speedup);
+- start: a fresh interpreter, pool start to first result (cold start).
+Every pool is started and warmed before the timed part, except in start.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def inc(x):
+    return x + 1
+
+
+def cpu(k):
+    s = 0
+    for i in range(k):
+        s += i * i % 7
+    return s
+
+
+def _make(impl: str, workers: int):
+    """(pool, map(fn, items) -> list, submit_result(fn, x) -> value, close)"""
+    if impl == "parago":
+        import parago as pg
+        p = pg.WorkerPool(workers)
+        return (lambda f, it: list(p.map(f, it)), lambda f, x: p.submit(f, x).result(),
+                p.shutdown)
+    if impl == "multiprocessing":
+        import multiprocessing as mp
+        p = mp.get_context("forkserver").Pool(workers)
+        return (lambda f, it: p.map(f, it, chunksize=1), lambda f, x: p.apply(f, (x,)),
+                p.terminate)
+    if impl == "ProcessPoolExecutor":
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        p = ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"))
+        return (lambda f, it: list(p.map(f, it, chunksize=1)),
+                lambda f, x: p.submit(f, x).result(), p.shutdown)
+    if impl == "loky":
+        from loky import get_reusable_executor
+        p = get_reusable_executor(max_workers=workers)
+        return (lambda f, it: list(p.map(f, it, chunksize=1)),
+                lambda f, x: p.submit(f, x).result(), lambda: p.shutdown(wait=True))
+    if impl == "mpire":
+        from mpire import WorkerPool as MPool
+        p = MPool(n_jobs=workers, start_method="forkserver")
+        p.__enter__()
+        return (lambda f, it: p.map(f, it, chunk_size=1, progress_bar=False),
+                lambda f, x: p.apply(f, (x,)), lambda: p.__exit__(None, None, None))
+    raise ValueError(impl)
+
+
+def tiny(impl: str, n: int = 20000, workers: int = 2) -> dict:
+    pmap, _, close = _make(impl, workers)
+    try:
+        pmap(inc, range(200))
+        t0 = time.perf_counter()
+        out = pmap(inc, range(n))
+        dt = time.perf_counter() - t0
+        assert out[-1] == n
+        return {"tasks_per_s": n / dt, "n": n}
+    finally:
+        close()
+
+
+def roundtrip(impl: str, n: int = 500, workers: int = 2) -> dict:
+    _, one, close = _make(impl, workers)
+    try:
+        for i in range(20):
+            one(inc, i)
+        lat = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            one(inc, i)
+            lat.append(time.perf_counter() - t0)
+        lat.sort()
+        return {"p50": lat[n // 2], "p90": lat[n * 9 // 10], "p99": lat[n * 99 // 100]}
+    finally:
+        close()
+
+
+def cpu_speedup(impl: str, k: int = 2_000_000, m: int = 16, workers: int = 2) -> dict:
+    times = {}
+    for w in (1, workers):
+        pmap, _, close = _make(impl, w)
+        try:
+            pmap(cpu, [1000] * w)
+            t0 = time.perf_counter()
+            pmap(cpu, [k] * m)
+            times[w] = time.perf_counter() - t0
+        finally:
+            close()
+    return {"t1": times[1], "tn": times[workers], "speedup": times[1] / times[workers]}
+
+
+def start(impl: str, workers: int = 2) -> dict:
+    t0 = time.perf_counter()
+    _, one, close = _make(impl, workers)
+    try:
+        one(inc, 1)
+        return {"seconds": time.perf_counter() - t0}
+    finally:
+        close()

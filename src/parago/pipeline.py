@@ -1,0 +1,332 @@
+"""Pipelines: the patterns of "Concurrency in Go", chapter 4, as functions
+over channels.
+
+Every function starts goroutines and returns receive-only channels, exactly
+as the book's versions do; its goroutines stop when their input is closed
+and drained, or when ``done`` is: ``done`` is a channel that is closed to
+say stop, a context (its done channel), or None (never). Since goroutines
+may run in any process, these work across processes as they are.
+
+    done = pg.chan()
+    squares = pg.pipeline.stage(lambda x: x * x, pg.pipeline.generator(done, *range(10)),
+                                workers=4, ordered=True)
+    print(list(pg.pipeline.take(done, squares, 5)))   # [0, 1, 4, 9, 16]
+    done.close()
+
+``stage`` runs a CPU-bound step on several goroutines (so on several
+processes). An exception in the step does not stop the pipeline: it travels
+downstream as a ``StageError`` value in place of that item's result.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from ._core import sched as _sched
+from ._runtime import spawn as _spawn
+from .chan import Chan, chan
+from .runtime import go, gomaxprocs
+from .select import select
+from .sync import WaitGroup
+
+__all__ = ["StageError", "bridge", "fan_in", "generator", "or_channel", "or_done", "repeat",
+           "repeat_fn", "stage", "take", "tee"]
+
+
+def _done_case(done):
+    """The select case that fires when ``done`` says stop (None: never)."""
+    if done is None:
+        return None
+    if isinstance(done, Chan):
+        return done.recv
+    d = done.done()                       # a context
+    return d.recv if d is not None else None
+
+
+def _send(done, out: Chan, v) -> bool:
+    """Send unless done says stop first; False if it did."""
+    return select((out.send, v), _done_case(done))[0] == 0
+
+
+# ---- sources ------------------------------------------------------------------------
+
+def _generate(done, out, values):
+    try:
+        for v in values:
+            if not _send(done, out, v):
+                return
+    finally:
+        out.close()
+
+
+def generator(done, *values) -> Chan:
+    """A channel that yields ``values`` in order, then closes."""
+    out = chan()
+    go(_generate, done, out, values)
+    return out.recv_only()
+
+
+def _repeat(done, out, values):
+    try:
+        while values:
+            for v in values:
+                if not _send(done, out, v):
+                    return
+    finally:
+        out.close()
+
+
+def repeat(done, *values) -> Chan:
+    """A channel that yields ``values`` over and over until done."""
+    out = chan()
+    go(_repeat, done, out, values)
+    return out.recv_only()
+
+
+def _repeat_fn(done, out, fn):
+    try:
+        while _send(done, out, fn()):
+            pass
+    finally:
+        out.close()
+
+
+def repeat_fn(done, fn) -> Chan:
+    """A channel that yields fn(), fn(), ... until done."""
+    out = chan()
+    go(_repeat_fn, done, out, fn)
+    return out.recv_only()
+
+
+# ---- shaping ------------------------------------------------------------------------------
+
+def _take(done, stream, n, out):
+    try:
+        for _ in range(n):
+            i, v, ok = select(stream.recv, _done_case(done))
+            if i != 0 or not ok or not _send(done, out, v):
+                return
+    finally:
+        out.close()
+
+
+def take(done, stream: Chan, n: int) -> Chan:
+    """The first ``n`` values of ``stream``, then closed."""
+    out = chan()
+    go(_take, done, stream, n, out)
+    return out.recv_only()
+
+
+def _or_done(done, c, out):
+    try:
+        while True:
+            i, v, ok = select(c.recv, _done_case(done))
+            if i != 0 or not ok or not _send(done, out, v):
+                return
+    finally:
+        out.close()
+
+
+def or_done(done, c: Chan) -> Chan:
+    """``c``'s values until ``c`` closes or done says stop: ``for v in
+    or_done(done, c)`` never blocks past done."""
+    out = chan()
+    go(_or_done, done, c, out)
+    return out.recv_only()
+
+
+def _or(channels, out):
+    try:
+        select(*(c.recv for c in channels))
+    finally:
+        out.close()
+
+
+def or_channel(*channels: Chan) -> Chan:
+    """A channel closed as soon as any of ``channels`` closes (or yields a
+    value): the book's ``or``, one select instead of a recursion."""
+    out = chan()
+    if not channels:
+        return out.recv_only()
+    if len(channels) == 1:
+        return channels[0]
+    go(_or, channels, out)
+    return out.recv_only()
+
+
+def _tee(done, c, out1, out2):
+    try:
+        for v in or_done(done, c):
+            # Send v on both, in whichever order they are ready.
+            pending = [out1, out2]
+            while pending:
+                i, _, _ = select(*((p.send, v) for p in pending), _done_case(done))
+                if i == len(pending):
+                    return
+                del pending[i]
+    finally:
+        out1.close()
+        out2.close()
+
+
+def tee(done, c: Chan) -> tuple[Chan, Chan]:
+    """Two channels that each get every value of ``c``."""
+    out1, out2 = chan(), chan()
+    go(_tee, done, c, out1, out2)
+    return out1.recv_only(), out2.recv_only()
+
+
+def _bridge(done, chan_stream, out):
+    try:
+        while True:
+            i, stream, ok = select(chan_stream.recv, _done_case(done))
+            if i != 0 or not ok:
+                return
+            for v in or_done(done, stream):
+                if not _send(done, out, v):
+                    return
+    finally:
+        out.close()
+
+
+def bridge(done, chan_stream: Chan) -> Chan:
+    """The values of each channel that arrives on ``chan_stream``, in turn."""
+    out = chan()
+    go(_bridge, done, chan_stream, out)
+    return out.recv_only()
+
+
+def _forward(done, c, out, wg):
+    try:
+        for v in or_done(done, c):
+            if not _send(done, out, v):
+                return
+    finally:
+        wg.done()
+
+
+def _close_when_done(wg, out):
+    wg.wait()
+    out.close()
+
+
+def fan_in(done, *channels: Chan) -> Chan:
+    """Every value of every channel, on one channel (closed when all are)."""
+    out, wg = chan(), WaitGroup()
+    wg.add(len(channels))
+    for c in channels:
+        go(_forward, done, c, out, wg)
+    go(_close_when_done, wg, out)
+    return out.recv_only()
+
+
+# ---- stage: a CPU-bound step on many processes -----------------------------------------
+
+class StageError:
+    """What a stage sends downstream when its function raised for an item."""
+
+    __slots__ = ("exception", "item", "traceback")
+
+    def __init__(self, exception: BaseException, item, tb: str):
+        self.exception = exception
+        self.item = item
+        self.traceback = tb
+
+    def __repr__(self):
+        return f"StageError({self.exception!r}, item={self.item!r})"
+
+    def __reduce__(self):
+        return StageError, (self.exception, self.item, self.traceback)
+
+
+def _apply(fn, item):
+    try:
+        return fn(item)
+    except Exception as e:  # noqa: BLE001 - travels downstream
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        try:
+            import pickle
+            pickle.dumps(e)
+        except Exception:  # noqa: BLE001
+            e = RuntimeError(f"{type(e).__qualname__}: {e}")
+        return StageError(e, item, tb)
+
+
+def _stage_worker(fn, inbox, out, done, numbered, wg):
+    try:
+        while True:
+            i, item, ok = select(inbox.recv, _done_case(done))
+            if i != 0 or not ok:
+                return
+            if numbered:
+                seq, item = item
+                result = (seq, _apply(fn, item))
+            else:
+                result = _apply(fn, item)
+            if not _send(done, out, result):
+                return
+    finally:
+        wg.done()
+
+
+def _number(inbox, numbered, done):
+    try:
+        seq = 0
+        for item in or_done(done, inbox):
+            if not _send(done, numbered, (seq, item)):
+                return
+            seq += 1
+    finally:
+        numbered.close()
+
+
+def _reorder(done, unordered, out):
+    try:
+        waiting, nxt = {}, 0
+        for seq, result in or_done(done, unordered):
+            waiting[seq] = result
+            while nxt in waiting:
+                if not _send(done, out, waiting.pop(nxt)):
+                    return
+                nxt += 1
+    finally:
+        out.close()
+
+
+def stage(fn, inbox: Chan, workers: int = 1, ordered: bool = False, ctx=None) -> Chan:
+    """Apply ``fn`` to every value of ``inbox`` on ``workers`` goroutines
+    (placed on any process: a CPU-bound step runs in parallel). Results come
+    out in input order with ``ordered=True``, else as they are ready; an
+    exception becomes a StageError in the output; cancelling ``ctx`` (a
+    context or a done channel) stops the stage and closes its output."""
+    if not callable(fn):
+        raise TypeError("stage: fn must be callable")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError("stage: workers must be a positive int")
+    wg = WaitGroup()
+    wg.add(workers)
+    if ordered:
+        numbered, unordered, out = chan(workers), chan(workers), chan(workers)
+        go(_number, inbox, numbered, ctx)
+        _spread(workers, _stage_worker, fn, numbered, unordered, ctx, True, wg)
+        go(_close_when_done, wg, unordered)
+        go(_reorder, ctx, unordered, out)
+    else:
+        out = chan(workers)
+        _spread(workers, _stage_worker, fn, inbox, out, ctx, False, wg)
+        go(_close_when_done, wg, out)
+    return out.recv_only()
+
+
+def _spread(n, fn, *args):
+    """Start n long-lived workers pinned round-robin to the Ps, P0 last: a
+    started goroutine never moves, so leaving placement to chance could put
+    every worker of a CPU-bound stage in one process."""
+    proc = _sched.tls.proc
+    nprocs = gomaxprocs()
+    for i in range(n):
+        p = (i + 1) % nprocs
+        if p == proc.p:
+            go(fn, *args)
+        else:
+            _spawn.go_on(proc, p, fn, args, {})
