@@ -402,3 +402,12 @@ def test_context_package(procs):
         "parent cancelled: child err context canceled",
         "cause: disk full",
     ]
+
+
+@pytest.mark.parametrize("procs", (1, 2))
+def test_cpu_pipeline(procs):
+    lines = run_example("cpu_pipeline.py", 8, 5000, procs=procs).splitlines()
+    counts = [int(line.rsplit(": ", 1)[1]) for line in lines[:-1]]
+    assert len(counts) == 8 and sum(counts) == 4203          # the primes below 40,000
+    assert lines[-1].startswith(f"total {sum(counts)} primes below 40000")
+    assert f"in {procs} process(es)" in lines[-1]
