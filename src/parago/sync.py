@@ -178,12 +178,7 @@ class Mutex(_Record):
 
 def _mutex_fixup(arena, rw, dead_p):
     """After a crash: the waiter count must match the rebuilt queue."""
-    M = arena.M
-    n = 0
-    s = M[rw + R.R_W0]
-    while s:
-        n += 1
-        s = M[(s >> 3) + W.S_NEXT]
+    n = W.queue_length(arena.M, rw + R.R_W0)
     sb = (rw + R.R_X0) << 3
     while True:
         st = arena.mem.load64(sb)
@@ -338,13 +333,7 @@ class RWMutex(_Record):
 
 
 def _rwmutex_fixup(arena, rw, dead_p):
-    M = arena.M
-    n = 0
-    s = M[rw + R.R_W0 + 2]
-    while s:
-        n += 1
-        s = M[(s >> 3) + W.S_NEXT]
-    M[rw + R.R_W0 + _RW_WWAIT] = n
+    arena.M[rw + R.R_W0 + _RW_WWAIT] = W.queue_length(arena.M, rw + R.R_W0 + 2)
 
 
 R.FIXUPS[R.T_RWMUTEX] = _rwmutex_fixup
@@ -468,13 +457,7 @@ def _wg_run(wg, fn, args, kwargs):
 
 
 def _wg_fixup(arena, rw, dead_p):
-    M = arena.M
-    n = 0
-    s = M[rw + R.R_W0]
-    while s:
-        n += 1
-        s = M[(s >> 3) + W.S_NEXT]
-    M[rw + R.R_W0 + _WG_WAITERS] = n
+    arena.M[rw + R.R_W0 + _WG_WAITERS] = W.queue_length(arena.M, rw + R.R_W0)
 
 
 R.FIXUPS[R.T_WAITGROUP] = _wg_fixup

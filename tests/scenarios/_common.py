@@ -1,6 +1,7 @@
 """Shared by the crash scenarios (run as scripts by tests/test_crash.py)."""
 
 import os
+import signal
 import sys
 import time
 
@@ -32,3 +33,14 @@ def wait_for_crash(n: int = 1, timeout: float = 10.0) -> None:
     while len(pg.runtime.crashes()) < n:
         assert time.monotonic() < deadline, "the crash was not noticed"
         pg.sleep(0.005)
+
+
+def killer(pid, progress, at):
+    """SIGKILL process ``pid`` once the atomic ``progress`` reaches ``at``."""
+    deadline = time.monotonic() + 30
+    while progress.load() < at and time.monotonic() < deadline:
+        time.sleep(0.0001)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass                     # the stream had ended and the run with it

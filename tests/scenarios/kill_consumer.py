@@ -4,15 +4,12 @@ nothing duplicated, at most the one value the dead consumer was holding is
 missing, main drains the rest."""
 
 import json
-import os
 import random
-import signal
 import sys
 import threading
-import time
 import warnings
 
-from _common import pg, start_remote
+from _common import killer, pg, start_remote
 
 N = 1000
 
@@ -21,17 +18,6 @@ def consume(ch, results, progress):
     for v in ch:
         results.send(v)
         progress.add(1)
-
-
-def killer(pid, progress, at):
-    """SIGKILL the worker once the stream has reached item ``at``."""
-    deadline = time.monotonic() + 30
-    while progress.load() < at and time.monotonic() < deadline:
-        time.sleep(0.0001)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass                     # the stream had ended and the run with it
 
 
 def one(rng):

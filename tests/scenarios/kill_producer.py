@@ -4,15 +4,12 @@ duplicated, garbled or skipped); every value whose send returned (the
 producer's `committed` mark) is received; the crash is reported."""
 
 import json
-import os
 import random
-import signal
 import sys
 import threading
-import time
 import warnings
 
-from _common import pg, start_remote, wait_for_crash
+from _common import killer, pg, start_remote, wait_for_crash
 
 N = 1000
 
@@ -21,17 +18,6 @@ def produce(ch, committed):
     for i in range(N):
         ch.send(i)
         committed.store(i)
-
-
-def killer(pid, progress, at):
-    """SIGKILL the worker once the stream has reached item ``at``."""
-    deadline = time.monotonic() + 30
-    while progress.load() < at and time.monotonic() < deadline:
-        time.sleep(0.0001)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass                     # the stream had ended and the run with it
 
 
 def one(rng):

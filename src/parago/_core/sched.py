@@ -218,15 +218,7 @@ class Processor:
         if front:
             W.enqueue_front(self.arena, head_w, tail_w, gb)
         else:
-            t = M[tail_w]
-            M[gw + W.S_NEXT] = 0
-            M[gw + W.S_PREV] = t
-            M[gw + W.S_LINKED] = 1
-            if t:
-                M[(t >> 3) + W.S_NEXT] = gb
-            else:
-                M[head_w] = gb
-            M[tail_w] = gb
+            W.enqueue(self.arena, head_w, tail_w, gb)
         self.waiting[gb] = g
         return gw
 

@@ -225,6 +225,16 @@ def dequeue_claim(arena, head_w: int, tail_w: int, pending_w: int) -> int:
             return s
 
 
+def queue_length(M, head_w: int) -> int:
+    """Sudogs linked in the queue starting at ``head_w`` (lock held)."""
+    n = 0
+    s = M[head_w]
+    while s:
+        n += 1
+        s = M[(s >> 3) + S_NEXT]
+    return n
+
+
 def has_waiting(arena, head_w: int) -> bool:
     """Is some sudog in the queue still claimable? (Read-only, lock held.)"""
     M = arena.M
