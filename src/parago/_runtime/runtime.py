@@ -36,7 +36,7 @@ from .._errors import Deadlock, GoroutinePanic, Panic, WorkerCrashed
 from .._shm import gqueue, ptable, segment
 from .._shm import layout as L
 from .._shm.arena import DEFAULT_SIZE, Arena
-from . import crash, dump, panics, worker
+from . import crash, dump, panics, stdio, worker
 from .hooks import Hooks
 
 MAIN_GID = 1
@@ -195,6 +195,7 @@ class Runtime:
             self.proc = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
             sched.tls.proc = self.proc
+            self._stdio = stdio.one_write_per_line()
             self._old_sigquit = None
             if threading.current_thread() is threading.main_thread():
                 self._old_sigquit = signal.signal(signal.SIGQUIT, self._on_sigquit)
@@ -378,6 +379,7 @@ class Runtime:
                 os.write(self._watch_stop_w, b"x")
                 self._watcher.join(2.0)
         finally:
+            stdio.restore(getattr(self, "_stdio", []))
             if getattr(self, "_old_sigquit", None) is not None:
                 signal.signal(signal.SIGQUIT, self._old_sigquit)
             os.close(self._watch_stop_r)

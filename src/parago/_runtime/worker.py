@@ -27,6 +27,7 @@ from .._core import sched
 from .._core.sched import Processor
 from .._shm import ptable
 from .._shm.arena import Arena
+from . import stdio
 from .hooks import WorkerHooks
 
 
@@ -43,20 +44,9 @@ def _watch_p0(p0_pid: int, seg_path: str) -> None:
     os._exit(3)
 
 
-def _one_write_per_line() -> None:
-    """Goroutines of several processes print to the same terminal: each
-    line must reach it in one write, or lines interleave mid-way (with
-    PYTHONUNBUFFERED a print is two writes: the text, then the newline)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(line_buffering=True, write_through=False)
-        except (AttributeError, ValueError):
-            pass
-
-
 def main(runtime_id: str, p: int, epoch: int, p0_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _one_write_per_line()
+    stdio.one_write_per_line()
     code = 0
     try:
         arena = Arena.attach(runtime_id)
