@@ -97,14 +97,6 @@ def _runtime_of(arena):
     return proc
 
 
-def _unlink(arena, hw, s, dir_):
-    M = arena.M
-    if dir_ == W.DIR_SEND:
-        W.unlink(M, hw + C_SQH, hw + C_SQT, s)
-    else:
-        W.unlink(M, hw + C_RQH, hw + C_RQT, s)
-
-
 def recv_now(arena, proc, hw: int, cap: int):
     """Receive without blocking; the caller holds the channel's lock.
     Returns (status, value): 1 — ``value`` is a raw cell (decode it after

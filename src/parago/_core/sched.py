@@ -112,7 +112,6 @@ class Processor:
         self.accept_new = True   # False while retiring: run what started, then stop
         self.tick = 0
         self.now = monotonic()
-        self.thread = threading.get_ident()
         # A P in a background thread (a standalone WorkerPool's P0) does not
         # spin before sleeping: spinning would hold the GIL that the
         # process's other threads need (measured: it doubles a round trip).
@@ -191,11 +190,6 @@ class Processor:
         else:
             self.g0.switch()
         g.reason = "running"
-
-    def park_on(self, g: G, reason: str) -> None:
-        """Park ``g`` (the running goroutine) until its wait group is woken."""
-        self.waiting[g.gb] = g
-        self.park(reason)
 
     def ready(self, g: G) -> None:
         self.runq.append(g)

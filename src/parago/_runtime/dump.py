@@ -45,7 +45,7 @@ def _frames_text(frame) -> str:
     return "".join(traceback.format_list(mine or summary))
 
 
-def format_local(proc, main_gid: int = 1) -> str:
+def format_local(proc) -> str:
     """Every goroutine of this P, running one first."""
     now = time.monotonic()
     out = []

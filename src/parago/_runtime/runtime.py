@@ -280,7 +280,7 @@ class Runtime:
                 panics.push_record(arena, L.H_CRASH_BLOB, L.EV_CRASH,
                                    {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
 
-    def _on_sigquit(self, signum, frame) -> None:
+    def _on_sigquit(self, _signum, _frame) -> None:
         """SIGQUIT prints every goroutine of every process, and the program
         goes on (Go exits after the dump; here the dump is the point)."""
         try:

@@ -44,14 +44,6 @@ def _align(n: int, a: int) -> int:
     return (n + a - 1) & ~(a - 1)
 
 
-def size_class(nbytes: int) -> int:
-    """Size class of a request: 2^class bytes; classes above MAX_SMALL_CLASS
-    are whole chunks (2^(class - 16) of them)."""
-    if nbytes <= 64:
-        return L.MIN_CLASS
-    return (nbytes - 1).bit_length()
-
-
 class Arena:
     """This process's view of the runtime's arena."""
 

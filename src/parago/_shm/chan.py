@@ -7,7 +7,7 @@ parago/chan.py and parago/select.py; this module knows only the memory.
       KIND LOCK CAP RBASE RSIZE REFS GEN FLAGS         fixed at creation (REFS atomic)
       CLOSED COUNT RHEAD RTAIL RUSED                   \
       RQH RQT SQH SQT                                   | mutable, guarded by LOCK,
-      OPSEQ PENDING TWHEN TPERIOD TSEQ                 /  copied to LOG by begin()
+      OPSEQ PENDING TWHEN TPERIOD (spare)              /  copied to LOG by begin()
       LOG[14]
 
 Invariants (Go's runtime/chan.go, plus what a crash needs):
@@ -49,7 +49,7 @@ C_OPSEQ = 17
 C_PENDING = 18
 C_TWHEN = 19
 C_TPERIOD = 20
-C_TSEQ = 21
+C_TSPARE = 21        # reserved (logged with the timer words)
 C_MUT0 = C_CLOSED
 C_MUT_N = 14
 C_LOG = 22

@@ -46,7 +46,6 @@ H_NSLOTS = 18            # P slots ever used (>= H_NPROCS while Ps retire)
 H_WANT_PROCS = 19        # gomaxprocs asked for by a worker goroutine (EV_PROCS)
 H_NO_DEADLOCK = 20       # 1: driven from outside (a standalone WorkerPool): no deadlock proofs
 H_FREE = 32              # H_FREE + class: head of that class's global free list
-H_FREE_END = H_FREE + 64
 H_CRASH_BLOB = 100       # data block describing a crashed worker
 H_WORDS = 512            # the header is 4 KiB
 
@@ -70,7 +69,6 @@ K_RAW = 7                # caller-defined content, never repaired
 K_ALLOC = 8              # the allocator's lock record in the header
 K_GQ = 9                 # a P's queue of unstarted goroutines (in its slot)
 
-KIND_W = 0
 LOCK_W = 1
 
 # chunk map entries

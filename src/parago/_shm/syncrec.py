@@ -111,17 +111,6 @@ def abort(M, rw: int) -> None:
         commit(M, rw)
 
 
-def incref(arena, b: int) -> None:
-    arena.mem.add64(b + R_REFS * 8, 1)
-
-
-def decref(arena, b: int, on_free=None) -> None:
-    if arena.mem.add64(b + R_REFS * 8, -1) == 0:
-        if on_free is not None:
-            on_free(arena, b)
-        arena.free(b)
-
-
 def _repair(arena, b: int, dead_tag: int) -> None:
     from . import ptable
     M = arena.M

@@ -333,12 +333,6 @@ def decode_raw(arena, raw):
     return _from_bytes(kind, data)
 
 
-def free_raw(arena, raw) -> None:
-    """Drop a raw value without decoding it."""
-    if raw[0] & VK_SPILL:
-        arena.free(raw[2])
-
-
 def take(arena, w: int):
     """Decode the value in the cell at word ``w`` (no lock may be held)."""
     return decode_raw(arena, take_raw(arena, w))
@@ -361,25 +355,6 @@ def discard(arena, w: int) -> None:
     kind = arena.M[w]
     if kind & VK_SPILL:
         arena.free(arena.M[w + 2])
-
-
-def copy_cell(arena, src_w: int, dst_w: int, inline_cap: int) -> int:
-    """Move a cell (value and ownership of its spill block) to ``dst_w``, which
-    may allow less inline data than the source; returns words used."""
-    M = arena.M
-    kind = M[src_w]
-    if kind == VK_INT or kind == VK_NONE:
-        M[dst_w + 1] = M[src_w + 1]
-        M[dst_w] = kind
-        return 2
-    if kind & VK_SPILL:
-        M[dst_w + 2] = M[src_w + 2]
-        M[dst_w + 1] = M[src_w + 1]
-        M[dst_w] = kind
-        return 3
-    n = M[src_w + 1]
-    sb = (src_w + 2) << 3
-    return put(arena, dst_w, kind, arena.B[sb:sb + n], inline_cap)
 
 
 def copy_cell_words(arena, src_w: int) -> int:

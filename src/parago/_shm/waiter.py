@@ -235,18 +235,6 @@ def queue_length(M, head_w: int) -> int:
     return n
 
 
-def has_waiting(arena, head_w: int) -> bool:
-    """Is some sudog in the queue still claimable? (Read-only, lock held.)"""
-    M = arena.M
-    s = M[head_w]
-    while s:
-        sw = s >> 3
-        if M[(M[sw + S_GROUP] >> 3) + G_STATE] & CODE_MASK == WAITING:
-            return True
-        s = M[sw + S_NEXT]
-    return False
-
-
 def rebuild(arena, head_w: int, tail_w: int, keep) -> None:
     """After a crash: relink the queue from its head following S_NEXT, keeping
     only sudogs for which ``keep(sudog_w)`` is true; recompute S_PREV and the
