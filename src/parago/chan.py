@@ -50,6 +50,7 @@ C_RBASE, C_RSIZE = C.C_RBASE, C.C_RSIZE
 C_MUT0, C_LOG, C_OPSEQ = C.C_MUT0, C.C_LOG, C.C_OPSEQ
 C_LOG_END = C.C_LOG + C.C_MUT_N
 G_P, G_OK, S_GROUP, S_CASE = W.G_P, W.G_OK, W.S_GROUP, W.S_CASE
+S_NEXT, S_PREV, S_LINKED = W.S_NEXT, W.S_PREV, W.S_LINKED
 VW = W.V
 V_INLINE = W.V_INLINE
 RETRY = -2            # G_FIRED of a wait ended so the goroutine looks again (timers)
@@ -97,6 +98,17 @@ def _runtime_of(arena):
     return proc
 
 
+def _unlink_head(M, head_w: int, tail_w: int, sw: int) -> None:
+    """Take sudog ``sw`` (the head) out of its queue (lock held)."""
+    n = M[sw + S_NEXT]
+    M[head_w] = n
+    if n:
+        M[(n >> 3) + S_PREV] = 0
+    else:
+        M[tail_w] = 0
+    M[sw + S_LINKED] = 0
+
+
 def recv_now(arena, proc, hw: int, cap: int):
     """Receive without blocking; the caller holds the channel's lock.
     Returns (status, value): 1 — ``value`` is a raw cell (decode it after
@@ -125,28 +137,31 @@ def recv_now(arena, proc, hw: int, cap: int):
         M[hw + C_PENDING] = 0
         M[hw + C_OPSEQ] += 1
         return 1, raw
-    if M[hw + C_SQH]:
+    s = M[hw + C_SQH]
+    if s:
+        sw = s >> 3
+        if M[sw + S_GROUP] == s and M[sw + G_P] == proc.p:
+            # A plain send of a goroutine on this P (the in-process handoff):
+            # take the very object when it is immutable and ready the sender.
+            # No undo log and no claim: if this process dies, the sender dies
+            # with it, and a repair relinks the queue from its head anyway.
+            _unlink_head(M, hw + C_SQH, hw + C_SQT, sw)
+            sg = proc.waiting.pop(s)
+            v = sg.sendval
+            if v is NOVAL:
+                st, v = 1, _take_raw(arena, sw + VW)
+            else:
+                st = 2
+                if M[sw + VW] & V.VK_SPILL:
+                    V.discard(arena, sw + VW)
+            M[sw + G_OK] = 1
+            proc.runq.append(sg)
+            return st, v
         M[hw + C_LOG:hw + C_LOG_END] = M[hw + C_MUT0:hw + C_LOG]
         s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
         if s:
             sw = s >> 3
             gw = M[sw + S_GROUP] >> 3
-            if sw == gw and M[gw + G_P] == proc.p:
-                # A plain send of a goroutine on this P: take the very object
-                # when it is immutable, and ready the sender directly.
-                sg = proc.waiting.pop(s)
-                v = sg.sendval
-                if v is NOVAL:
-                    st, v = 1, _take_raw(arena, sw + VW)
-                else:
-                    st = 2
-                    if M[sw + VW] & V.VK_SPILL:
-                        V.discard(arena, sw + VW)
-                M[gw + G_OK] = 1
-                M[hw + C_PENDING] = 0
-                M[hw + C_OPSEQ] += 1
-                proc.runq.append(sg)
-                return st, v
             raw = _take_raw(arena, sw + VW)
             proc.finish_wait(gw, M[sw + S_CASE], 1, NOVAL)
             M[hw + C_PENDING] = 0
@@ -164,7 +179,18 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
     channel is open. Returns whether it sent. A receiver it serves is made
     runnable (or, in another process, told) after the caller unlocks."""
     M = arena.M
-    if M[hw + C_RQH]:
+    s = M[hw + C_RQH]
+    if s:
+        sw = s >> 3
+        if M[sw + S_GROUP] == s and M[sw + G_P] == proc.p:
+            # A plain receive of a goroutine on this P: hand the value over
+            # in process memory and ready it (no log, no claim: see recv_now).
+            _unlink_head(M, hw + C_RQH, hw + C_RQT, sw)
+            g = proc.waiting.pop(s)
+            g.xval = v if imm else _Copy(kind, payload)
+            M[sw + G_OK] = 1
+            proc.runq.append(g)
+            return True
         M[hw + C_LOG:hw + C_LOG_END] = M[hw + C_MUT0:hw + C_LOG]
         s = _dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
         if s:
