@@ -204,35 +204,51 @@ class RWMutex(_Record):
     _TYPE = R.T_RWMUTEX
 
     def rlock(self) -> None:
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            if not M[rw + R.R_W0 + _RW_WRITER] and not M[rw + R.R_W0 + _RW_WWAIT]:
-                R.begin(M, rw)
-                M[rw + R.R_W0 + _RW_READERS] += 1
-                R.commit(M, rw)
-                return
-            R.begin(M, rw)
-            gw = proc.enqueue_self(rw + R.R_W0, rw + R.R_W0 + 1)
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        _park(proc, gw, "sync.RWMutex.RLock")      # woken holding a read lock
+        self._enter(False, True)
 
     def try_rlock(self) -> bool:
+        """Read-lock if no writer holds or waits for it (RW-09); never blocks."""
+        return self._enter(False, False)
+
+    def lock(self) -> None:
+        self._enter(True, True)
+
+    def try_lock(self) -> bool:
+        """Write-lock if nobody holds or waits for it (RW-09); never blocks."""
+        return self._enter(True, False)
+
+    def _enter(self, write: bool, block: bool) -> bool:
+        """Take the lock for writing or reading; with ``block`` False, only if
+        that needs no waiting. A waiter is woken already holding it."""
         proc = self._check()
         arena, M, rw = proc.arena, proc.M, self._w
+        w0 = rw + R.R_W0
         _acquire(arena, self._lb)
         try:
-            if M[rw + R.R_W0 + _RW_WRITER] or M[rw + R.R_W0 + _RW_WWAIT]:
+            # A waiting writer keeps new readers out (RW-03) and writers queue.
+            free = not M[w0 + _RW_WRITER] and not M[w0 + _RW_WWAIT]
+            if write:
+                free = free and not M[w0 + _RW_READERS]
+            if not free and not block:
                 return False
             R.begin(M, rw)
-            M[rw + R.R_W0 + _RW_READERS] += 1
+            if free:
+                if write:
+                    M[w0 + _RW_WRITER] = 1
+                else:
+                    M[w0 + _RW_READERS] += 1
+                R.commit(M, rw)
+                return True
+            if write:
+                M[w0 + _RW_WWAIT] += 1
+                gw = proc.enqueue_self(w0 + 2, w0 + 3)
+            else:
+                gw = proc.enqueue_self(w0, w0 + 1)
             R.commit(M, rw)
-            return True
         finally:
             _release(arena, self._lb)
+        _park(proc, gw, "sync.RWMutex.Lock" if write else "sync.RWMutex.RLock")
+        return True
 
     def runlock(self) -> None:
         proc = self._check()
@@ -251,39 +267,6 @@ class RWMutex(_Record):
             _release(arena, self._lb)
         if proc.pending_wake:
             proc.flush_wakes()
-
-    def lock(self) -> None:
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            R.begin(M, rw)
-            if not M[rw + R.R_W0 + _RW_WRITER] and not M[rw + R.R_W0 + _RW_READERS] \
-                    and not M[rw + R.R_W0 + _RW_WWAIT]:
-                M[rw + R.R_W0 + _RW_WRITER] = 1
-                R.commit(M, rw)
-                return
-            M[rw + R.R_W0 + _RW_WWAIT] += 1
-            gw = proc.enqueue_self(rw + R.R_W0 + 2, rw + R.R_W0 + 3)
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        _park(proc, gw, "sync.RWMutex.Lock")       # woken holding the write lock
-
-    def try_lock(self) -> bool:
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            if (M[rw + R.R_W0 + _RW_WRITER] or M[rw + R.R_W0 + _RW_READERS]
-                    or M[rw + R.R_W0 + _RW_WWAIT]):
-                return False
-            R.begin(M, rw)
-            M[rw + R.R_W0 + _RW_WRITER] = 1
-            R.commit(M, rw)
-            return True
-        finally:
-            _release(arena, self._lb)
 
     def unlock(self) -> None:
         proc = self._check()
