@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from time import monotonic, perf_counter
+from time import monotonic, monotonic_ns, perf_counter
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
-from .._shm import gqueue, ptable
+from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
 from .timers import TimerHeap
@@ -64,6 +64,7 @@ class G:
     __slots__ = (
         "created_by",
         "fn",
+        "fnkey",
         "gb",
         "gr",
         "id",
@@ -87,6 +88,7 @@ class G:
         self.sendval = NOVAL   # what a blocked plain send offers to receivers on this P
         self.timer = None
         self.created_by = created_by
+        self.fnkey = 0         # its function, for the load counters (loadtab)
 
 
 class Processor:
@@ -123,15 +125,21 @@ class Processor:
     # ---- goroutines ----------------------------------------------------------
 
     def spawn(self, gid: int, fn, args=(), kwargs=None, created_by: int = 0,
-              runnable: bool = True) -> G:
-        """Create goroutine ``gid`` that will run fn(*args, **kwargs) here."""
+              runnable: bool = True, fnkey: int = 0) -> G:
+        """Create goroutine ``gid`` that will run fn(*args, **kwargs) here.
+        It must already be counted in this P's load (loadtab): its end
+        uncounts it."""
         g = G(gid, fn, created_by)
         g.gr = greenlet(self._body, parent=self.g0)
         g.start = (args, kwargs or {})
+        g.fnkey = fnkey
         # Its wait group, now: the groups of a P list its live goroutines in
         # shared memory, for the crash report if this process dies.
         g.gb = W.new_group(self.arena, self.p, gid)
         self.gs[gid] = g
+        M, s = self.M, self.slot
+        M[s + ptable.PS_NG] = len(self.gs)
+        M[s + ptable.PS_STARTED] += 1
         if runnable:
             self.runq.append(g)
         return g
@@ -151,6 +159,8 @@ class Processor:
 
     def _exited(self, g: G) -> None:
         self.gs.pop(g.id, None)
+        self.M[self.slot + ptable.PS_NG] = len(self.gs)
+        loadtab.add(self.arena, self.p, g.fnkey, -1)
         if g.timer is not None:
             self.timers.cancel(g.timer)
         if g.gb:
@@ -286,9 +296,10 @@ class Processor:
     def _find(self) -> G | None:
         runq = self.runq
         self.tick += 1
-        if self.tick % 61 == 0 and self.accept_new and gqueue.length(self.arena, self.p):
-            # Unstarted goroutines must not starve behind ping-pong pairs.
-            g = self._start_from(gqueue.take(self.arena, self.p, False))
+        if self.tick % 61 == 0 and self.accept_new:
+            # Unstarted goroutines must not starve behind ping-pong pairs
+            # or a goroutine looping on gosched.
+            g = self._start_queued()
             if g is not None:
                 runq.append(g)
         self.poll()
@@ -296,13 +307,16 @@ class Processor:
             return None
         if runq:
             return runq.popleft()
+        # Nothing runnable: this P is free to start queued work (placement
+        # reads when it last was, to tell a busy P from an idle one).
+        loadtab.mark_free(self.arena, self.p, monotonic_ns())
         g = None
         if self.accept_new:
-            g = self._start_from(gqueue.take(self.arena, self.p, False, pinned=True))
+            g = self._start_queued()
             if g is None:
-                g = self._start_from(gqueue.take(self.arena, self.p, False))
-            if g is None:
-                g = self._start_from(self.hooks.steal(self))
+                blob = self.hooks.steal(self)
+                if blob:
+                    g = self.hooks.start_blob(self, blob)
         elif not self.gs:
             self.stop = True                 # retired and nothing left to run
             return None
@@ -311,13 +325,11 @@ class Processor:
             return None
         return g
 
-    def _start_from(self, blobs: list[int]) -> G | None:
-        if not blobs:
-            return None
-        if len(blobs) > 1:
-            # Keep the rest stealable: they go to our own queue.
-            gqueue.push(self.arena, self.p, blobs[1:])
-        return self.hooks.start_blob(self, blobs[0])
+    def _start_queued(self) -> G | None:
+        """Start the next goroutine queued on this P: pinned ones first."""
+        arena, p = self.arena, self.p
+        blobs = gqueue.take(arena, p, False, pinned=True) or gqueue.take(arena, p, False)
+        return self.hooks.start_blob(self, blobs[0]) if blobs else None
 
     def call_soon_threadsafe(self, fn, *args) -> None:
         """Run fn(*args) in this P's scheduler (g0) soon; callable from any
@@ -330,6 +342,7 @@ class Processor:
         """Look at everything that may have made goroutines runnable."""
         M = self.M
         self.now = monotonic()
+        M[self.slot + ptable.PS_RUNNABLE] = len(self.runq)
         foreign = self.foreign
         while foreign:
             fn, args = foreign.popleft()
@@ -389,6 +402,9 @@ class Processor:
                 timeout = IDLE_POLL
             else:
                 timeout = min(max(0.0, deadline - monotonic()), IDLE_POLL)
+            recheck = self.hooks.recheck_in(self)
+            if recheck is not None:
+                timeout = min(timeout, recheck)
             if timeout > 0:
                 mem.futex_wait(wake_b, seq, timeout)
         finally:

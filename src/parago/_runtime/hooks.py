@@ -24,11 +24,9 @@ deadlocked.
 
 from __future__ import annotations
 
-import random
-
 from .._shm import gqueue, ptable
 from .._shm import layout as L
-from . import dump, panics, spawn
+from . import dump, panics, placement, spawn
 
 
 class _Raise:
@@ -43,26 +41,17 @@ class _Raise:
 
 class Hooks:
     def start_blob(self, proc, blob: int):
-        gid, payload = gqueue.read_blob(proc.arena, blob)
+        gid, key, payload = gqueue.read_blob(proc.arena, blob)
         try:
             fn, args, kwargs = spawn.unpack(payload)
         except BaseException as e:  # noqa: BLE001 - reported as the goroutine's panic
             fn, args, kwargs = _Raise(e), (), {}
-        return proc.spawn(gid, fn, args, kwargs, runnable=False)
+        return proc.spawn(gid, fn, args, kwargs, runnable=False, fnkey=key)
 
-    def steal(self, proc) -> list[int]:
-        arena, M = proc.arena, proc.M
-        nprocs = M[L.H_NSLOTS]
-        if nprocs < 2:
-            return []
-        start = random.randrange(nprocs)
-        for i in range(nprocs):
-            victim = (start + i) % nprocs
-            if victim != proc.p and gqueue.length(arena, victim):
-                blobs = gqueue.take(arena, victim, True)
-                if blobs:
-                    return blobs
-        return []
+    def steal(self, proc) -> int:
+        """A goroutine queued on another P that this idle P may start (placement
+        rule 2), or 0."""
+        return placement.take(proc)
 
     def has_work(self, proc) -> bool:
         M = proc.M
@@ -72,12 +61,14 @@ class Hooks:
         if (M[L.H_EVENT] or M[s + ptable.PS_RETIRE]) and self.event_pending(proc):
             return True
         arena = proc.arena
-        if gqueue.length(arena, proc.p, pinned=True):
+        if gqueue.length(arena, proc.p, pinned=True) or gqueue.length(arena, proc.p):
             return True
-        for p in range(M[L.H_NSLOTS]):
-            if gqueue.length(arena, p):
-                return True
-        return False
+        return proc.accept_new and placement.takeable(proc)
+
+    def recheck_in(self, proc) -> float | None:
+        """How soon an idle P should look again without being woken: while
+        other Ps hold queued goroutines, one of them may become takeable."""
+        return placement.RECHECK_S if placement.queued_elsewhere(proc) else None
 
     def idle_without_timers(self, proc) -> None:
         if not proc.M[L.H_NO_DEADLOCK] and prove_deadlock(proc):
@@ -146,9 +137,7 @@ class WorkerHooks(Hooks):
             # gomaxprocs went down: hand our unstarted goroutines to P0 and
             # stop once the started ones have ended.
             proc.accept_new = False
-            blobs = gqueue.take_all(proc.arena, proc.p) + gqueue.take_all(proc.arena, proc.p, True)
-            if blobs:
-                gqueue.push(proc.arena, 0, blobs)
+            if placement.move_all(proc.arena, proc.p, 0):
                 ptable.bump_activity(proc.arena)
                 ptable.wake(proc.arena, 0)
         super().on_event(proc)

@@ -33,7 +33,7 @@ from greenlet import GreenletExit, getcurrent
 from .._core import sched
 from .._core.sched import GoExit, Processor
 from .._errors import Deadlock, GoroutinePanic, Panic, WorkerCrashed
-from .._shm import gqueue, ptable, segment
+from .._shm import gqueue, loadtab, ptable, segment
 from .._shm import layout as L
 from .._shm.arena import DEFAULT_SIZE, Arena
 from . import crash, dump, panics, stdio, worker
@@ -342,6 +342,7 @@ class Runtime:
         try:
             arena.M[L.H_GID] = MAIN_GID
             arena.mem.add64(L.H_NGOROUTINE << 3, 1)
+            loadtab.add(arena, 0, 0, 1)
             self.proc.spawn(MAIN_GID, self._main_body, (main, args, kwargs))
             self.proc.run()
             if self.outcome is not None:

@@ -10,17 +10,21 @@ Invariants:
     A value that cannot be copied raises TypeError in the caller, naming it.
   - The new goroutine is counted (H_NGOROUTINE) before it becomes visible, and
     H_ACTIVITY is bumped after it is queued (ptable's rule).
-  - It is queued on the caller's own P; one sleeping P, if any, is woken so it
-    can steal (Go's wakep).
+  - It is queued on the P the placement policy chooses (placement.py), which
+    is counted (loadtab) before the goroutine is visible there and woken
+    after, if it sleeps.
 """
 
 from __future__ import annotations
 
+from time import monotonic_ns
+
 from .._core.sched import Processor
 from .._errors import Panic
-from .._shm import gqueue, ptable
+from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 from .._shm import values as V
+from . import placement
 
 
 def dumps(obj) -> bytes:
@@ -76,6 +80,7 @@ def go_local(proc: Processor, fn, args: tuple = (), kwargs: dict | None = None) 
     own goroutines, such as a WorkerPool's dispatcher). Nothing is copied."""
     gid = proc.mem.add64(L.H_GID << 3, 1)
     proc.mem.add64(L.H_NGOROUTINE << 3, 1)
+    loadtab.add(proc.arena, proc.p, 0, 1)
     cur = proc.current
     proc.spawn(gid, fn, args, kwargs, cur.id if cur is not None else 0)
     return gid
@@ -101,25 +106,14 @@ def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None,
     gid = mem.add64(L.H_GID << 3, 1)
     mem.add64(L.H_NGOROUTINE << 3, 1)
     cur = proc.current
-    blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0)
+    key = placement.fn_key(fn)
     if home is None:
-        home = proc.p if proc.accept_new else 0   # a retiring P starts nothing new
+        home = placement.choose(arena, proc.p, key)
+    blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0, key,
+                            monotonic_ns())
+    loadtab.add(arena, home, key, 1)
     gqueue.push(arena, home, [blob], pinned)
     ptable.bump_activity(arena)
-    if pinned:
+    if home != proc.p:
         ptable.wake(arena, home)
-    else:
-        wakep(arena, home)
     return gid
-
-
-def wakep(arena, me: int) -> None:
-    """Wake one sleeping P other than ``me`` so it can steal new work."""
-    M = arena.M
-    nprocs = M[L.H_NSLOTS]
-    for p in range(nprocs):
-        if p != me:
-            s = ptable.slot_w(arena, p)
-            if M[s + ptable.PS_SLEEPING] and M[s + ptable.PS_STATE] == ptable.S_ALIVE:
-                ptable.wake(arena, p)
-                return

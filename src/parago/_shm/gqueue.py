@@ -4,12 +4,17 @@ Owns: K_BLOB blocks (an unstarted goroutine: its id and its pickled
 function and arguments) and the gqueue record in every P slot.
 
     gqueue record (ptable.PS_GQ): KIND LOCK HEAD TAIL LEN OPSEQ LOG[4]
-    blob: KIND NEXT GID NBYTES CREATOR payload...
+    blob: KIND NEXT GID NBYTES CREATOR FNKEY QUEUED payload...
 
-A goroutine is copied into a blob when ``go`` is called, so it can start on
-any P: its own P pops it from the head when it has nothing else to run, and
-an idle P steals half of another P's queue, even while that P is busy in a
-long CPU-bound goroutine (DESIGN decision 8). A started goroutine never moves.
+FNKEY names the goroutine's function for placement (loadtab.py; 0: none);
+QUEUED is when the blob was queued (monotonic ns), so a thief can tell how
+long it has waited.
+
+A goroutine is copied into a blob when ``go`` is called and queued on the P
+the placement policy chose (_runtime/placement.py): that P pops it from the
+head when it has nothing else to run, and an idle P may take the head of
+another P's queue when the policy allows it (the owner is busy in a long
+CPU-bound goroutine, say). A started goroutine never moves (DESIGN 8).
 
 Each P has a second queue, of goroutines pinned to it (a WorkerPool's worker
 for that process): thieves never look there. The functions below take
@@ -38,7 +43,9 @@ B_NEXT = 1
 B_GID = 2
 B_NBYTES = 3
 B_CREATOR = 4
-B_HDR = 5 * 8
+B_FNKEY = 5
+B_QUEUED = 6
+B_HDR = 7 * 8
 
 
 def record_w(arena, p: int, pinned: bool = False) -> int:
@@ -55,7 +62,8 @@ def init(arena, p: int) -> None:
             M[q] = L.K_GQ
 
 
-def make_blob(arena, gid: int, payload: bytes, creator: int) -> int:
+def make_blob(arena, gid: int, payload: bytes, creator: int, fnkey: int = 0,
+              queued_ns: int = 0) -> int:
     n = len(payload)
     b = arena.alloc(B_HDR + n, L.K_BLOB)
     M = arena.M
@@ -64,18 +72,31 @@ def make_blob(arena, gid: int, payload: bytes, creator: int) -> int:
     M[w + B_GID] = gid
     M[w + B_NBYTES] = n
     M[w + B_CREATOR] = creator
+    M[w + B_FNKEY] = fnkey
+    M[w + B_QUEUED] = queued_ns
     arena.B[b + B_HDR:b + B_HDR + n] = payload
     return b
 
 
 def read_blob(arena, b: int):
-    """(gid, payload bytes) of a blob; frees it."""
+    """(gid, function key, payload bytes) of a blob; frees it."""
     M = arena.M
     w = b >> 3
-    gid, n = M[w + B_GID], M[w + B_NBYTES]
+    gid, n, key = M[w + B_GID], M[w + B_NBYTES], M[w + B_FNKEY]
     payload = arena.B[b + B_HDR:b + B_HDR + n].tobytes()
     arena.free(b)
-    return gid, payload
+    return gid, key, payload
+
+
+def head(arena, p: int) -> tuple[int, int, int]:
+    """(blob, function key, queued ns) at the head of P ``p``'s queue, read
+    without the lock: a hint for take_head, which checks it (0 if empty)."""
+    M = arena.M
+    b = M[record_w(arena, p) + Q_HEAD]
+    if not b:
+        return 0, 0, 0
+    w = b >> 3
+    return b, M[w + B_FNKEY], M[w + B_QUEUED]
 
 
 def _begin(M, q):
@@ -139,6 +160,29 @@ def take(arena, p: int, half: bool, pinned: bool = False) -> list[int]:
         M[q + Q_LEN] = n - k
         _commit(M, q)
         return out
+    finally:
+        lock.release(arena, lb)
+
+
+def take_head(arena, p: int, b: int) -> bool:
+    """Remove blob ``b`` from P ``p``'s queue if it is still at its head."""
+    M = arena.M
+    q = record_w(arena, p)
+    if M[q + Q_HEAD] != b:
+        return False
+    lb = (q + L.LOCK_W) << 3
+    lock.acquire(arena, lb)
+    try:
+        if M[q + Q_HEAD] != b:
+            return False
+        _begin(M, q)
+        nxt = M[(b >> 3) + B_NEXT]
+        M[q + Q_HEAD] = nxt
+        if not nxt:
+            M[q + Q_TAIL] = 0
+        M[q + Q_LEN] -= 1
+        _commit(M, q)
+        return True
     finally:
         lock.release(arena, lb)
 

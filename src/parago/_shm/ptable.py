@@ -54,6 +54,11 @@ PS_EXIT_REASON = 13
 PS_RETIRE = 14       # P0 asks this P to take no new goroutines and exit when idle
 PS_GQ = 16           # the P's gqueue record (see gqueue.py), 16 words
 PS_PINQ = 32         # its queue of goroutines pinned to it (never stolen), 16 words
+PS_LOAD = 48         # goroutines assigned to the P (loadtab.py) ...
+PS_FREE_AT = 49      # ... when it last had nothing runnable (loadtab.py)
+PS_STARTED = 50      # goroutines this P has started (runtime.stats)
+PS_RUNNABLE = 51     # its run queue's length, as of its last look (runtime.stats)
+PS_FNTAB = 64        # goroutines assigned by function (loadtab.py), 64 words
 
 # slot states
 S_FREE = 0
@@ -86,8 +91,11 @@ def init_slot(arena, p: int, pid: int) -> int:
     M[s + PS_EPOCH] = epoch
     M[s + PS_PID] = pid
     for f in (PS_SLEEPING, PS_INBOX, PS_NG, PS_NBLOCKED, PS_NTIMERS, PS_RESCAN,
-              PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON, PS_RETIRE):
+              PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON, PS_RETIRE,
+              PS_LOAD, PS_FREE_AT, PS_STARTED, PS_RUNNABLE):
         M[s + f] = 0
+    for w in range(s + PS_FNTAB, s + SLOT_WORDS):
+        M[w] = 0
     arena.mem.store64((s + PS_STATE) << 3, S_STARTING)
     return epoch
 

@@ -1,0 +1,189 @@
+"""Where a goroutine starts, and so where it runs for life (DESIGN decision 8).
+
+Owns: the placement policy — which P a new goroutine is queued on, and when
+an idle P may take a goroutine queued on another P — and the function keys
+it counts goroutines by.
+
+A started goroutine cannot move between processes (its stack is Python
+frames in one interpreter), and scheduling is cooperative, so the P that
+starts a goroutine is where it gets, or waits for, a core until it ends.
+Go gets parallelism by migrating and preempting goroutines; parago gets it
+by placing them as if for good:
+
+1. Spread each function's goroutines evenly. ``go`` queues the goroutine on
+   the P holding the fewest goroutines of the same function (started or
+   queued), then the fewest goroutines in all, ties going round from the
+   creator's next P. Workers started before any job exists, the goroutines
+   of each pipeline stage, a fan-out and the leaves of a fork-join tree so
+   land on every P — although most of them park at once, which is what
+   made "start it wherever a P is idle" put them all on main's process.
+   Counting by function keeps goroutines that are parked for good (monitors,
+   a leaked waiter) from pushing new work off the P they sit on.
+2. A P starts what is queued on it when it has nothing runnable. It may take
+   the head of another P's queue only when that P cannot start it soon:
+   - that P has had runnable goroutines for STEAL_BUSY_NS (it is busy in
+     CPU-bound work) and the thief holds fewer goroutines of that function
+     than it does — so a fan-out or a fork-join rebalances dynamically,
+     while workers a busy main has just queued stay where they will be
+     needed once main starts feeding them;
+   - or the goroutine has waited STEAL_STUCK_NS on a P that is not busy
+     (a process stopped or starved of CPU by the OS), or STEAL_PATIENCE_NS
+     in any case (a P busy for that long will not start it soon).
+   A thief takes one goroutine at a time: it starts it at once, so it never
+   holds work it is not running.
+3. An idle P sleeps with a short timeout while other Ps hold queued work
+   that may become takeable, and checks again.
+
+The rejected designs and the figures that decided are in docs/design.md
+("Placement").
+
+Invariants:
+  - Only unpinned queues are ever taken from; a pinned goroutine (a
+    WorkerPool's or a pipeline stage's worker) runs on its own P.
+  - The load counters move with the goroutine (loadtab.py): +1 on the P it
+    is queued on, -1/+1 when a thief takes it, -1 when it ends.
+  - Placement reads the counters without locks: they are advisory, and a
+    stale read costs balance, never correctness.
+"""
+
+from __future__ import annotations
+
+import zlib
+from time import monotonic_ns
+
+from .._shm import gqueue, loadtab, ptable
+from .._shm import layout as L
+
+STEAL_BUSY_NS = 1_000_000         # runnable goroutines for 1 ms: the P is busy
+STEAL_STUCK_NS = 50_000_000       # queued 50 ms on a P that is not busy: it is stuck
+STEAL_PATIENCE_NS = 1_000_000_000  # queued 1 s: whoever is idle starts it
+STARTING_PATIENCE_NS = 2_000_000_000  # a P still starting gets this long
+RECHECK_S = 0.001                 # an idle P looks again this often while work is queued
+
+
+# ---- function keys ----------------------------------------------------------------
+
+_keys: dict = {}
+
+
+def fn_key(fn) -> int:
+    """A key naming ``fn``'s code, the same in every process (Python's own
+    hash of a string differs between processes)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        inner = getattr(fn, "func", None)           # functools.partial
+        if inner is not None and inner is not fn:
+            return fn_key(inner)
+        cls = fn if isinstance(fn, type) else type(fn)
+        ident = f"{cls.__module__}.{cls.__qualname__}"
+        lookup = ident
+    else:
+        lookup = code
+        key = _keys.get(code)
+        if key is not None:
+            return key
+        ident = f"{code.co_filename}:{code.co_firstlineno}:{code.co_qualname}"
+    key = _keys.get(lookup)
+    if key is None:
+        if len(_keys) > 4096:                       # code made at run time (exec): forget
+            _keys.clear()
+        key = (zlib.crc32(ident.encode()) << 20 | len(ident)) or 1
+        _keys[lookup] = key
+    return key
+
+
+# ---- where a new goroutine goes -----------------------------------------------------
+
+def _eligible(M, arena, p: int) -> bool:
+    s = ptable.slot_w(arena, p)
+    return (M[s + ptable.PS_STATE] in (ptable.S_ALIVE, ptable.S_STARTING)
+            and not M[s + ptable.PS_RETIRE])
+
+
+def choose(arena, me: int, key: int) -> int:
+    """The P a new goroutine of function ``key``, created on P ``me``, is
+    queued on (rule 1)."""
+    M = arena.M
+    n = M[L.H_NPROCS]
+    if n < 2:
+        return 0
+    best, best_score = 0, None
+    for i in range(1, n + 1):
+        p = (me + i) % n
+        if not _eligible(M, arena, p):
+            continue
+        score = (loadtab.count(arena, p, key), loadtab.load(arena, p))
+        if best_score is None or score < best_score:
+            best, best_score = p, score
+    return best
+
+
+# ---- taking another P's queued goroutine ---------------------------------------------
+
+def _takeable(arena, me: int, victim: int, now: int) -> tuple[int, int]:
+    """(blob, key) at the head of ``victim``'s queue if P ``me`` may take it
+    now (rule 2); (0, 0) if not."""
+    b, key, queued_ns = gqueue.head(arena, victim)
+    if not b:
+        return 0, 0
+    M = arena.M
+    s = ptable.slot_w(arena, victim)
+    st = M[s + ptable.PS_STATE]
+    waited = now - queued_ns
+    if st == ptable.S_ALIVE and not M[s + ptable.PS_RETIRE]:
+        busy = (now - M[s + ptable.PS_FREE_AT] >= STEAL_BUSY_NS
+                and not M[s + ptable.PS_SLEEPING])
+        if busy and loadtab.count(arena, me, key) < loadtab.count(arena, victim, key):
+            return b, key
+        if waited >= (STEAL_PATIENCE_NS if busy else STEAL_STUCK_NS):
+            return b, key
+        return 0, 0
+    if st == ptable.S_STARTING:
+        return (b, key) if waited >= STARTING_PATIENCE_NS else (0, 0)
+    return b, key                    # retiring, dead or gone: anyone may start it
+
+
+def _victims(arena, me: int):
+    M = arena.M
+    n = M[L.H_NSLOTS]
+    for i in range(1, n):
+        v = (me + i) % n
+        if gqueue.length(arena, v):
+            yield v
+
+
+def takeable(proc) -> bool:
+    """May P ``proc`` take a goroutine queued on another P right now?"""
+    now = monotonic_ns()
+    return any(_takeable(proc.arena, proc.p, v, now)[0] for v in _victims(proc.arena, proc.p))
+
+
+def take(proc) -> int:
+    """Take one goroutine queued on another P, if rule 2 allows; its blob or 0."""
+    arena, me = proc.arena, proc.p
+    now = monotonic_ns()
+    for v in _victims(arena, me):
+        b, key = _takeable(arena, me, v, now)
+        if b and gqueue.take_head(arena, v, b):
+            loadtab.add(arena, v, key, -1)
+            loadtab.add(arena, me, key, 1)
+            return b
+    return 0
+
+
+def queued_elsewhere(proc) -> bool:
+    """Do other Ps hold queued goroutines (that may become takeable)?"""
+    return any(True for _ in _victims(proc.arena, proc.p))
+
+
+def move_all(arena, src: int, dst: int) -> int:
+    """Move every unstarted goroutine of P ``src`` (a retiring P) to ``dst``."""
+    blobs = gqueue.take_all(arena, src) + gqueue.take_all(arena, src, True)
+    M = arena.M
+    for b in blobs:
+        key = M[(b >> 3) + gqueue.B_FNKEY]
+        loadtab.add(arena, src, key, -1)
+        loadtab.add(arena, dst, key, 1)
+    if blobs:
+        gqueue.push(arena, dst, blobs)
+    return len(blobs)

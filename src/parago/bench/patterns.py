@@ -1,0 +1,242 @@
+"""Go's canonical concurrency patterns, CPU-bound, as benchmark kernels.
+
+Each ``parago_*`` kernel runs one pattern in ``pg.run(procs=...)`` exactly as
+a Go programmer writes it — plain ``pg.go`` goroutines and channels, no hint
+about placement — and returns the wall time of the whole run and where the
+CPU work ran (``off_main``: the fraction of work units done outside main's
+process). The ``ppe_*`` and ``mpq_*`` kernels do the same CPU work with
+ProcessPoolExecutor or multiprocessing queues, for the comparison.
+
+Patterns (docs/design.md, "Placement"):
+  workers    workers started before any job exists, fed by main or by a
+             feeder goroutine, through an unbuffered or a buffered channel
+  jobs       the README example: main fills a buffered channel, then workers
+  fanout     one goroutine per job, results on one channel
+  pipeline   three equally costly stages of raw goroutines
+  forkjoin   recursive fork-join: a tree of goroutines joined by WaitGroups
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import parago as pg
+
+JOB_STEPS = 30_000        # one work unit: about 2 ms of Python on this machine
+
+
+def burn(k: int) -> int:
+    """One unit of CPU-bound work."""
+    s = 0
+    for i in range(k):
+        s += i * i
+    return s
+
+
+def _result(t0: float, pids: list[int]) -> dict:
+    me = os.getpid()
+    off = sum(1 for p in pids if p != me)
+    return {"seconds": time.perf_counter() - t0, "off_main": off / max(1, len(pids)),
+            "processes": len(set(pids))}
+
+
+# ---- a. workers first ----------------------------------------------------------
+
+def _worker(jobs, results, k):
+    for _ in jobs:
+        burn(k)
+        results.send(os.getpid())
+
+
+def _feed(jobs, n):
+    for i in range(n):
+        jobs.send(i)
+    jobs.close()
+
+
+def _collect(results, n, out):
+    out.send([results.recv() for _ in range(n)])
+
+
+def _workers_main(w, feeder, cap, n, k):
+    jobs, results = pg.chan(cap), pg.chan(64)
+    for _ in range(w):
+        pg.go(_worker, jobs, results, k)
+    if feeder == "go":
+        pg.go(_feed, jobs, n)
+        return [results.recv() for _ in range(n)]
+    out = pg.chan(1)
+    pg.go(_collect, results, n, out)
+    _feed(jobs, n)
+    return out.recv()
+
+
+def parago_workers(procs: int, w: int = 4, feeder: str = "go", cap: int = 0, n: int = 400,
+                   k: int = JOB_STEPS) -> dict:
+    t0 = time.perf_counter()
+    pids = pg.run(_workers_main, w, feeder, cap, n, k, procs=procs)
+    return _result(t0, pids)
+
+
+# ---- b. jobs first (the README example) ------------------------------------------
+
+def _jobs_main(n, k):
+    jobs, results = pg.chan(n), pg.chan(n)
+    for _ in range(pg.gomaxprocs()):
+        pg.go(_worker, jobs, results, k)
+    for i in range(n):
+        jobs.send(i)
+    jobs.close()
+    return [results.recv() for _ in range(n)]
+
+
+def parago_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
+    t0 = time.perf_counter()
+    return _result(t0, pg.run(_jobs_main, n, k, procs=procs))
+
+
+# ---- c. fan-out / fan-in ---------------------------------------------------------
+
+def _one_job(results, k):
+    burn(k)
+    results.send(os.getpid())
+
+
+def _fanout_main(n, k):
+    results = pg.chan()
+    for _ in range(n):
+        pg.go(_one_job, results, k)
+    return [results.recv() for _ in range(n)]
+
+
+def parago_fanout(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
+    t0 = time.perf_counter()
+    return _result(t0, pg.run(_fanout_main, n, k, procs=procs))
+
+
+# ---- d. a pipeline of three stages -------------------------------------------------
+
+def _stage(inbox, out, wg, k):
+    for item in inbox:
+        burn(k)
+        out.send(item + [os.getpid()])
+    wg.done()
+
+
+def _closer(wg, ch):
+    wg.wait()
+    ch.close()
+
+
+def _source(out, n):
+    for _ in range(n):
+        out.send([])
+    out.close()
+
+
+def _pipeline_main(n, k, per_stage):
+    per_stage = per_stage or pg.gomaxprocs()
+    src = pg.chan()
+    pg.go(_source, src, n)
+    inbox = src
+    for _ in range(3):
+        out, wg = pg.chan(), pg.WaitGroup()
+        wg.add(per_stage)
+        for _ in range(per_stage):
+            pg.go(_stage, inbox, out, wg, k)
+        pg.go(_closer, wg, out)
+        inbox = out
+    return [pid for item in inbox for pid in item]
+
+
+def parago_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 0) -> dict:
+    t0 = time.perf_counter()
+    return _result(t0, pg.run(_pipeline_main, n, k, per_stage, procs=procs))
+
+
+# ---- e. recursive fork-join -----------------------------------------------------------
+
+def _node(depth, k, wg, results):
+    if depth == 0:
+        burn(k)
+        results.send(os.getpid())
+    else:
+        inner = pg.WaitGroup()
+        inner.add(2)
+        pg.go(_node, depth - 1, k, inner, results)
+        pg.go(_node, depth - 1, k, inner, results)
+        inner.wait()
+    wg.done()
+
+
+def _forkjoin_main(depth, k, leaves_per_job):
+    results = pg.chan(2 ** depth)
+    wg = pg.WaitGroup()
+    wg.add(1)
+    pg.go(_node, depth, k * leaves_per_job, wg, results)
+    wg.wait()
+    return [results.recv() for _ in range(2 ** depth)]
+
+
+def parago_forkjoin(procs: int, depth: int = 7, k: int = JOB_STEPS, leaves_per_job: int = 3
+                    ) -> dict:
+    t0 = time.perf_counter()
+    return _result(t0, pg.run(_forkjoin_main, depth, k, leaves_per_job, procs=procs))
+
+
+# ---- the same work elsewhere -------------------------------------------------------------
+
+def _burn_pid(k: int) -> int:
+    burn(k)
+    return os.getpid()
+
+
+def ppe_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
+    """n work units of k steps through ProcessPoolExecutor.map (chunksize 1)."""
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=procs) as ex:
+        pids = list(ex.map(_burn_pid, [k] * n))
+    return _result(t0, pids)
+
+
+def _mp_stage(inq, outq, k):
+    while True:
+        item = inq.get()
+        if item is None:
+            outq.put(None)
+            return
+        burn(k)
+        outq.put(item + [os.getpid()])
+
+
+def mpq_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 0) -> dict:
+    """The three-stage pipeline as processes joined by multiprocessing queues
+    (``per_stage`` processes per stage, default ``procs``)."""
+    import multiprocessing as mp
+
+    per_stage = per_stage or procs
+    t0 = time.perf_counter()
+    ctx = mp.get_context("forkserver")
+    queues = [ctx.Queue() for _ in range(4)]
+    workers = [ctx.Process(target=_mp_stage, args=(queues[s], queues[s + 1], k))
+               for s in range(3) for _ in range(per_stage)]
+    for w in workers:
+        w.start()
+    for _ in range(n):
+        queues[0].put([])
+    for _ in range(per_stage):
+        queues[0].put(None)
+    # Every process of a stage forwards one end marker after its last item,
+    # so the last marker of a stage follows all of that stage's items.
+    pids, ended = [], 0
+    while ended < per_stage:
+        item = queues[3].get()
+        if item is None:
+            ended += 1
+            continue
+        pids.extend(item)
+    for w in workers:
+        w.join()
+    return _result(t0, pids)
