@@ -110,13 +110,12 @@ class CustomDone(cx.Context):
         return self.donec
 
 
-class CauseContext:
-    """Go's customCauseContext: no base class, no cause support."""
+class ForeignContext:
+    """A context of no pg.context type: the four methods over its own state."""
 
     def __init__(self):
         self._done = pg.chan()
         self._err = None
-        self.cancel_child = None
 
     def deadline(self):
         return None, False
@@ -129,6 +128,14 @@ class CauseContext:
 
     def value(self, key):
         return None
+
+
+class CauseContext(ForeignContext):
+    """Go's customCauseContext: no cause support."""
+
+    def __init__(self):
+        super().__init__()
+        self.cancel_child = None
 
     def cancel(self):
         self._err = cx.Canceled()
@@ -137,25 +144,12 @@ class CauseContext:
             self.cancel_child()
 
 
-class AfterFuncContext:
-    """Go's afterFuncContext: a foreign context with an after_func method."""
+class AfterFuncContext(ForeignContext):
+    """Go's afterFuncContext: with an after_func method."""
 
     def __init__(self):
+        super().__init__()
         self.after_funcs = {}
-        self._done = pg.chan()
-        self._err = None
-
-    def deadline(self):
-        return None, False
-
-    def done(self):
-        return self._done
-
-    def err(self):
-        return self._err
-
-    def value(self, key):
-        return None
 
     def after_func(self, f):
         k = object()

@@ -31,6 +31,10 @@ Invariants:
     cause block that its ERR or DCAUSE names; a parent's CHILDREN list holds
     one on each child (dropped by whoever takes the child off the list). The
     last reference frees the block.
+  - Not repaired after a crash beyond the lock's takeover (syncrec's repair
+    has nothing to undo for a context): a process dying inside one of these
+    critical sections can leave a list half-changed, so records may leak and
+    a cancel it was making may stop short of some children.
   - TOKEN (of a cause block) and ID (of an after-func entry) are drawn at
     random (63 bits) when the block is made: a process that keeps the cause
     object, or a stop function, finds its block by that number as well as by
