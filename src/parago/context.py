@@ -2,37 +2,53 @@
 
 A context is a small immutable Python object (its parent, a key/value, a
 deadline) that travels by copy; what can change — whether it is cancelled,
-why, which children and after-funcs hang off it — lives in a sync record in
-shared memory. Cancelling walks that record's children in whatever process
-they were made, and closes their done channels, before cancel() returns
-(CTX-03); a child never affects its parent (CTX-04).
+why, which children and after-funcs hang off it — lives in a context record
+in shared memory (_shm/ctxrec.py). Cancelling walks the records below, in
+whatever process they were made, and closes their done channels before
+cancel() returns (CTX-03); a child never affects its parent (CTX-04).
 
 A done channel with a deadline reads as closed from the deadline on, in every
 process, with nobody needing to fire a timer (chan.DEADLINE); err() then
 reports DeadlineExceeded and cancels the subtree. A timer in the creating
 process also cancels it eagerly, so after_func callbacks run on time.
+
+Any object with done, err, value and deadline can be a parent, as in Go's
+propagateCancel: one whose done() is the done channel of a context of this
+module (found through value()) is linked to that context's record; one with
+an after_func method is asked to cancel the child; any other is watched by a
+goroutine on this P until either done channel is closed (CTX-16).
+
+Causes. A record's error code and cause are one word (ctxrec ERR), so a
+reader never sees one without the other (CTX-20). The cause object itself
+stays in the process that cancelled; other processes decode a copy. Each
+process finds the object it holds for a cause block by the block's random
+token, never by its address (addresses are reused, within a run and from one
+run to the next), and keeps it only while a handle of one of its records
+holds it: cause() is the very object in the process that cancelled, one
+shared copy in each other process, and nothing outlives the run.
 """
 
 from __future__ import annotations
 
 import pickle
 import time as _time
+from weakref import WeakValueDictionary
 
 from ._core import sched as _sched
-from ._errors import Panic
+from ._errors import NoRuntime, Panic, RemoteError
+from ._handle import _registry as _handle_registry
 from ._handle import current_arena
 from ._runtime import spawn as _spawn
-from ._shm import chan as C
-from ._shm import layout as L
-from ._shm import lock as _lock
-from ._shm import syncrec as R
+from ._shm import ctxrec as X
 from ._shm import values as V
 from .chan import DEADLINE, Chan, _proc_of, chan_at, timer_chan
+from .select import select
 from .sync import _Record
 
 __all__ = [
     "Canceled", "Context", "DeadlineExceeded", "after_func", "background", "cause", "todo",
-    "with_cancel", "with_cancel_cause", "with_deadline", "with_timeout", "with_value",
+    "with_cancel", "with_cancel_cause", "with_deadline", "with_deadline_cause", "with_timeout",
+    "with_timeout_cause", "with_value", "without_cancel",
 ]
 
 
@@ -56,119 +72,164 @@ class DeadlineExceeded(TimeoutError):
         return True
 
 
-# The sentinels err() returns, one per process (CTX-07, CTX-08).
+# The sentinels err() returns, one per process (CTX-07, CTX-08), by code.
 _CANCELED = Canceled()
 _DEADLINE = DeadlineExceeded()
-_ERRS = {1: _CANCELED, 2: _DEADLINE}
+_ERRS = (None, _CANCELED, _DEADLINE)
 
-# record words (X region)
-_ERR = R.R_X0
-_CAUSE = R.R_X0 + 1        # data block: the pickled cause
-_CHILDREN = R.R_X0 + 2     # first child record
-_NEXT = R.R_X0 + 3         # siblings in the parent's list
-_PREV = R.R_X0 + 4
-_PARENT = R.R_X0 + 5       # record whose child list holds this one (0: none)
-_AFTER = R.R_X0 + 6        # first after-func entry
-_DONE = R.R_X0 + 7         # the done channel (this record holds a reference)
+# ctx.value(_CANCEL_KEY) is the nearest context of this module with a record
+# (Go's &cancelCtxKey): how a foreign context that wraps one is linked to it.
+_CANCEL_KEY = object()
 
-# A cause object this process passed to cancel, by record: cause() returns
-# the very object here, a copy elsewhere.
-_local_causes: dict = {}
 
+def _dead_runtime() -> NoRuntime:
+    if _sched.tls.proc is None:
+        return NoRuntime("parago contexts work only inside pg.run (or a WorkerPool)")
+    return NoRuntime("this context belongs to a parago runtime that has ended")
+
+
+# ---- causes -------------------------------------------------------------------------
+
+class _Cause:
+    """A cause as this process knows it. Record handles hold it; _causes
+    finds it by its block's token while any handle does."""
+
+    __slots__ = ("__weakref__", "obj")
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+_causes: WeakValueDictionary = WeakValueDictionary()     # (segment, token) -> _Cause
+
+
+class _StandIn:
+    """What other processes get for a cause that cannot be copied: it loads
+    as RemoteError(its type's name, its message)."""
+
+    __slots__ = ("_args",)
+
+    def __init__(self, obj):
+        self._args = (type(obj).__qualname__, str(obj))
+
+    def __reduce__(self):
+        return RemoteError, self._args
+
+
+def _new_cause(arena, obj) -> tuple[int, _Cause]:
+    """A cause block for ``obj`` (the caller holds its reference) and its _Cause."""
+    try:
+        data = V.dumps(obj)
+    except Exception:  # noqa: BLE001 - other processes get a stand-in
+        data = V.dumps(_StandIn(obj))
+    blk, token = X.new_cause(arena, data)
+    box = _Cause(obj)
+    _causes[(arena.seg.name, token)] = box
+    return blk, box
+
+
+def _load_cause(arena, blk: int) -> _Cause:
+    key = (arena.seg.name, X.cause_token(arena, blk))
+    box = _causes.get(key)
+    if box is None:
+        try:
+            obj = pickle.loads(X.cause_data(arena, blk))
+        except Exception as e:  # noqa: BLE001
+            obj = RemoteError(type(e).__qualname__, f"the cause could not be copied here: {e}")
+        box = _causes[key] = _Cause(obj)
+    return box
+
+
+# ---- this process's handle on a record -------------------------------------------------
 
 class _Rec(_Record):
-    """The shared state of one cancelable context."""
+    """A handle on a context record, with what only this process knows of it:
+    the cause it holds (``_cause``, once cancelled), the cause its deadline
+    records (``_dcause``), its deadline timer and how to let go of a foreign
+    parent (``_unhook``)."""
 
-    __slots__ = ()
-    _TYPE = R.T_CONTEXT
+    __slots__ = ("_cause", "_dcause", "_timer", "_unhook")
+
+    def __init__(self, arena, done_b: int, dcause_b: int):
+        self._attach(arena, X.new(arena, done_b, dcause_b))
+
+    def _attach(self, arena, b):
+        super()._attach(arena, b)
+        self._cause = self._dcause = self._timer = self._unhook = None
 
     @staticmethod
     def _free_block(arena, b):
-        _free_record(arena, b)
+        X.free(arena, b)
 
 
-def _free_record(arena, b: int) -> None:
-    M = arena.M
-    w = b >> 3
-    for f in (_CAUSE,):
-        if M[w + f]:
-            arena.free(M[w + f])
-    e = M[w + _AFTER]
-    while e:
-        nxt = M[(e >> 3) + 1]
-        arena.free(e)
-        e = nxt
-    done = M[w + _DONE]
-    if done and arena.mem.add64(done + C.C_REFS * 8, -1) == 0:
-        C.destroy(arena, done)
-    _local_causes.pop(b, None)
-    arena.free(b)
+def _arena_of(rec: _Rec):
+    proc = _sched.tls.proc
+    if proc is None or proc.arena is not rec._arena:
+        raise _dead_runtime()
+    return rec._arena
 
 
-def _decref(arena, b: int) -> None:
-    if arena.mem.add64(b + R.R_REFS * 8, -1) == 0:
-        _free_record(arena, b)
-
-
-def _data_block(arena, data: bytes) -> int:
-    blk = arena.alloc(16 + len(data), L.K_DATA)
-    arena.M[(blk >> 3) + 1] = len(data)
-    arena.B[blk + 16:blk + 16 + len(data)] = data
-    return blk
-
-
-def _data(arena, blk: int) -> bytes:
-    n = arena.M[(blk >> 3) + 1]
-    return arena.B[blk + 16:blk + 16 + n].tobytes()
-
-
-# An after-func entry: [K_DATA, next entry, nbytes, pickled fn].
-def _new_entry(arena, data: bytes) -> int:
-    e = arena.alloc(24 + len(data), L.K_DATA)
-    arena.M[(e >> 3) + 1] = 0
-    arena.M[(e >> 3) + 2] = len(data)
-    arena.B[e + 24:e + 24 + len(data)] = data
-    return e
-
-
-def _entry_fn(arena, e: int) -> bytes:
-    n = arena.M[(e >> 3) + 2]
-    return arena.B[e + 24:e + 24 + n].tobytes()
+def _local_rec(arena, b: int) -> _Rec | None:
+    h = _handle_registry.get(b)
+    return h if type(h) is _Rec and h._arena is arena else None
 
 
 # ---- the contexts -----------------------------------------------------------------
 
+def _embedded(ctx):
+    return getattr(ctx, "_parent", None)
+
+
 class Context:
-    """Base of every context. ``done()`` is None for contexts that are never
-    cancelled (Go's nil channel: never ready in select)."""
+    """Base of every context, and of your own.
+
+    ``Context(parent)`` embeds ``parent`` as a Go struct embeds a Context: each
+    method a subclass does not override is ``parent``'s. ``Context()`` alone
+    is never cancelled and has no values and no deadline. Any object with
+    ``done``, ``err``, ``value`` and ``deadline`` can be a parent; subclassing
+    is only a convenience.
+    """
 
     __slots__ = ("_parent",)
 
+    def __init__(self, parent: Context | None = None):
+        self._parent = parent
+
     def done(self) -> Chan | None:
-        return None
+        """A channel closed when the context is cancelled, or None if it never
+        is (Go's nil channel: never ready in a select)."""
+        p = _embedded(self)
+        return p.done() if p is not None else None
 
     def err(self) -> BaseException | None:
-        return None
+        """None while live, then Canceled or DeadlineExceeded."""
+        p = _embedded(self)
+        return p.err() if p is not None else None
 
     def value(self, key):
-        p = self._parent
+        """The value of the nearest with_value for ``key``, else None."""
+        p = _embedded(self)
         return p.value(key) if p is not None else None
 
     def deadline(self):
-        """(when, ok): ``when`` in time.time() seconds."""
-        p = self._parent
+        """(when, ok): ``when`` in time.time() seconds; (None, False) if none."""
+        p = _embedded(self)
         return p.deadline() if p is not None else (None, False)
 
-    def _cancel_rec(self) -> _Rec | None:
-        """The nearest cancelable context's record (self or an ancestor)."""
-        p = self._parent
-        return p._cancel_rec() if p is not None else None
-
     def _name(self) -> str:
-        return type(self).__name__
+        p = _embedded(self)
+        return _name(p) if p is not None else type(self).__name__
 
     def __repr__(self) -> str:
         return self._name()
+
+
+def _name(ctx) -> str:
+    """Go's contextName: a context's own description, else its type's name."""
+    r = type(ctx).__repr__
+    if isinstance(ctx, Context) and r is Context.__repr__:
+        return ctx._name()
+    return type(ctx).__name__ if r is object.__repr__ else repr(ctx)
 
 
 class _Empty(Context):
@@ -190,11 +251,14 @@ _TODO = _Empty("TODO")
 
 
 def background() -> Context:
-    """Never cancelled, no values, no deadline (CTX-01)."""
+    """background() -> Context: never cancelled, no values, no deadline; the
+    root of every tree of contexts (CTX-01). Callable anywhere."""
     return _BACKGROUND
 
 
 def todo() -> Context:
+    """todo() -> Context: like background(), for code that has not chosen a
+    context yet (CTX-01). Callable anywhere."""
     return _TODO
 
 
@@ -205,163 +269,123 @@ class _ValueCtx(Context):
         self._parent, self._key, self._val = parent, key, val
 
     def value(self, key):
-        if self._key == key and type(self._key) is type(key):
+        if type(key) is type(self._key) and key == self._key:
             return self._val
         return self._parent.value(key)
 
-    def done(self):
-        return self._parent.done()
-
-    def err(self):
-        return self._parent.err()
-
     def _name(self):
-        return f"{self._parent._name()}.WithValue({self._key!r}, {self._val!r})"
+        return f"{_name(self._parent)}.WithValue({self._key!r}, {self._val!r})"
 
     def __reduce__(self):
         return _ValueCtx, (self._parent, self._key, self._val)
 
 
+class _WithoutCancelCtx(Context):
+    __slots__ = ()
+
+    def done(self):
+        return None
+
+    def err(self):
+        return None
+
+    def deadline(self):
+        return None, False
+
+    def value(self, key):
+        return None if key is _CANCEL_KEY else self._parent.value(key)
+
+    def _name(self):
+        return f"{_name(self._parent)}.WithoutCancel"
+
+    def __reduce__(self):
+        return _WithoutCancelCtx, (self._parent,)
+
+
 class _CancelCtx(Context):
-    __slots__ = ("_rec", "_done", "_when", "_label")
+    """A context with a record: from with_cancel*, with_deadline*, with_timeout*.
+    ``_mono`` is its deadline (own or an ancestor's) on the monotonic clock in
+    ns, 0 if none; ``_when`` its own deadline in time.time() seconds, or None."""
+
+    __slots__ = ("_done", "_label", "_mono", "_rec", "_when")
 
     def done(self) -> Chan:
         return self._done
 
     def err(self):
-        arena = self._rec._arena
-        code = arena.M[self._rec._w + _ERR]
-        if code:
-            return _ERRS[code]
-        when, ok = self.deadline()
-        if ok and _time.time() >= when:
-            _cancel(arena, self._rec._b, 2, None)
-            return _ERRS[arena.M[self._rec._w + _ERR]]
+        rec = self._rec
+        word = X.err_word(_arena_of(rec), rec._b)
+        if word:
+            return _ERRS[word & X.CODE_MASK]
+        if self._mono and _time.monotonic_ns() >= self._mono:
+            return _expire(self)
         return None
+
+    def value(self, key):
+        if key is _CANCEL_KEY:
+            return self
+        return self._parent.value(key)
 
     def deadline(self):
         if self._when is not None:
             return self._when, True
         return self._parent.deadline()
 
-    def _cancel_rec(self):
-        return self._rec
-
     def _name(self):
-        return f"{self._parent._name()}.{self._label}"
+        return f"{_name(self._parent)}.{self._label}"
 
     def __reduce__(self):
-        return _rebuild_cancel, (self._parent, self._rec, self._done, self._when, self._label)
+        return _rebuild_cancel, (self._parent, self._rec, self._done, self._when, self._mono,
+                                 self._label)
 
 
-def _rebuild_cancel(parent, rec, done, when, label):
+def _rebuild_cancel(parent, rec, done, when, mono, label):
     c = object.__new__(_CancelCtx)
-    c._parent, c._rec, c._done, c._when, c._label = parent, rec, done, when, label
+    c._parent, c._rec, c._done, c._when, c._mono, c._label = parent, rec, done, when, mono, label
     return c
 
 
-def _check_parent(parent):
-    if parent is None:
-        raise Panic("cannot create context from nil parent")
-    if not isinstance(parent, Context):
-        raise TypeError(f"parent must be a context, not {type(parent).__name__}")
+# ---- cancelling ------------------------------------------------------------------------
 
-
-def _new_cancel(parent, when: float | None, label: str) -> _CancelCtx:
-    _check_parent(parent)
-    arena = current_arena()
-    pw, pok = parent.deadline()
-    if pok and (when is None or pw <= when):
-        when_eff, own = pw, None          # the parent's deadline is earlier (CTX-10)
-    else:
-        when_eff, own = when, when
-    mono = 0
-    if when_eff is not None:
-        mono = _time.monotonic_ns() + max(1, int((when_eff - _time.time()) * 1e9))
-    done = timer_chan(mono, 0, DEADLINE)
-    rec = _Rec()
-    M = arena.M
-    arena.mem.add64(done._b + C.C_REFS * 8, 1)
-    M[rec._w + _DONE] = done._b
-    c = object.__new__(_CancelCtx)
-    c._parent, c._rec, c._done, c._when, c._label = parent, rec, done.recv_only(), own, label
-    prec = parent._cancel_rec()
-    if prec is not None:
-        _link(arena, prec._b, rec._b)
-    if own is not None:
-        proc = _proc_of(arena)
-        proc.timers.add(mono / 1e9, _expire, c)
-    return c
-
-
-def _link(arena, parent_b: int, child_b: int) -> None:
-    """Hang the child off the parent's list, or cancel it at once if the
-    parent is already cancelled (CTX-05)."""
-    M = arena.M
-    pw, cw = parent_b >> 3, child_b >> 3
-    _lock.acquire(arena, parent_b + 8)
-    try:
-        code = M[pw + _ERR]
-        if not code:
-            head = M[pw + _CHILDREN]
-            M[cw + _NEXT] = head
-            M[cw + _PREV] = 0
-            if head:
-                M[(head >> 3) + _PREV] = child_b
-            M[pw + _CHILDREN] = child_b
-            M[cw + _PARENT] = parent_b
-            arena.mem.add64(child_b + R.R_REFS * 8, 1)     # the list's reference
-            return
-        cause_data = _data(arena, M[pw + _CAUSE]) if M[pw + _CAUSE] else None
-    finally:
-        _lock.release(arena, parent_b + 8)
-    _cancel(arena, child_b, code, cause_data)
-
-
-def _expire(c: _CancelCtx) -> None:
-    """Timer callback: the deadline passed."""
-    if c._rec._arena.seg.mm is not None:
-        _cancel(c._rec._arena, c._rec._b, 2, None)
-
-
-def _cancel(arena, b: int, code: int, cause_data: bytes | None, unlink: bool = True) -> bool:
-    """Cancel record ``b`` and everything below it; False if it already was."""
-    M = arena.M
-    w = b >> 3
-    _lock.acquire(arena, b + 8)
-    try:
-        if M[w + _ERR]:
-            return False
-        M[w + _ERR] = code
-        if cause_data is not None:
-            M[w + _CAUSE] = _data_block(arena, cause_data)
-        children = []
-        ch = M[w + _CHILDREN]
-        while ch:
-            children.append(ch)
-            M[(ch >> 3) + _PARENT] = 0
-            ch = M[(ch >> 3) + _NEXT]
-        M[w + _CHILDREN] = 0
-        funcs = []
-        e = M[w + _AFTER]
-        while e:
-            funcs.append(_entry_fn(arena, e))
-            nxt = M[(e >> 3) + 1]
-            arena.free(e)
-            e = nxt
-        M[w + _AFTER] = 0
-        done_b = M[w + _DONE]
-    finally:
-        _lock.release(arena, b + 8)
-    _close_done(arena, done_b)
-    for child in children:
-        _cancel(arena, child, code, cause_data, unlink=False)
-        _decref(arena, child)                             # the list's reference
+def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> bool:
+    """Cancel record ``b`` and every record below it with ERR = ``word``
+    (whose cause this process holds as ``box``, if it does); False if ``b``
+    already was. ``unlink``: also take ``b`` off its parent's list (a cancel
+    of ``b`` itself, not one coming from above)."""
+    got = X.cancel(arena, b, word)
+    if got is None:
+        return False
     proc = _sched.tls.proc
-    for data in funcs:
-        _spawn.go(proc, pickle.loads(data), (), {})       # after_func: its own goroutine
+    pending = [(b, got, False)]
+    while pending:
+        rb, (done_b, children, funcs), listed = pending.pop()
+        h = _local_rec(arena, rb)
+        if h is not None:
+            if box is not None:
+                h._cause = box
+            if h._timer is not None:
+                proc.timers.cancel(h._timer)
+                h._timer = None
+        _close_done(arena, done_b)
+        for ch in children:
+            sub = X.cancel(arena, ch, word)
+            if sub is None:
+                X.decref(arena, ch)                       # the list's reference
+            else:
+                pending.append((ch, sub, True))
+        for data in funcs:
+            _spawn.go(proc, pickle.loads(data), (), {})   # after_func: its own goroutine
+        if listed:
+            X.decref(arena, rb)
     if unlink:
-        _unlink_from_parent(arena, b)
+        X.unlink(arena, b)                                # CTX-06
+        h = _local_rec(arena, b)
+        if h is not None and h._unhook is not None:
+            stop, h._unhook = h._unhook, None
+            if proc.current is None:
+                _spawn.go_local(proc, stop)               # a timer callback: no user code here
+            else:
+                stop()
     return True
 
 
@@ -372,72 +396,270 @@ def _close_done(arena, done_b: int) -> None:
         pass                                              # already closed
 
 
-def _unlink_from_parent(arena, b: int) -> None:
-    M = arena.M
-    w = b >> 3
-    p = M[w + _PARENT]
-    if not p:
-        return
-    _lock.acquire(arena, p + 8)
+def _is_err(why, code: int) -> bool:
+    """Is ``why`` the error of ``code`` itself (a cause no different from it)?"""
+    err = _ERRS[code]
+    return why is err or (type(why) is type(err) and why.args == err.args)
+
+
+def _cancel(rec: _Rec, code: int, why, unlink: bool) -> bool:
+    """Cancel ``rec`` from this process with error ``code`` and cause ``why``
+    (None: the error itself)."""
+    arena = _arena_of(rec)
+    if X.err_word(arena, rec._b):
+        return False
+    if why is None or _is_err(why, code):
+        return _cancel_tree(arena, rec._b, code, None, unlink)
+    blk, box = _new_cause(arena, why)
     try:
-        if M[w + _PARENT] != p:
-            return                                        # the parent took us off itself
-        nxt, prv = M[w + _NEXT], M[w + _PREV]
-        if prv:
-            M[(prv >> 3) + _NEXT] = nxt
-        else:
-            M[(p >> 3) + _CHILDREN] = nxt
-        if nxt:
-            M[(nxt >> 3) + _PREV] = prv
-        M[w + _PARENT] = 0
+        return _cancel_tree(arena, rec._b, blk | code, box, unlink)
     finally:
-        _lock.release(arena, p + 8)
-    _decref(arena, b)                                     # the list's reference (CTX-06)
+        X.decref_cause(arena, blk)                        # the records hold their own
+
+
+def _expire(c: _CancelCtx):
+    """c's deadline has passed: cancel it, if nothing did yet, and return its err."""
+    rec = c._rec
+    arena = rec._arena
+    if c._when is not None:
+        _cancel_tree(arena, rec._b, X.expiry_word(arena, rec._b), rec._dcause, True)
+    else:
+        perr = c._parent.err()        # the deadline is an ancestor's: it expires first
+        if not X.err_word(arena, rec._b):
+            if perr is None:
+                _cancel(rec, X.DEADLINE_EXCEEDED, None, unlink=False)
+            else:
+                _cancel_from_parent(c, perr)
+    return _ERRS[X.err_word(arena, rec._b) & X.CODE_MASK]
+
+
+def _on_deadline(rec: _Rec) -> None:
+    """Timer callback in the creating process: the deadline passed."""
+    arena = rec._arena
+    rec._timer = None
+    if arena.seg.mm is not None:
+        _cancel_tree(arena, rec._b, X.expiry_word(arena, rec._b), rec._dcause, True)
+
+
+def _cancel_from_parent(c: _CancelCtx, perr=None) -> None:
+    """Cancel ``c`` as its foreign parent is: with its err() and cause()."""
+    parent = c._parent
+    if perr is None:
+        perr = parent.err()
+    code = X.DEADLINE_EXCEEDED if isinstance(perr, DeadlineExceeded) else X.CANCELED
+    _cancel(c._rec, code, cause(parent), unlink=False)
+
+
+class _CancelFromParent:
+    """What a parent's after_func method runs: cancel the child as the parent is."""
+
+    __slots__ = ("_child",)
+
+    def __init__(self, child):
+        self._child = child
+
+    def __call__(self):
+        _cancel_from_parent(self._child)
+
+
+def _watch(parent, pdone, c: _CancelCtx) -> None:
+    """A foreign parent's watcher goroutine (Go's propagateCancel goroutine)."""
+    if select(pdone.recv, c._done.recv)[0] == 0:
+        _cancel_from_parent(c)
+
+
+def _parent_cancel_ctx(parent, arena) -> _CancelCtx | None:
+    """The context of this module whose cancellation is ``parent``'s: itself,
+    or the one a wrapper's value() names if the wrapper's done() is its done
+    channel (Go's parentCancelCtx)."""
+    if type(parent) is _CancelCtx:
+        c = parent
+    else:
+        c = parent.value(_CANCEL_KEY)
+        if type(c) is not _CancelCtx:
+            return None
+        d = parent.done()
+        if d is None or not (d is c._done or d == c._done):
+            return None
+    if c._rec._arena is not arena:
+        raise _dead_runtime()
+    return c
+
+
+def _propagate(arena, parent, pc: _CancelCtx | None, c: _CancelCtx) -> None:
+    """Arrange for ``c`` to be cancelled with its parent (CTX-03, CTX-05, CTX-16)."""
+    if pc is not None:
+        word = X.link(arena, pc._rec._b, c._rec._b)
+        if word:
+            _cancel_tree(arena, c._rec._b, word, pc._rec._cause, False)
+        return
+    pdone = parent.done()
+    if pdone is None:
+        return                                            # never cancelled
+    if select(pdone.recv, default=True)[0] == 0:
+        _cancel_from_parent(c)
+        return
+    hook = getattr(parent, "after_func", None)
+    if callable(hook):
+        c._rec._unhook = hook(_CancelFromParent(c))
+        return
+    _spawn.go_local(_proc_of(arena), _watch, (parent, pdone, c))
+
+
+def _check_parent(parent) -> None:
+    if parent is None:
+        raise Panic("cannot create context from nil parent")
+    for m in ("done", "err", "value", "deadline"):
+        if not callable(getattr(parent, m, None)):
+            raise TypeError(f"a parent context needs done, err, value and deadline methods; "
+                            f"{type(parent).__name__} has no {m}()")
+
+
+_FAR = 1e9          # seconds: a deadline further away than this (even inf) never comes
+
+
+def _new_cancel(parent, when: float | None, dcause) -> _CancelCtx:
+    _check_parent(parent)
+    if when is not None and when != when:
+        raise ValueError("a deadline cannot be NaN")
+    arena = current_arena()
+    pc = _parent_cancel_ctx(parent, arena)
+    own = None
+    mono = 0
+    if when is not None:
+        pw, pok = parent.deadline()
+        if not (pok and pw is not None and pw < when):    # else the parent's comes first (CTX-10)
+            own = when
+            mono = max(1, _time.monotonic_ns() + int(min(when - _time.time(), _FAR) * 1e9))
+    if own is None and pc is not None:
+        mono = pc._mono                                   # an ancestor's deadline is ours too
+    done = timer_chan(mono, 0, DEADLINE)
+    dblk, dbox = _new_cause(arena, dcause) if own is not None and dcause is not None else (0, None)
+    try:
+        rec = _Rec(arena, done._b, dblk)
+    finally:
+        X.decref_cause(arena, dblk)                       # the record holds its own
+    rec._dcause = dbox
+    c = object.__new__(_CancelCtx)
+    c._parent, c._rec, c._done, c._when, c._mono = parent, rec, done.recv_only(), own, mono
+    c._label = "WithCancel" if own is None else f"WithDeadline({own:.6f})"
+    _propagate(arena, parent, pc, c)
+    if own is not None:
+        if mono <= _time.monotonic_ns():
+            # Expired at birth (CTX-09, CTX-19), after the parent had its say.
+            _cancel_tree(arena, rec._b, X.expiry_word(arena, rec._b), dbox, True)
+        elif not X.err_word(arena, rec._b):
+            rec._timer = _proc_of(arena).timers.add(mono / 1e9, _on_deadline, rec)
+    return c
 
 
 # ---- the constructors ------------------------------------------------------------------
 
-def _canceller(ctx: _CancelCtx, with_cause: bool):
-    rec = ctx._rec
+class _CancelFunc:
+    """cancel(): cancel the context (err() Canceled) and everything derived
+    from it, before returning; idempotent; callable from any goroutine in
+    any process (CTX-06). Go's CancelFunc."""
 
-    def cancel(cause: BaseException | None = None) -> None:
-        data = V.dumps(cause) if with_cause and cause is not None else None
-        if _cancel(rec._arena, rec._b, 1, data) and data is not None:
-            _local_causes[rec._b] = cause
+    __slots__ = ("_rec",)
 
-    if not with_cause:
-        def cancel_func() -> None:        # Go's CancelFunc takes no cause
-            _cancel(rec._arena, rec._b, 1, None)
-        cancel_func.__qualname__ = "CancelFunc"
-        return cancel_func
-    cancel.__qualname__ = "CancelCauseFunc"
-    return cancel
+    def __init__(self, rec):
+        self._rec = rec
 
+    def __call__(self) -> None:
+        _cancel(self._rec, X.CANCELED, None, unlink=True)
 
-def with_cancel(parent: Context):
-    """(ctx, cancel): ctx is done when cancel() is called or parent is done."""
-    ctx = _new_cancel(parent, None, "WithCancel")
-    return ctx, _canceller(ctx, False)
+    def __repr__(self):
+        return f"<CancelFunc of {self._rec!r}>"
 
 
-def with_cancel_cause(parent: Context):
-    """(ctx, cancel(cause)): like with_cancel; cause(ctx) reports why (CTX-17)."""
-    ctx = _new_cancel(parent, None, "WithCancel")
-    return ctx, _canceller(ctx, True)
+class _CancelCauseFunc(_CancelFunc):
+    """cancel(cause=None): like CancelFunc, and cause(ctx) reports ``cause``
+    (``Canceled`` if None). The first cancellation wins (CTX-17, CTX-18).
+    Go's CancelCauseFunc."""
+
+    __slots__ = ()
+
+    def __call__(self, cause: BaseException | None = None) -> None:
+        _cancel(self._rec, X.CANCELED, cause, unlink=True)
+
+    def __repr__(self):
+        return f"<CancelCauseFunc of {self._rec!r}>"
 
 
-def with_deadline(parent: Context, when: float):
-    """(ctx, cancel): also done at ``when`` (time.time() seconds) (CTX-09)."""
-    ctx = _new_cancel(parent, float(when), f"WithDeadline({when:.6f})")
-    return ctx, _canceller(ctx, False)
+def with_cancel(parent) -> tuple[Context, _CancelFunc]:
+    """with_cancel(parent) -> (ctx, cancel).
+
+    ``ctx`` is done when ``cancel()`` is called or ``parent`` is done,
+    whichever comes first; then ``ctx.err()`` is Canceled (or the parent's
+    error) (CTX-02..06). ``parent`` is any context: one of this module's, or
+    any object with done, err, value and deadline (CTX-16). Call inside
+    pg.run, from any goroutine in any process; ``ctx`` and ``cancel`` can be
+    sent to other processes.
+
+    Raises pg.Panic("cannot create context from nil parent") for a None
+    parent, TypeError for a parent that is not a context, pg.NoRuntime
+    outside pg.run or for a parent of an ended run.
+    """
+    ctx = _new_cancel(parent, None, None)
+    return ctx, _CancelFunc(ctx._rec)
 
 
-def with_timeout(parent: Context, s: float):
-    return with_deadline(parent, _time.time() + float(s))
+def with_cancel_cause(parent) -> tuple[Context, _CancelCauseFunc]:
+    """with_cancel_cause(parent) -> (ctx, cancel(cause=None)).
+
+    Like with_cancel; ``cause(ctx)`` then returns the cause given to cancel,
+    the very object in the process that cancelled and a copy elsewhere
+    (CTX-17, CTX-18). Same errors as with_cancel.
+    """
+    ctx = _new_cancel(parent, None, None)
+    return ctx, _CancelCauseFunc(ctx._rec)
 
 
-def with_value(parent: Context, key, val) -> Context:
-    """A child carrying key -> val; lookups go innermost first (CTX-12)."""
+def with_deadline(parent, when: float) -> tuple[Context, _CancelFunc]:
+    """with_deadline(parent, when) -> (ctx, cancel).
+
+    Like with_cancel, and done at ``when`` (time.time() seconds), with err()
+    DeadlineExceeded; a ``when`` already past gives a context expired at
+    birth (CTX-09). If the parent's deadline is earlier this is
+    with_cancel(parent) (CTX-10). cancel() before the deadline gives Canceled
+    (CTX-11). Same errors as with_cancel.
+    """
+    return with_deadline_cause(parent, when, None)
+
+
+def with_deadline_cause(parent, when: float, cause: BaseException | None
+                        ) -> tuple[Context, _CancelFunc]:
+    """with_deadline_cause(parent, when, cause) -> (ctx, cancel).
+
+    Like with_deadline; when the deadline passes, ``cause(ctx)`` is
+    ``cause`` (err() is still DeadlineExceeded). cancel() records no cause:
+    Canceled, Canceled (CTX-19, Go 1.21). Same errors as with_cancel.
+    """
+    ctx = _new_cancel(parent, float(when), cause)
+    return ctx, _CancelFunc(ctx._rec)
+
+
+def with_timeout(parent, s: float) -> tuple[Context, _CancelFunc]:
+    """with_timeout(parent, s) -> (ctx, cancel): with_deadline(parent,
+    time.time() + s). ``s <= 0`` gives a context expired at birth (CTX-09)."""
+    return with_deadline_cause(parent, _time.time() + float(s), None)
+
+
+def with_timeout_cause(parent, s: float, cause: BaseException | None
+                       ) -> tuple[Context, _CancelFunc]:
+    """with_timeout_cause(parent, s, cause) -> (ctx, cancel):
+    with_deadline_cause(parent, time.time() + s, cause) (CTX-19, Go 1.21)."""
+    return with_deadline_cause(parent, _time.time() + float(s), cause)
+
+
+def with_value(parent, key, val) -> Context:
+    """with_value(parent, key, val) -> Context: a child carrying key -> val.
+
+    Lookups go innermost first; keys match by type and == (CTX-12). The key
+    and value travel with the context (copied to other processes). Raises
+    pg.Panic("nil key") for a None key, pg.Panic("key is not comparable")
+    for an unhashable one (CTX-13). Callable anywhere.
+    """
     _check_parent(parent)
     if key is None:
         raise Panic("nil key")
@@ -448,65 +670,117 @@ def with_value(parent: Context, key, val) -> Context:
     return _ValueCtx(parent, key, val)
 
 
-def cause(ctx: Context) -> BaseException | None:
-    """Why ctx was cancelled: the cause given to its cancel, or its err()
-    (CTX-17, CTX-18: the first cancellation's cause wins)."""
-    err = ctx.err()
-    if err is None:
-        return None
-    rec = ctx._cancel_rec()
-    if rec is None:
-        return err
-    mine = _local_causes.get(rec._b)
-    if mine is not None:
-        return mine
-    blk = rec._arena.M[rec._w + _CAUSE]
-    return pickle.loads(_data(rec._arena, blk)) if blk else err
+def without_cancel(parent) -> Context:
+    """without_cancel(parent) -> Context (Go 1.21's WithoutCancel).
+
+    Has ``parent``'s values but is never cancelled: done() None, err() None,
+    deadline() (None, False), cause() None, even after the parent is
+    cancelled or its deadline passes (CTX-21). Contexts derived from it are
+    not cancelled by ``parent`` either. Raises pg.Panic("cannot create
+    context from nil parent") for None. Callable anywhere.
+    """
+    _check_parent(parent)
+    return _WithoutCancelCtx(parent)
 
 
-def after_func(ctx: Context, fn):
-    """Run fn() in its own goroutine once ctx is done (at once if it already
-    is). Returns stop(): True if it prevented fn from running (CTX-22/23)."""
+def cause(ctx) -> BaseException | None:
+    """cause(ctx): why ``ctx`` was cancelled.
+
+    None while it is live; then the cause given to a with_cancel_cause
+    cancel or recorded by a with_deadline_cause / with_timeout_cause expiry,
+    else ctx.err() (CTX-17..20). The first cancellation's cause wins, also
+    for children. In the process that cancelled it is the very object given;
+    in another process a copy (the same one on every call there). For a
+    context of another kind, ctx.err(). Raises pg.NoRuntime for a context
+    of an ended run.
+    """
+    c = ctx.value(_CANCEL_KEY)
+    if type(c) is not _CancelCtx:
+        return ctx.err()
+    rec = c._rec
+    arena = _arena_of(rec)
+    if rec._cause is not None:
+        return rec._cause.obj
+    word = X.err_word(arena, rec._b)
+    if not word:
+        if c.err() is None:
+            return None
+        word = X.err_word(arena, rec._b)
+    blk = word & ~X.CODE_MASK
+    if not blk:
+        return _ERRS[word & X.CODE_MASK]
+    box = rec._cause = _load_cause(arena, blk)
+    return box.obj
+
+
+# ---- after_func -----------------------------------------------------------------------
+
+class _StopResult:
+    """The stop() of an after_func that can no longer be stopped (False), or
+    that nothing would ever run (True the first time only)."""
+
+    __slots__ = ("_first",)
+
+    def __init__(self, first: bool):
+        self._first = first
+
+    def __call__(self) -> bool:
+        r, self._first = self._first, False
+        return r
+
+
+class _AfterFuncStop:
+    """stop() of an after_func registered on a record."""
+
+    __slots__ = ("_entry", "_id", "_rec")
+
+    def __init__(self, rec, entry, ident):
+        self._rec, self._entry, self._id = rec, entry, ident
+
+    def __call__(self) -> bool:
+        rec = self._rec
+        return X.remove_after(_arena_of(rec), rec._b, self._entry, self._id)
+
+
+class _StopAndCancel:
+    """stop() of an after_func on a foreign context, registered on a child of it."""
+
+    __slots__ = ("_cancel", "_stop")
+
+    def __init__(self, stop, cancel):
+        self._stop, self._cancel = stop, cancel
+
+    def __call__(self) -> bool:
+        stopped = self._stop()
+        self._cancel()
+        return stopped
+
+
+def after_func(ctx, fn):
+    """after_func(ctx, fn) -> stop.
+
+    Run ``fn()`` in its own goroutine once ``ctx`` is done — at once if it
+    already is (CTX-22); cancel() does not wait for it (CTX-24). ``fn`` is
+    copied like a go() argument and may run in any process. ``stop()``
+    returns True if it prevented ``fn`` from running, False if ``fn`` had
+    started or stop was already called; it does not wait for ``fn`` (CTX-23).
+    ``ctx`` may be any context (CTX-16). Call inside pg.run; raises TypeError
+    if ``fn`` is not callable.
+    """
     if not callable(fn):
         raise TypeError("after_func needs a callable")
-    rec = ctx._cancel_rec()
-    if rec is None:
-        return lambda: True               # never cancelled: fn never runs
-    arena = rec._arena
-    if ctx.err() is not None:
+    arena = current_arena()
+    c = _parent_cancel_ctx(ctx, arena)
+    if c is None:
+        if ctx.done() is None:
+            return _StopResult(True)                      # never cancelled: fn never runs
+        inner, cancel = with_cancel(ctx)
+        return _StopAndCancel(after_func(inner, fn), cancel)
+    rec = c._rec
+    entry = ident = 0
+    if c.err() is None:
+        entry, ident = X.add_after(arena, rec._b, V.dumps(fn))
+    if not entry:
         _spawn.go(_proc_of(arena), fn, (), {})
-        return lambda: False
-    entry = _new_entry(arena, V.dumps(fn))
-    M = arena.M
-    _lock.acquire(arena, rec._lb)
-    try:
-        already = M[rec._w + _ERR]
-        if not already:
-            # entry: [K_DATA, next, nbytes, payload] — the link sits in word 1
-            M[(entry >> 3) + 1] = M[rec._w + _AFTER]
-            M[rec._w + _AFTER] = entry
-    finally:
-        _lock.release(arena, rec._lb)
-    if already:
-        arena.free(entry)
-        _spawn.go(_proc_of(arena), fn, (), {})
-        return lambda: False
-
-    def stop() -> bool:
-        _lock.acquire(arena, rec._lb)
-        try:
-            prev, e = 0, M[rec._w + _AFTER]
-            while e and e != entry:
-                prev, e = e, M[(e >> 3) + 1]
-            if not e:
-                return False              # already started (or stopped)
-            if prev:
-                M[(prev >> 3) + 1] = M[(e >> 3) + 1]
-            else:
-                M[rec._w + _AFTER] = M[(e >> 3) + 1]
-        finally:
-            _lock.release(arena, rec._lb)
-        arena.free(entry)
-        return True
-
-    return stop
+        return _StopResult(False)
+    return _AfterFuncStop(rec, entry, ident)

@@ -2,7 +2,8 @@
 atomics, Value and contexts.
 
 Owns: K_SYNC blocks — their layout, undo log and crash repair. The
-algorithms are in parago/sync.py, atomic.py and context.py.
+algorithms are in parago/sync.py, atomic.py and context.py; a context
+record's X words are laid out and kept by ctxrec.py.
 
     record words:
       KIND LOCK REFS TYPE OPSEQ PENDING      header (REFS atomic)
