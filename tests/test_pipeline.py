@@ -54,8 +54,11 @@ def test_done_stops_an_endless_source(mode):
         endless = P.repeat(done, 1)
         assert endless.recv() == 1
         done.close()
-        drained = list(endless)              # closes promptly once done
-        assert len(drained) <= 1
+        # Closes promptly once done: each send it still makes races a ready
+        # done case in a select that picks one at random (SEL-02), so fewer
+        # than 20 more values but for odds of about one in a million.
+        drained = list(endless)
+        assert len(drained) < 20
     run(mode, main)
 
 

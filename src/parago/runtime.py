@@ -17,9 +17,11 @@ from ._runtime import dump as _dump
 from ._runtime import panics as _panics
 from ._runtime import runtime as _rt
 from ._runtime import spawn as _spawn
+from ._runtime import stats as _stats
 from ._shm import layout as _L
 
-__all__ = ["go", "goexit", "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "stack"]
+__all__ = ["go", "goexit", "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "stack",
+           "stats"]
 
 num_cpu = _rt.num_cpu
 
@@ -101,3 +103,17 @@ def crashes() -> list:
 def stack() -> str:
     """A Go-style dump of every goroutine in every process."""
     return _dump.collect(_proc())
+
+
+def stats() -> list[dict]:
+    """Where goroutines ran: one dict per P (process) of this runtime, from
+    any goroutine, without waiting for busy Ps.
+
+    ``p`` and ``pid``; ``state`` ("starting", "alive", "exited" after
+    gomaxprocs lowered it, "dead" after a crash); ``started``: goroutines
+    it has started so far; ``runnable``: waiting for it to run them;
+    ``blocked``: parked on a channel, lock, timer ...; ``queued``: placed on
+    it and not started yet; ``cpu_s``: its process's CPU time in seconds.
+    Counts of other Ps are as they last published them (each time they
+    start a goroutine or look for work)."""
+    return _stats.snapshot(_proc())

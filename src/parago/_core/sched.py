@@ -120,6 +120,8 @@ class Processor:
         self.spin = threading.current_thread() is threading.main_thread()
         self.foreign: deque = deque()   # calls posted by other threads (call_soon_threadsafe)
         self.ticket = 0          # numbers this P's waits (wait-group states)
+        self.sleeps = 0          # numbers this P's sleeps (ptable.PS_SLEEPING)
+        self.started = 0         # goroutines started here (published for runtime.stats)
         self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
 
     # ---- goroutines ----------------------------------------------------------
@@ -137,9 +139,7 @@ class Processor:
         # shared memory, for the crash report if this process dies.
         g.gb = W.new_group(self.arena, self.p, gid)
         self.gs[gid] = g
-        M, s = self.M, self.slot
-        M[s + ptable.PS_NG] = len(self.gs)
-        M[s + ptable.PS_STARTED] += 1
+        self.started += 1
         if runnable:
             self.runq.append(g)
         return g
@@ -159,8 +159,8 @@ class Processor:
 
     def _exited(self, g: G) -> None:
         self.gs.pop(g.id, None)
-        self.M[self.slot + ptable.PS_NG] = len(self.gs)
-        loadtab.add(self.arena, self.p, g.fnkey, -1)
+        if g.fnkey != loadtab.UNCOUNTED:
+            loadtab.add(self.arena, self.p, g.fnkey, -1)
         if g.timer is not None:
             self.timers.cancel(g.timer)
         if g.gb:
@@ -309,7 +309,8 @@ class Processor:
             return runq.popleft()
         # Nothing runnable: this P is free to start queued work (placement
         # reads when it last was, to tell a busy P from an idle one).
-        loadtab.mark_free(self.arena, self.p, monotonic_ns())
+        if self.M[L.H_NSLOTS] > 1:
+            loadtab.mark_free(self.arena, self.p, monotonic_ns())
         g = None
         if self.accept_new:
             g = self._start_queued()
@@ -317,6 +318,7 @@ class Processor:
                 blob = self.hooks.steal(self)
                 if blob:
                     g = self.hooks.start_blob(self, blob)
+                    loadtab.mark_free(self.arena, self.p, monotonic_ns())
         elif not self.gs:
             self.stop = True                 # retired and nothing left to run
             return None
@@ -329,7 +331,14 @@ class Processor:
         """Start the next goroutine queued on this P: pinned ones first."""
         arena, p = self.arena, self.p
         blobs = gqueue.take(arena, p, False, pinned=True) or gqueue.take(arena, p, False)
-        return self.hooks.start_blob(self, blobs[0]) if blobs else None
+        if not blobs:
+            return None
+        g = self.hooks.start_blob(self, blobs[0])
+        # Loading it (unpickling, maybe importing its module) is not being
+        # busy with work: placement must not read it so.
+        if self.M[L.H_NSLOTS] > 1:
+            loadtab.mark_free(arena, p, monotonic_ns())
+        return g
 
     def call_soon_threadsafe(self, fn, *args) -> None:
         """Run fn(*args) in this P's scheduler (g0) soon; callable from any
@@ -342,7 +351,8 @@ class Processor:
         """Look at everything that may have made goroutines runnable."""
         M = self.M
         self.now = monotonic()
-        M[self.slot + ptable.PS_RUNNABLE] = len(self.runq)
+        if not self.tick & 63:
+            self.publish()
         foreign = self.foreign
         while foreign:
             fn, args = foreign.popleft()
@@ -357,6 +367,13 @@ class Processor:
             self.hooks.on_event(self)
         if self.arena.graveyard:
             self.arena.bury()
+
+    def publish(self) -> None:
+        """What runtime.stats shows of this P, as of now."""
+        M, s = self.M, self.slot
+        M[s + ptable.PS_RUNNABLE] = len(self.runq)
+        M[s + ptable.PS_NG] = len(self.gs)
+        M[s + ptable.PS_STARTED] = self.started
 
     def _drain_inbox(self) -> None:
         M = self.M
@@ -390,9 +407,9 @@ class Processor:
                     return
         wake_b = (s + ptable.PS_WAKE) << 3
         seq = mem.load32(wake_b)
-        M[s + ptable.PS_NTIMERS] = self.timers.live
-        M[s + ptable.PS_NG] = len(self.gs)
-        mem.store64((s + ptable.PS_SLEEPING) << 3, 1)
+        self.sleeps += 1
+        self.publish()
+        ptable.begin_sleep(self.arena, self.p, self.sleeps, self.timers.live, len(self.gs))
         try:
             if self.hooks.has_work(self):
                 return
@@ -408,7 +425,9 @@ class Processor:
             if timeout > 0:
                 mem.futex_wait(wake_b, seq, timeout)
         finally:
-            mem.store64((s + ptable.PS_SLEEPING) << 3, 0)
+            ptable.end_sleep(self.arena, self.p)
+            if M[L.H_NSLOTS] > 1:                  # awake, nothing run yet
+                loadtab.mark_free(self.arena, self.p, monotonic_ns())
 
     # ---- introspection -----------------------------------------------------------
 

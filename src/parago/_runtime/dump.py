@@ -8,11 +8,15 @@ P slots (PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB) and the EV_DUMP event.
         v = ch.recv()
 
 Invariants:
-  - A P answers a request with a K_DATA block it allocates; the requester
-    frees it after reading.
+  - Every P answers, P0 included, from its scheduler (g0) the next time it
+    polls: with a K_DATA block it allocates; the requester frees it after
+    reading.
   - The requester never waits longer than ``timeout`` per P: a P that is busy
-    in a CPU-bound goroutine (it cannot answer until it yields) is listed
-    as such instead.
+    in a CPU-bound goroutine (it cannot answer until it yields), or whose
+    process is stopped, is listed as such instead. A requester that is a
+    goroutine waits parked, so its P's other goroutines run meanwhile.
+  - A goroutine whose wait has ended but which has not run yet is shown as
+    "runnable", not with the reason it waited for.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from greenlet import getcurrent
 
 from .._shm import layout as L
 from .._shm import ptable
+from .._shm import waiter as W
 
 EV_DUMP = L.EV_DUMP
 
@@ -45,6 +50,16 @@ def _frames_text(frame) -> str:
     return "".join(traceback.format_list(mine or summary))
 
 
+def _ready(proc, g) -> bool:
+    """Has ``g``'s wait ended (it is queued to run, or delivered to from
+    another P and not yet taken from the inbox)?"""
+    if g in proc.runq:
+        return True
+    gb = g.gb
+    return bool(gb and proc.waiting.get(gb) is g
+                and proc.M[(gb >> 3) + W.G_STATE] & W.CODE_MASK == W.DELIVERED)
+
+
 def format_local(proc) -> str:
     """Every goroutine of this P, running one first."""
     now = time.monotonic()
@@ -57,7 +72,7 @@ def format_local(proc) -> str:
         else:
             status = g.reason
             frame = g.gr.gr_frame if g.gr is not None else None
-            if frame is None:
+            if frame is None or _ready(proc, g):
                 status = "runnable"
             waited = now - g.since if g.since else 0.0
             if waited >= 60 and status not in ("runnable", "running"):
@@ -83,7 +98,7 @@ def answer(proc) -> None:
 
 
 def collect(proc, timeout: float = 1.0) -> str:
-    """The dump of every goroutine of every live P (called on P0)."""
+    """The dump of every goroutine of every live P (from any P)."""
     arena, M, mem = proc.arena, proc.M, proc.mem
     nprocs = M[L.H_NSLOTS]
     req = arena.next_seq()
@@ -102,20 +117,36 @@ def collect(proc, timeout: float = 1.0) -> str:
             ptable.wake(arena, p)
     parts = [format_local(proc)]
     deadline = time.monotonic() + timeout
+    in_goroutine = proc.current is not None and proc.current.gr is getcurrent()
     for p in others:
         s = ptable.slot_w(arena, p)
         while M[s + ptable.PS_DUMP_DONE] != req and time.monotonic() < deadline:
-            time.sleep(0.001)
+            if in_goroutine:
+                proc.sleep_until(time.monotonic() + 0.001, "dump")
+            else:
+                time.sleep(0.001)
         if M[s + ptable.PS_DUMP_DONE] == req:
             blk = M[s + ptable.PS_DUMP_BLOB]
             n = M[(blk >> 3) + 1]
             parts.append(arena.B[blk + 16:blk + 16 + n].tobytes().decode())
             arena.free(blk)
         else:
-            parts.append(f"(P{p}, pid {M[s + ptable.PS_PID]}: busy in a goroutine that has "
-                         f"not yielded; its goroutines cannot be listed)")
+            pid = M[s + ptable.PS_PID]
+            why = ("stopped (SIGSTOP or a debugger)" if process_stopped(pid)
+                   else "busy in a goroutine that has not yielded")
+            parts.append(f"(P{p}, pid {pid}: {why}; its goroutines cannot be listed)")
     _clear_event(mem)
     return "\n".join(x.rstrip("\n") + "\n" for x in parts if x)
+
+
+def process_stopped(pid: int) -> bool:
+    """Is process ``pid`` stopped by a signal or a debugger?"""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] in (b"T", b"t")
+    except (OSError, ValueError):
+        return False
 
 
 def _set_event(mem) -> None:

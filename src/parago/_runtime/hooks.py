@@ -11,13 +11,14 @@ addressed to it (event_pending), so an event meant for P0 never makes a
 worker spin.
 
 Deadlock proof (RT-13, RT-15, RT-16): a P about to sleep with no timer
-reads H_ACTIVITY, then checks that every P is alive, has an empty inbox, no
-rescan request, no timer and an empty gqueue, and — read last — is asleep,
-then reads H_ACTIVITY again. Anything that can wake a sleeping P bumps
-H_ACTIVITY after it makes the work visible and before its own P can sleep,
-and a P marks itself asleep before its last look for work, so an unchanged
-counter means every P was asleep at one instant with nothing that could wake
-it: no goroutine can ever run again. A goroutine running plain Python
+reads H_ACTIVITY, then checks that every P is alive, asleep, has an empty
+inbox, no rescan request, no timer and empty gqueues, and is still in the
+same sleep (ptable's sleep numbers), then reads H_ACTIVITY again. Anything
+that can wake a sleeping P bumps H_ACTIVITY after it makes the work visible
+and before its own P can sleep, and a P publishes its timers and marks
+itself asleep before its last look for work, so an unchanged counter means
+no P could wake again: no timer, no work, nobody awake to make some. No
+goroutine can ever run again. A goroutine running plain Python
 (time.sleep, a socket read) keeps its P awake, so it never counts as
 deadlocked.
 """
@@ -87,6 +88,9 @@ class Hooks:
             dump.answer(proc)
 
 
+between_proof_steps = None   # a test hook: called with (p, step) inside the proof
+
+
 def prove_deadlock(proc) -> bool:
     arena, M, mem = proc.arena, proc.M, proc.mem
     a1 = mem.load64(L.H_ACTIVITY << 3)
@@ -99,11 +103,19 @@ def prove_deadlock(proc) -> bool:
             continue                        # a retired P holds no goroutine
         if st != ptable.S_ALIVE:
             return False
-        # Work first, SLEEPING last: a P clears SLEEPING before it consumes
-        # its inbox, so "no work, then asleep" cannot straddle a wake-up.
+        # Asleep before and after, in the same sleep: the work fields read in
+        # between are the ones it went to sleep with. (Reading SLEEPING only
+        # after them once paired a stale NTIMERS=0 with a P that had woken,
+        # added a timer and slept again: a false deadlock under load.)
+        sleep_no = mem.load64((s + ptable.PS_SLEEPING) << 3)
+        if not sleep_no:
+            return False
         if (M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or M[s + ptable.PS_NTIMERS]
-                or gqueue.length(arena, p) or gqueue.length(arena, p, pinned=True)
-                or not mem.load64((s + ptable.PS_SLEEPING) << 3)):
+                or gqueue.length(arena, p) or gqueue.length(arena, p, pinned=True)):
+            return False
+        if between_proof_steps is not None:
+            between_proof_steps(p, "work read")
+        if mem.load64((s + ptable.PS_SLEEPING) << 3) != sleep_no:
             return False
     if mem.load64(L.H_ACTIVITY << 3) != a1:
         return False

@@ -21,14 +21,16 @@ by placing them as if for good:
    a leaked waiter) from pushing new work off the P they sit on.
 2. A P starts what is queued on it when it has nothing runnable. It may take
    the head of another P's queue only when that P cannot start it soon:
-   - that P has had runnable goroutines for STEAL_BUSY_NS (it is busy in
-     CPU-bound work) and the thief holds fewer goroutines of that function
+   - that P has spent STEAL_BUSY_NS of CPU time without running out of
+     runnable goroutines (it is busy in CPU-bound work; CPU time, so that a
+     P the OS has not scheduled is not mistaken for a busy one) and the
+     thief holds fewer goroutines of that function
      than it does — so a fan-out or a fork-join rebalances dynamically,
      while workers a busy main has just queued stay where they will be
      needed once main starts feeding them;
-   - or the goroutine has waited STEAL_STUCK_NS on a P that is not busy
-     (a process stopped or starved of CPU by the OS), or STEAL_PATIENCE_NS
-     in any case (a P busy for that long will not start it soon).
+   - or the goroutine has waited STEAL_PATIENCE_NS since its P came up: that
+     P is stopped (a debugger), starved of CPU, or busy with goroutines that
+     never run out; whoever is idle starts it, so nothing waits forever.
    A thief takes one goroutine at a time: it starts it at once, so it never
    holds work it is not running.
 3. An idle P sleeps with a short timeout while other Ps hold queued work
@@ -49,14 +51,13 @@ Invariants:
 from __future__ import annotations
 
 import zlib
-from time import monotonic_ns
+from time import clock_gettime_ns, monotonic_ns
 
 from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 
-STEAL_BUSY_NS = 1_000_000         # runnable goroutines for 1 ms: the P is busy
-STEAL_STUCK_NS = 50_000_000       # queued 50 ms on a P that is not busy: it is stuck
-STEAL_PATIENCE_NS = 1_000_000_000  # queued 1 s: whoever is idle starts it
+STEAL_BUSY_NS = 1_000_000         # 1 ms of CPU with runnable goroutines: the P is busy
+STEAL_PATIENCE_NS = 1_000_000_000  # queued 1 s on a running P: whoever is idle starts it
 STARTING_PATIENCE_NS = 2_000_000_000  # a P still starting gets this long
 RECHECK_S = 0.001                 # an idle P looks again this often while work is queued
 
@@ -120,6 +121,48 @@ def choose(arena, me: int, key: int) -> int:
 
 # ---- taking another P's queued goroutine ---------------------------------------------
 
+class _Seen:
+    """What a thief saw of a victim P when it last changed (per process)."""
+
+    __slots__ = ("cpu_ns", "free_at", "since")
+
+    def __init__(self, free_at: int, cpu_ns: int, since: int):
+        self.free_at, self.cpu_ns, self.since = free_at, cpu_ns, since
+
+
+_seen: dict = {}          # (arena's segment name, victim P) -> _Seen
+
+
+def _cpu_ns(pid: int) -> int:
+    """CPU time of process ``pid`` (Linux: a process CPU clock of another
+    process reads as clock id MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED))."""
+    try:
+        return clock_gettime_ns(((~pid) << 3) | 2)
+    except OSError:
+        return 0
+
+
+def _busy(arena, victim: int, s: int, now: int) -> bool:
+    """Has P ``victim`` spent STEAL_BUSY_NS of CPU time without once running
+    out of runnable goroutines? CPU time, not wall time: a P the OS has not
+    scheduled (a loaded machine) is not busy, it will start its queue as
+    soon as it runs, and placement is for life."""
+    M = arena.M
+    free_at = M[s + ptable.PS_FREE_AT]          # 0: it has not looked for work yet
+    if not free_at or M[s + ptable.PS_SLEEPING]:
+        return False
+    k = (arena.seg.name, victim)
+    seen = _seen.get(k)
+    if seen is None or seen.free_at != free_at:
+        if len(_seen) > 4 * L.MAXP:
+            _seen.clear()
+        _seen[k] = _Seen(free_at, _cpu_ns(M[s + ptable.PS_PID]), now)
+        return False
+    if now - seen.since < STEAL_BUSY_NS:
+        return False                             # too soon to tell
+    return _cpu_ns(M[s + ptable.PS_PID]) - seen.cpu_ns >= STEAL_BUSY_NS
+
+
 def _takeable(arena, me: int, victim: int, now: int) -> tuple[int, int]:
     """(blob, key) at the head of ``victim``'s queue if P ``me`` may take it
     now (rule 2); (0, 0) if not."""
@@ -129,17 +172,18 @@ def _takeable(arena, me: int, victim: int, now: int) -> tuple[int, int]:
     M = arena.M
     s = ptable.slot_w(arena, victim)
     st = M[s + ptable.PS_STATE]
-    waited = now - queued_ns
+    # How long it has waited on a running P: a goroutine queued on a P that
+    # was still starting has waited only since that P came up.
+    waited = now - max(queued_ns, M[s + ptable.PS_ALIVE_AT])
     if st == ptable.S_ALIVE and not M[s + ptable.PS_RETIRE]:
-        busy = (now - M[s + ptable.PS_FREE_AT] >= STEAL_BUSY_NS
-                and not M[s + ptable.PS_SLEEPING])
-        if busy and loadtab.count(arena, me, key) < loadtab.count(arena, victim, key):
+        if waited >= STEAL_PATIENCE_NS:
             return b, key
-        if waited >= (STEAL_PATIENCE_NS if busy else STEAL_STUCK_NS):
+        if (loadtab.count(arena, me, key) < loadtab.count(arena, victim, key)
+                and _busy(arena, victim, s, now)):
             return b, key
         return 0, 0
     if st == ptable.S_STARTING:
-        return (b, key) if waited >= STARTING_PATIENCE_NS else (0, 0)
+        return (b, key) if now - queued_ns >= STARTING_PATIENCE_NS else (0, 0)
     return b, key                    # retiring, dead or gone: anyone may start it
 
 

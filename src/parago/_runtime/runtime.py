@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 
 from greenlet import GreenletExit, getcurrent
@@ -40,6 +41,8 @@ from . import crash, dump, panics, stdio, worker
 from .hooks import Hooks
 
 MAIN_GID = 1
+STOP_CHECK_S = 1.0       # how often the watcher looks for stopped workers
+STOPPED_WARN_S = 5.0     # a worker stopped this long gets a warning on stderr
 _START_METHODS = ("forkserver", "spawn")
 
 
@@ -120,11 +123,14 @@ class P0Hooks(Hooks):
         proc.stop = True
 
     def event_pending(self, proc) -> bool:
-        return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK | L.EV_PROCS))
+        return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK | L.EV_PROCS)
+                    or super().event_pending(proc))
 
     def on_event(self, proc) -> None:
         arena = proc.arena
         ev = proc.M[L.H_EVENT]
+        if ev & L.EV_DUMP:
+            dump.answer(proc)                   # a worker's goroutine asked for a dump
         if ev & L.EV_PROCS:
             panics.clear_event(arena, L.EV_PROCS)
             want = arena.mem.swap64(L.H_WANT_PROCS << 3, 0)
@@ -259,11 +265,13 @@ class Runtime:
         return old
 
     def _watch(self) -> None:
-        """P0's watcher thread: notices a worker that dies."""
+        """P0's watcher thread: notices a worker that dies, or that stays
+        stopped (SIGSTOP, a debugger) long enough to hold up the run."""
         arena = self.arena
+        stopped_since: dict[int, float] = {}
         while True:
             live = {w.sentinel: p for p, w in self.workers.items() if w.exitcode is None}
-            ready = mp.connection.wait([*live, self._watch_stop_r])
+            ready = mp.connection.wait([*live, self._watch_stop_r], timeout=STOP_CHECK_S)
             if self._watch_stop_r in ready:
                 if os.read(self._watch_stop_r, 1) != b"r":
                     return
@@ -272,6 +280,7 @@ class Runtime:
                 p = live[s]
                 w = self.workers[p]
                 w.join(0)
+                stopped_since.pop(p, None)
                 if ptable.state(arena, p) in (ptable.S_EXITED, ptable.S_DEAD):
                     continue
                 if arena.M[L.H_SHUTDOWN]:
@@ -279,6 +288,43 @@ class Runtime:
                 lost = crash.sweep(arena, p)
                 panics.push_record(arena, L.H_CRASH_BLOB, L.EV_CRASH,
                                    {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
+            self._check_stopped(live.values(), stopped_since)
+
+    def _check_stopped(self, ps, stopped_since: dict) -> None:
+        """Warn (once per stop) about a worker stopped for STOPPED_WARN_S: what
+        it holds (a lock, a channel operation) holds up everyone waiting on it,
+        with no error to show for it, since the process may be continued."""
+        now = time.monotonic()
+        for p in ps:
+            w = self.workers.get(p)
+            if w is None or not dump.process_stopped(w.pid):
+                stopped_since.pop(p, None)
+                continue
+            since = stopped_since.setdefault(p, now)
+            if since is not None and now - since >= STOPPED_WARN_S:
+                stopped_since[p] = None              # warned for this stop
+                self._warn_stopped(p, w.pid, now - since)
+
+    def _warn_stopped(self, p: int, pid: int, seconds: float) -> None:
+        head = (f"parago: worker process P{p} (pid {pid}) has been stopped for "
+                f"{seconds:.0f} s (SIGSTOP or a debugger); goroutines waiting on what it "
+                f"holds cannot go on until it is continued (kill -CONT {pid}). "
+                "Still waiting.\n")
+        done = threading.Event()
+        once = threading.Lock()
+
+        def write(text: str) -> None:
+            if once.acquire(blocking=False):
+                sys.stderr.write(head + "\n" + text + "\n")
+                sys.stderr.flush()
+                done.set()
+
+        # The dump is gathered on P0's own thread (its goroutines are its to
+        # walk) when its scheduler gets to it; if P0 is itself held up (say
+        # spinning on a lock the stopped process holds), say so without it.
+        self.proc.call_soon_threadsafe(lambda: write(dump.collect(self.proc, timeout=0.5)))
+        if not done.wait(2.0):
+            write(f"(P0, pid {os.getpid()}: busy, its goroutines cannot be listed)\n")
 
     def _on_sigquit(self, _signum, _frame) -> None:
         """SIGQUIT prints every goroutine of every process, and the program
@@ -341,9 +387,13 @@ class Runtime:
         arena = self.arena
         try:
             arena.M[L.H_GID] = MAIN_GID
+            main_key = 0
             arena.mem.add64(L.H_NGOROUTINE << 3, 1)
-            loadtab.add(arena, 0, 0, 1)
-            self.proc.spawn(MAIN_GID, self._main_body, (main, args, kwargs))
+            if arena.M[L.H_NSLOTS] > 1:
+                loadtab.add(arena, 0, 0, 1)
+            else:
+                main_key = loadtab.UNCOUNTED
+            self.proc.spawn(MAIN_GID, self._main_body, (main, args, kwargs), fnkey=main_key)
             self.proc.run()
             if self.outcome is not None:
                 raise self.outcome

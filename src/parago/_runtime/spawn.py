@@ -80,9 +80,12 @@ def go_local(proc: Processor, fn, args: tuple = (), kwargs: dict | None = None) 
     own goroutines, such as a WorkerPool's dispatcher). Nothing is copied."""
     gid = proc.mem.add64(L.H_GID << 3, 1)
     proc.mem.add64(L.H_NGOROUTINE << 3, 1)
-    loadtab.add(proc.arena, proc.p, 0, 1)
+    key = loadtab.UNCOUNTED
+    if proc.M[L.H_NSLOTS] > 1:
+        key = 0
+        loadtab.add(proc.arena, proc.p, key, 1)
     cur = proc.current
-    proc.spawn(gid, fn, args, kwargs, cur.id if cur is not None else 0)
+    proc.spawn(gid, fn, args, kwargs, cur.id if cur is not None else 0, fnkey=key)
     return gid
 
 
@@ -106,12 +109,17 @@ def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None,
     gid = mem.add64(L.H_GID << 3, 1)
     mem.add64(L.H_NGOROUTINE << 3, 1)
     cur = proc.current
-    key = placement.fn_key(fn)
-    if home is None:
-        home = placement.choose(arena, proc.p, key)
+    if arena.M[L.H_NSLOTS] > 1:
+        key, queued_ns = placement.fn_key(fn), monotonic_ns()
+        if home is None:
+            home = placement.choose(arena, proc.p, key)
+        loadtab.add(arena, home, key, 1)
+    else:                          # one P: no choice to make, nothing to count
+        key, queued_ns = loadtab.UNCOUNTED, 0
+        if home is None:
+            home = proc.p
     blob = gqueue.make_blob(arena, gid, payload, cur.id if cur is not None else 0, key,
-                            monotonic_ns())
-    loadtab.add(arena, home, key, 1)
+                            queued_ns)
     gqueue.push(arena, home, [blob], pinned)
     ptable.bump_activity(arena)
     if home != proc.p:

@@ -27,7 +27,9 @@ Invariants:
     finds the table full is not counted by function (placement then goes by
     PS_LOAD alone for it).
   - Key 0 means "no function" (main, runtime goroutines): counted in
-    PS_LOAD only.
+    PS_LOAD only. UNCOUNTED marks a goroutine made while the runtime had a
+    single P, where placement has no choice to make and nothing is counted
+    (so its end uncounts nothing).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from __future__ import annotations
 from . import ptable
 
 FN_SLOTS = 32
+UNCOUNTED = -1
 _TAB = ptable.PS_FNTAB
 
 
@@ -58,6 +61,8 @@ def _find(M, s: int, key: int, insert: bool, mem) -> int:
 
 def add(arena, p: int, key: int, delta: int) -> None:
     """Count ``delta`` goroutines of function ``key`` in (or out of) P ``p``."""
+    if key == UNCOUNTED:
+        return
     mem = arena.mem
     s = ptable.slot_w(arena, p)
     mem.add64((s + ptable.PS_LOAD) << 3, delta)

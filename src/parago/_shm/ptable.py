@@ -7,12 +7,19 @@ Invariants:
   - A slot is written by its own P, except: INBOX (pushed by anyone with a
     CAS), WAKE (bumped by wakers), RESCAN/DUMP_REQ (set by others), STATE
     (set to S_DEAD by the process watcher in P0).
-  - Idle protocol (an eventcount): the P reads WAKE, stores SLEEPING=1, looks
+  - Idle protocol (an eventcount): the P reads WAKE, publishes what it sleeps
+    with (NTIMERS, NG) and then SLEEPING = a new sleep number (non-zero), looks
     for work once more, then futex-waits on WAKE with the value it read. A
     waker makes its work visible first (inbox push, gqueue push), then, if
     SLEEPING is set, bumps WAKE and futex-wakes. With every access
     sequentially consistent, either the P sees the work or the waker sees
-    SLEEPING=1 and the futex wait returns at once. No wakeup is lost.
+    SLEEPING set and the futex wait returns at once. No wakeup is lost.
+  - SLEEPING numbers each sleep, so a reader that sees the same number
+    before and after reading the other fields knows the P slept throughout
+    and the fields are the ones it went to sleep with (the deadlock proof
+    relies on it: a P can wake, add a timer and sleep again without telling
+    anyone, so a plain flag read after NTIMERS can pair an old NTIMERS with
+    a new sleep).
   - H_ACTIVITY is bumped *after* work is made visible to another P, and
     before the P that made it goes to sleep. The deadlock check reads it
     before and after looking at every slot: work made visible after the
@@ -31,6 +38,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+import time
 
 from . import layout as L
 
@@ -58,6 +66,7 @@ PS_LOAD = 48         # goroutines assigned to the P (loadtab.py) ...
 PS_FREE_AT = 49      # ... when it last had nothing runnable (loadtab.py)
 PS_STARTED = 50      # goroutines this P has started (runtime.stats)
 PS_RUNNABLE = 51     # its run queue's length, as of its last look (runtime.stats)
+PS_ALIVE_AT = 52     # when it became ALIVE (monotonic ns)
 PS_FNTAB = 64        # goroutines assigned by function (loadtab.py), 64 words
 
 # slot states
@@ -92,7 +101,7 @@ def init_slot(arena, p: int, pid: int) -> int:
     M[s + PS_PID] = pid
     for f in (PS_SLEEPING, PS_INBOX, PS_NG, PS_NBLOCKED, PS_NTIMERS, PS_RESCAN,
               PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON, PS_RETIRE,
-              PS_LOAD, PS_FREE_AT, PS_STARTED, PS_RUNNABLE):
+              PS_LOAD, PS_FREE_AT, PS_STARTED, PS_RUNNABLE, PS_ALIVE_AT):
         M[s + f] = 0
     for w in range(s + PS_FNTAB, s + SLOT_WORDS):
         M[w] = 0
@@ -100,7 +109,23 @@ def init_slot(arena, p: int, pid: int) -> int:
     return epoch
 
 
+def begin_sleep(arena, p: int, sleep_no: int, ntimers: int, ng: int) -> None:
+    """P ``p`` goes to sleep (its ``sleep_no``-th sleep, > 0) with ``ntimers``
+    pending timers and ``ng`` live goroutines."""
+    M = arena.M
+    s = slot_w(arena, p)
+    M[s + PS_NTIMERS] = ntimers
+    M[s + PS_NG] = ng
+    arena.mem.store64((s + PS_SLEEPING) << 3, sleep_no)
+
+
+def end_sleep(arena, p: int) -> None:
+    arena.mem.store64((slot_w(arena, p) + PS_SLEEPING) << 3, 0)
+
+
 def set_state(arena, p: int, state: int) -> None:
+    if state == S_ALIVE:
+        arena.M[slot_w(arena, p) + PS_ALIVE_AT] = time.monotonic_ns()
     arena.mem.store64((slot_w(arena, p) + PS_STATE) << 3, state)
 
 
