@@ -25,6 +25,15 @@ What it prints:
     hello
     hello, anonymously
 
+The same shape for CPU-bound work — a tree of goroutines that fork until a
+depth, each leaf summing its part, joined by WaitGroups — runs on every
+core: `python fork_join.py 160 6` sums the squares below 16,000,000 in 64
+leaves and prints
+
+    hello
+    hello, anonymously
+    sum of squares below 16000000: 1365333205333336000000, 64 leaves in 2 process(es)
+
 Why it differs: say_hello.py without the join point may print nothing; the
 WaitGroup makes main wait until the goroutine has run. The lambda is copied
 to whichever process runs it (cloudpickle), where a Go closure shares its
@@ -32,6 +41,9 @@ variables with main; this one captures nothing, so the copy changes nothing
 (closures.py shows when it does). `wg.go(fn)` is add(1), go and done in one
 call (Go 1.25's WaitGroup.Go).
 """
+
+import os
+import sys
 
 import parago as pg
 
@@ -41,7 +53,20 @@ def say_hello(wg):
     wg.done()
 
 
-def main():
+def tree_sum(lo, hi, depth, wg, leaves):
+    if depth == 0:
+        leaves.send((sum(i * i for i in range(lo, hi)), os.getpid()))
+    else:
+        mid = (lo + hi) // 2
+        inner = pg.WaitGroup()
+        inner.add(2)
+        pg.go(tree_sum, lo, mid, depth - 1, inner, leaves)       # fork
+        pg.go(tree_sum, mid, hi, depth - 1, inner, leaves)
+        inner.wait()                                             # join
+    wg.done()
+
+
+def main(units=0, depth=6):
     wg = pg.WaitGroup()
     wg.add(1)
     pg.go(say_hello, wg)
@@ -50,6 +75,16 @@ def main():
     wg.go(lambda: print("hello, anonymously", flush=True))
     wg.wait()
 
+    if units:
+        n = units * 100_000
+        leaves = pg.chan(2 ** depth)
+        wg.add(1)
+        pg.go(tree_sum, 0, n, depth, wg, leaves)
+        wg.wait()
+        parts = [leaves.recv() for _ in range(2 ** depth)]
+        print(f"sum of squares below {n}: {sum(s for s, _ in parts)}, {len(parts)} leaves "
+              f"in {len({pid for _, pid in parts})} process(es)")
+
 
 if __name__ == "__main__":
-    pg.run(main)
+    pg.run(main, *map(int, sys.argv[1:]))

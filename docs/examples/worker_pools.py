@@ -73,7 +73,9 @@ them to every goroutine (a module global would in any case be a separate
 variable in each process). Workers may run in any process: with CPU-bound
 work instead of the sleep, n workers use up to n cores. The number of jobs,
 of workers, and the sleep per job are arguments (default 10 jobs, 4 workers,
-1 s, the book's sleep). `pg.WorkerPool` packages the same pattern as a
+1 s, the book's sleep); a fourth, a number of steps of CPU work each job does
+instead of sleeping, makes the pool CPU-bound (`python worker_pools.py 160 4
+0 30000` keeps every core busy). `pg.WorkerPool` packages the same pattern as a
 concurrent.futures Executor; this is the Go way, with goroutines and
 channels.
 """
@@ -88,19 +90,29 @@ Data = namedtuple("Data", "job square")
 SIZE = 10
 
 
-def worker(w, clients, data, delay):
+def busy(steps):
+    s = 0
+    for i in range(steps):
+        s += i * i
+    return s
+
+
+def worker(w, clients, data, delay, cpu):
     for c in clients:
         square = c.integer * c.integer
         data.send(Data(c, square))
-        pg.sleep(delay)
+        if cpu:
+            busy(cpu)
+        else:
+            pg.sleep(delay)
     w.done()
 
 
-def make_wp(n, clients, data, delay):
+def make_wp(n, clients, data, delay, cpu=0):
     w = pg.WaitGroup()
     for _ in range(n):
         w.add(1)
-        pg.go(worker, w, clients, data, delay)
+        pg.go(worker, w, clients, data, delay, cpu)
     w.wait()
     data.close()
 
@@ -117,15 +129,16 @@ def print_results(data, finished):
     finished.send(True)
 
 
-def main(n_jobs=10, n_workers=4, delay=1.0):
+def main(n_jobs=10, n_workers=4, delay=1.0, cpu=0):
     clients, data = pg.chan(SIZE), pg.chan(SIZE)
     pg.go(create, n_jobs, clients)
     finished = pg.chan()
     pg.go(print_results, data, finished)
-    make_wp(n_workers, clients, data, delay)
+    make_wp(n_workers, clients, data, delay, cpu)
     print(f": {finished.recv()}")
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    pg.run(main, *(int(a) for a in args[:2]), *(float(a) for a in args[2:3]))
+    pg.run(main, *(int(a) for a in args[:2]), *(float(a) for a in args[2:3]),
+           *(int(a) for a in args[3:4]))

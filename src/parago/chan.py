@@ -305,6 +305,8 @@ class Chan(ShmObject):
                 lb = 0
                 if proc.pending_wake:
                     proc.flush_wakes()
+                if proc.multi:
+                    proc.give_way()
                 return
             # Park until a receiver takes the value (or close wakes us).
             if imm:
@@ -352,6 +354,8 @@ class Chan(ShmObject):
                 lb = 0
                 if proc.pending_wake:
                     proc.flush_wakes()
+                if proc.multi:
+                    proc.give_way()
                 if st == 1:
                     return _decode_raw(arena, val), True
                 return val, st == 2

@@ -147,6 +147,8 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     locked = False
                     if proc.pending_wake:
                         proc.flush_wakes()
+                    if proc.multi:
+                        proc.give_way()
                     if st == 1:
                         return i, V.decode_raw(arena, val), True
                     return i, val, st == 2
@@ -159,6 +161,8 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     locked = False
                     if proc.pending_wake:
                         proc.flush_wakes()
+                    if proc.multi:
+                        proc.give_way()
                     return i, None, True
         if default:
             return -1, None, False

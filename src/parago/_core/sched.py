@@ -37,11 +37,13 @@ from greenlet import GreenletExit, getcurrent, greenlet
 from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
+from . import preempt
 from .timers import TimerHeap
 
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
 SPIN_S = 200e-6           # how long an idle P watches its inbox before sleeping
+SLICE_NS = preempt.SLICE_NS   # a goroutine that ran this long gives way (give_way)
 
 class _ThisThread(threading.local):
     """The Processor a thread is running, if any. Per thread: a standalone
@@ -67,6 +69,7 @@ class G:
         "fnkey",
         "gb",
         "gr",
+        "heavy",
         "id",
         "reason",
         "sendval",
@@ -89,6 +92,7 @@ class G:
         self.timer = None
         self.created_by = created_by
         self.fnkey = 0         # its function, for the load counters (loadtab)
+        self.heavy = False     # its last time slice ran SLICE_NS or more (give_way)
 
 
 class Processor:
@@ -104,6 +108,7 @@ class Processor:
         self.inbox_w = self.slot + ptable.PS_INBOX
         self.rescan_w = self.slot + ptable.PS_RESCAN
         self.retire_w = self.slot + ptable.PS_RETIRE
+        self.slice_w = self.slot + ptable.PS_SLICE_AT
         self.runq: deque = deque()
         self.gs: dict[int, G] = {}
         self.waiting: dict[int, G] = {}
@@ -122,6 +127,9 @@ class Processor:
         self.ticket = 0          # numbers this P's waits (wait-group states)
         self.sleeps = 0          # numbers this P's sleeps (ptable.PS_SLEEPING)
         self.started = 0         # goroutines started here (published for runtime.stats)
+        self.multi = False       # more than one P: time slices are measured (give_way)
+        self.slice_t = 0         # when the running goroutine was switched in (ns, if multi)
+        self.idle_ns = 0         # time spent with nothing to run (published likewise)
         self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
 
     # ---- goroutines ----------------------------------------------------------
@@ -193,6 +201,11 @@ class Processor:
         g.since = self.now
         self.tick += 1
         runq = self.runq
+        if self.multi:
+            t = monotonic_ns()
+            g.heavy = t - self.slice_t >= SLICE_NS
+            if runq and self.tick & 15:
+                self._slice_starts(runq[0], t)
         if runq and self.tick & 15:
             nxt = runq.popleft()
             self.current = nxt
@@ -203,6 +216,28 @@ class Processor:
 
     def ready(self, g: G) -> None:
         self.runq.append(g)
+
+    def give_way(self) -> None:
+        """Called (with more than one P) after a channel operation that did
+        not block: a CPU-bound goroutine lets this P's other runnable
+        goroutines run first.
+
+        Without preemption, a CPU-bound goroutine that readies one of this
+        P's goroutines (it takes a parked sender's value, say) would keep
+        running for its whole next job while the readied goroutine — often
+        the one feeding every other process — waits, and those processes
+        starve. Go preempts after 10 ms; this is the same idea at the only
+        points where parago may switch. A goroutine gives way when its
+        last time slice, or this one so far, ran SLICE_NS or more: the light
+        goroutines it readied run at once and park again, and it goes on.
+        Only with more than one P: on one P there is no one to feed. The
+        inbox is read first: the goroutine to give way to was often readied
+        by another process (a worker there took its parked value)."""
+        if self.current.heavy or monotonic_ns() - self.slice_t >= SLICE_NS:
+            if self.M[self.inbox_w]:
+                self._drain_inbox()
+            if self.runq:
+                self.gosched()
 
     # ---- waiting on shared objects (the caller holds the object's lock) ------------
 
@@ -247,7 +282,9 @@ class Processor:
         arena = self.arena
         M = self.M
         for gw in self.pending_wake:
-            ptable.inbox_push(arena, M[gw + W.G_P], gw << 3, W.INBOX_OFF)
+            p = M[gw + W.G_P]
+            ptable.inbox_push(arena, p, gw << 3, W.INBOX_OFF)
+            preempt.nudge(arena, p)
         self.pending_wake.clear()
 
     def wake(self, gw: int, xval=NOVAL) -> None:
@@ -260,11 +297,14 @@ class Processor:
                 self.runq.append(g)
         else:
             ptable.inbox_push(self.arena, p, gw << 3, W.INBOX_OFF)
+            preempt.nudge(self.arena, p)
 
     def gosched(self) -> None:
         if self.stop:
             raise GreenletExit
         g = self.current
+        if self.multi:
+            g.heavy = monotonic_ns() - self.slice_t >= SLICE_NS
         self.runq.append(g)
         g.reason = "runnable"
         self.g0.switch()
@@ -290,8 +330,21 @@ class Processor:
             if g is None:
                 continue
             self.current = g
-            g.gr.switch()
+            if self.multi:
+                self._slice_starts(g, monotonic_ns())
+                g.gr.switch()
+                self.M[self.slice_w] = 0
+            else:
+                g.gr.switch()
             self.current = None
+
+    def _slice_starts(self, g: G, t: int) -> None:
+        """``g`` is switched in at ``t`` (with more than one P). Published for
+        preempt.nudge: a goroutine whose last slice was long (heavy) counts
+        as having run a whole slice already, so that a goroutine woken for
+        this P by another process does not wait for its next job to end."""
+        self.slice_t = t
+        self.M[self.slice_w] = t - SLICE_NS if g.heavy else t
 
     def _find(self) -> G | None:
         runq = self.runq
@@ -317,8 +370,7 @@ class Processor:
             if g is None:
                 blob = self.hooks.steal(self)
                 if blob:
-                    g = self.hooks.start_blob(self, blob)
-                    loadtab.mark_free(self.arena, self.p, monotonic_ns())
+                    g = self._start(blob)
         elif not self.gs:
             self.stop = True                 # retired and nothing left to run
             return None
@@ -331,13 +383,18 @@ class Processor:
         """Start the next goroutine queued on this P: pinned ones first."""
         arena, p = self.arena, self.p
         blobs = gqueue.take(arena, p, False, pinned=True) or gqueue.take(arena, p, False)
-        if not blobs:
-            return None
-        g = self.hooks.start_blob(self, blobs[0])
-        # Loading it (unpickling, maybe importing its module) is not being
-        # busy with work: placement must not read it so.
-        if self.M[L.H_NSLOTS] > 1:
-            loadtab.mark_free(arena, p, monotonic_ns())
+        return self._start(blobs[0]) if blobs else None
+
+    def _start(self, blob: int) -> G:
+        # Loading a goroutine (unpickling, maybe importing its module) is not
+        # being busy with work: placement must not read it so (FREE_AT 0
+        # says "not looking busy" while it lasts).
+        multi = self.M[L.H_NSLOTS] > 1
+        if multi:
+            loadtab.mark_free(self.arena, self.p, 0)
+        g = self.hooks.start_blob(self, blob)
+        if multi:
+            loadtab.mark_free(self.arena, self.p, monotonic_ns())
         return g
 
     def call_soon_threadsafe(self, fn, *args) -> None:
@@ -351,6 +408,7 @@ class Processor:
         """Look at everything that may have made goroutines runnable."""
         M = self.M
         self.now = monotonic()
+        self.multi = M[L.H_NSLOTS] > 1
         if not self.tick & 63:
             self.publish()
         foreign = self.foreign
@@ -374,6 +432,7 @@ class Processor:
         M[s + ptable.PS_RUNNABLE] = len(self.runq)
         M[s + ptable.PS_NG] = len(self.gs)
         M[s + ptable.PS_STARTED] = self.started
+        M[s + ptable.PS_IDLE_NS] = self.idle_ns
 
     def _drain_inbox(self) -> None:
         M = self.M
@@ -398,6 +457,13 @@ class Processor:
         answers within microseconds, and a futex sleep plus wake-up costs
         tens of them (Go's Ms spin before parking for the same reason)."""
         M, mem, s = self.M, self.mem, self.slot
+        t0 = monotonic_ns()
+        try:
+            self._wait_for_work(M, mem, s)
+        finally:
+            self.idle_ns += monotonic_ns() - t0
+
+    def _wait_for_work(self, M, mem, s) -> None:
         if self.spin and M[L.H_NSLOTS] > 1:
             inbox_w = self.inbox_w
             foreign = self.foreign

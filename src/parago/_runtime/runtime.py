@@ -31,7 +31,7 @@ import warnings
 
 from greenlet import GreenletExit, getcurrent
 
-from .._core import sched
+from .._core import preempt, sched
 from .._core.sched import GoExit, Processor
 from .._errors import Deadlock, GoroutinePanic, Panic, WorkerCrashed
 from .._shm import gqueue, loadtab, ptable, segment
@@ -205,6 +205,7 @@ class Runtime:
             self._old_sigquit = None
             if threading.current_thread() is threading.main_thread():
                 self._old_sigquit = signal.signal(signal.SIGQUIT, self._on_sigquit)
+            self._old_sigurg = preempt.install()
             if procs > 1:
                 self._ctx = _context()
                 for p in range(1, procs):
@@ -433,6 +434,7 @@ class Runtime:
             stdio.restore(getattr(self, "_stdio", []))
             if getattr(self, "_old_sigquit", None) is not None:
                 signal.signal(signal.SIGQUIT, self._old_sigquit)
+            preempt.restore(getattr(self, "_old_sigurg", None))
             os.close(self._watch_stop_r)
             os.close(self._watch_stop_w)
             sched.tls.proc = None

@@ -34,8 +34,8 @@ def snapshot(proc) -> list[dict]:
     """One dict per P that is or was running in this runtime: ``p``, ``pid``,
     ``state``, ``started`` (goroutines it has started), ``runnable``,
     ``blocked`` (live goroutines neither running nor runnable), ``queued``
-    (goroutines placed on it, not started yet) and ``cpu_s`` (its process's
-    CPU time)."""
+    (goroutines placed on it, not started yet), ``idle_s`` (time its
+    scheduler had nothing to run) and ``cpu_s`` (its process's CPU time)."""
     arena, M = proc.arena, proc.M
     out = []
     for p in range(M[L.H_NSLOTS]):
@@ -57,5 +57,6 @@ def snapshot(proc) -> list[dict]:
                     "started": M[s + ptable.PS_STARTED], "runnable": runnable,
                     "blocked": max(0, live - runnable - running),
                     "queued": gqueue.length(arena, p) + gqueue.length(arena, p, pinned=True),
+                    "idle_s": M[s + ptable.PS_IDLE_NS] / 1e9,
                     "cpu_s": _cpu_seconds(pid) if pid else None})
     return out

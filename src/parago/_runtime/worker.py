@@ -23,7 +23,7 @@ import signal
 import sys
 import threading
 
-from .._core import sched
+from .._core import preempt, sched
 from .._core.sched import Processor
 from .._shm import ptable
 from .._shm.arena import Arena
@@ -59,6 +59,7 @@ def main(runtime_id: str, p: int, epoch: int, p0_pid: int) -> None:
         ptable.set_state(arena, p, ptable.S_ALIVE)
         proc = Processor(arena, p, WorkerHooks())
         sched.tls.proc = proc
+        preempt.install()
         proc.run()
         ptable.set_state(arena, p, ptable.S_EXITED)
     except BaseException:  # noqa: BLE001 - a broken worker must still exit, loudly

@@ -240,3 +240,48 @@ def mpq_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 
     for w in workers:
         w.join()
     return _result(t0, pids)
+
+
+# ---- one pattern, interleaved with its reference ---------------------------------------
+
+# name -> (parago kernel, reference kernel, the reference's name, its kwargs)
+PATTERNS = {
+    "workers": (parago_workers, ppe_jobs, "ProcessPoolExecutor", ("n", "k")),
+    "jobs": (parago_jobs, ppe_jobs, "ProcessPoolExecutor", ("n", "k")),
+    "fanout": (parago_fanout, ppe_jobs, "ProcessPoolExecutor", ("n", "k")),
+    "pipeline": (parago_pipeline, mpq_pipeline, "multiprocessing queues", ("n", "k", "per_stage")),
+    "forkjoin": (parago_forkjoin, ppe_jobs, "ProcessPoolExecutor", ()),
+}
+
+
+def reference_kwargs(pattern: str, params: dict) -> dict:
+    """The reference's arguments for the same CPU work as ``params``."""
+    if pattern == "forkjoin":
+        depth = params.get("depth", 7)
+        return {"n": 2 ** depth, "k": params.get("k", JOB_STEPS) * params.get("leaves_per_job", 3)}
+    names = PATTERNS[pattern][3]
+    return {k: v for k, v in params.items() if k in names}
+
+
+def interleaved(pattern: str, procs: list[int], runs: int = 5, **params) -> dict:
+    """Run ``pattern`` and its reference on every ``procs``, ``runs`` times,
+    the runs of all sides interleaved (round r runs every side once, in an
+    order that rotates), so machine noise hits every side alike. Returns
+    {"parago": {procs: [seconds...]}, "reference": {...}, "off_main":
+    {procs: [fractions...]}, "reference_name": ...}."""
+    ours, ref, ref_name, _ = PATTERNS[pattern]
+    ref_kw = reference_kwargs(pattern, params)
+    sides = [("parago", p) for p in procs] + [("reference", p) for p in procs]
+    out = {"parago": {p: [] for p in procs}, "reference": {p: [] for p in procs},
+           "off_main": {p: [] for p in procs}, "reference_name": ref_name}
+    ours(procs[0], **params)                         # warm: forkserver, imports
+    for r in range(runs):
+        k = r % len(sides)
+        for side, p in sides[k:] + sides[:k]:
+            if side == "parago":
+                res = ours(p, **params)
+                out["off_main"][p].append(res["off_main"])
+            else:
+                res = ref(p, **ref_kw)
+            out[side][p].append(res["seconds"])
+    return out

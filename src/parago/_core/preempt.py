@@ -1,0 +1,121 @@
+"""Preemption of a long-running goroutine, for a goroutine woken by another
+process (Go's asynchronous preemption, by signal, at Python's safe points).
+
+Owns: the SIGURG handler of each P's process and the decision to send it
+(PS_SLICE_AT and PS_PREEMPT of every P slot).
+
+Why: a goroutine can only be switched out where it calls into parago. A
+worker that takes a parked sender's value readies that sender; if the sender
+lives on a P whose running goroutine is in the middle of a long CPU-bound
+job, the sender — typically the goroutine feeding every process — waits for
+that job to end, and the other processes starve for work meanwhile
+(docs/design.md, "Placement"). Go preempts such a goroutine with a signal
+(SIGURG, since Go 1.14); so does parago:
+
+    waker (any process)                      target P's process
+    inbox_push(p, group)                     goroutine G in user code, running
+    nudge(p): G has run >= SLICE_NS     ---> SIGURG: the handler runs between two
+      and PS_PREEMPT 0 -> 1: kill SIGURG     bytecodes of G: if safe, take the
+                                             inbox and gosched; the woken goroutine
+                                             runs now, G right after it
+
+Invariants:
+  - A P publishes PS_SLICE_AT (when its running goroutine was switched in,
+    0 while its scheduler runs) only when the runtime has more than one P;
+    with one P nothing is ever sent.
+  - At most one signal is in flight per P: the sender sets PS_PREEMPT with a
+    CAS, the handler clears it.
+  - The handler switches goroutines only from a goroutine's own greenlet
+    running code that is neither parago's kernel nor the standard library
+    (walked frame by frame, up to the goroutine's entry), so no parago lock,
+    no half-done kernel update and no library-internal lock is ever held by
+    a goroutine it switches out. Otherwise it does nothing: the goroutine
+    gives way at its next channel operation (Processor.give_way).
+  - Only the process's main thread gets signals: a P that runs in another
+    thread (a standalone WorkerPool's P0) is never preempted, only gives way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sysconfig
+import threading
+from time import monotonic_ns
+
+from .._shm import ptable
+
+SIGNAL = signal.SIGURG
+SLICE_NS = 1_000_000      # a goroutine that has run this long may be preempted
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# parago code that only calls the user's code, holding nothing meanwhile.
+_SAFE_PARAGO_DIRS = (os.path.join(_PKG, "bench") + os.sep,)
+_STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
+                 for k in ("stdlib", "platstdlib")})
+
+
+def nudge(arena, p: int) -> None:
+    """After readying a goroutine of P ``p`` from another process: preempt
+    the goroutine running there if it has run SLICE_NS or more."""
+    M = arena.M
+    s = ptable.slot_w(arena, p)
+    at = M[s + ptable.PS_SLICE_AT]
+    if not at or monotonic_ns() - at < SLICE_NS:
+        return
+    if arena.mem.cas64((s + ptable.PS_PREEMPT) << 3, 0, 1):
+        try:
+            os.kill(M[s + ptable.PS_PID], SIGNAL)
+        except OSError:
+            arena.mem.store64((s + ptable.PS_PREEMPT) << 3, 0)
+
+
+def install():
+    """Handle the preemption signal in this process, if this is its main
+    thread; returns the handler it replaced (for restore), or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(SIGNAL, _on_signal)
+
+
+def restore(old) -> None:
+    if old is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(SIGNAL, old)
+
+
+def _user_code(filename: str) -> bool:
+    if filename.startswith(_PKG):
+        return filename.startswith(_SAFE_PARAGO_DIRS)
+    if "site-packages" in filename or "dist-packages" in filename:
+        return True
+    return not (filename.startswith(_STDLIB) or filename.startswith("<frozen"))
+
+
+def _safe(frame, entry) -> bool:
+    """Is every frame from ``frame`` down to the goroutine's entry (the code
+    object ``entry``) user code?"""
+    while frame is not None:
+        code = frame.f_code
+        if code is entry:
+            return True
+        if not _user_code(code.co_filename):
+            return False
+        frame = frame.f_back
+    return False
+
+
+def _on_signal(_signum, frame) -> None:
+    from greenlet import getcurrent
+
+    from .sched import Processor, tls
+    proc = tls.proc
+    if proc is None:
+        return
+    proc.mem.store64((proc.slot + ptable.PS_PREEMPT) << 3, 0)
+    g = proc.current
+    if (g is None or proc.stop or getcurrent() is not g.gr
+            or not _safe(frame, Processor._body.__code__)):
+        return
+    if proc.M[proc.inbox_w]:
+        proc._drain_inbox()
+    if proc.runq:
+        proc.gosched()
