@@ -41,8 +41,10 @@ def problems(arena) -> list[str]:
             if n > 1 and M[pmw + p + n - 1] != L.PM_FREE_END | (p << 8):
                 out.append(f"free span at page {p} has no end mark")
             w = p << (L.PAGE_SHIFT - 3)
-            if M[w] != L.K_FREE or not 0 <= M[w + 3] <= n - 1:
-                out.append(f"free span at page {p}: kind {M[w]}, dirty {M[w + 3]}")
+            if M[w] != L.K_FREE or not 0 <= M[w + 3] <= n - 1 or M[w + 4] not in (0, 1) \
+                    or M[w + 4] and M[w + 3] != n - 1:
+                out.append(f"free span at page {p}: kind {M[w]}, dirty {M[w + 3]}, "
+                           f"full {M[w + 4]}")
             dirty += M[w + 3]
             free_spans[p] = n
             prev_free = True
@@ -67,6 +69,19 @@ def problems(arena) -> list[str]:
             prv, a = a, M[(a >> 3) + 1]
     if set(listed) != set(free_spans):
         out.append(f"free spans not on a list: {sorted(set(free_spans) - set(listed))}")
+    quick = blocks = 0
+    a = M[L.H_QUICK]
+    while a:
+        e = M[pmw + (a >> L.PAGE_SHIFT)]
+        if e & L.PM_TAG != L.PM_USED or M[a >> 3] != L.K_FREE or blocks > 1 << 20:
+            out.append(f"the quick list holds {a:#x}, not a free large block")
+            break
+        quick += e >> 8
+        blocks += 1
+        a = M[(a >> 3) + 1]
+    if (M[L.H_QUICK_PAGES], M[L.H_QUICK_N]) != (quick, blocks):
+        out.append(f"H_QUICK_PAGES, H_QUICK_N = {M[L.H_QUICK_PAGES]}, {M[L.H_QUICK_N]} but "
+                   f"the quick list holds {blocks} blocks of {quick} pages")
     if M[L.H_LARGE_USED] != used:
         out.append(f"H_LARGE_USED {M[L.H_LARGE_USED]} != {used} pages in use")
     if M[L.H_DIRTY] != dirty:
@@ -78,4 +93,5 @@ def state(arena) -> tuple:
     """Everything the span allocator holds, to compare before and after."""
     M = arena.M
     return (M[L.H_TOP], M[L.H_LARGE_USED], M[L.H_DIRTY],
-            tuple(M[L.H_SPANS:L.H_SPANS + L.SPAN_BUCKETS]), tuple(spans.walk(arena)))
+            tuple(M[L.H_SPANS:L.H_SPANS + L.SPAN_BUCKETS]), tuple(spans.walk(arena)),
+            M[L.H_QUICK], M[L.H_QUICK_PAGES], M[L.H_QUICK_N])

@@ -10,6 +10,9 @@ what it was before — and the arena must stay consistent and usable:
   release   freed pages given back to tmpfs, killed after the pages went
             but before the span's counters were updated: the free itself
             stays done, the counters stay an upper bound
+  quickfree a 64 KiB block freed onto its quick list
+  quickpop  a 64 KiB block taken back from its quick list
+  flush     the quick lists merged into the spans when nothing else fits
 """
 
 import json
@@ -24,7 +27,7 @@ from arena_check import problems, state
 
 from parago._core import sched
 from parago._shm import layout as L
-from parago._shm import spans
+from parago._shm import lock, spans
 from parago._shm.segment import Segment
 
 MiB = 1 << 20
@@ -56,8 +59,13 @@ def die_at(k, op, arg, note):
         armed[0] = True
 
     spans._put, Segment.release = dying_put, releasing
-    if op in ("merge", "release"):
+    if op in ("merge", "release", "quickfree"):
         arena.free(arg)
+    elif op == "flush":
+        try:
+            arena.alloc(arg, L.K_DATA)
+        except MemoryError:
+            pass
     else:
         arena.alloc(arg, L.K_DATA if arg > 32 * 1024 else L.K_RAW)
     arena.M[(note >> 3) + COMPLETED] = 1
@@ -73,8 +81,32 @@ def warm_up(arena):
             arena.free(b)
 
 
+QUICK = 64 * 1024
+
+
+def empty_quick(arena):
+    """Merge the quick list into the spans, so the operation under test is
+    one commit (merging it block by block is one commit per block)."""
+    lock.acquire(arena, L.H_ALLOC_LOCK << 3)
+    try:
+        spans._flush_quick(arena)
+    finally:
+        lock.release(arena, L.H_ALLOC_LOCK << 3)
+
+
 def setup(arena, op):
     """Blocks around the operation; returns the worker's argument."""
+    empty_quick(arena)
+    if op == "quickfree":
+        return arena.alloc(QUICK, L.K_DATA)
+    if op == "quickpop":
+        arena.free(arena.alloc(QUICK, L.K_DATA))
+        return QUICK
+    if op == "flush":
+        # A request nothing can serve: the quick lists are merged into the
+        # spans first, in case that makes room (it cannot: MemoryError).
+        arena.free(arena.alloc(QUICK, L.K_DATA))
+        return spans.room(arena)[1] + MiB
     if op in ("split", "chunk"):
         span = arena.alloc(8 * MiB, L.K_DATA)
         arena.alloc(64 * 1024, L.K_DATA)           # a guard: the span is not at the top
@@ -96,10 +128,9 @@ def fresh_chunk_class(arena):
     arena._cache[L.MAX_SMALL_CLASS].clear()
 
 
-CASES = [("split", k) for k in range(1, 16, 2)] + \
-        [("chunk", k) for k in range(1, 40, 4)] + \
-        [("merge", k) for k in range(1, 20, 2)] + \
-        [("release", k) for k in (1, 2)]
+# op -> kill before every how many-th write (a chunk writes a word per page)
+OPS = {"split": 1, "chunk": 3, "merge": 1, "release": 1, "quickfree": 1, "quickpop": 1,
+       "flush": 1}
 
 
 def main():
@@ -107,44 +138,50 @@ def main():
     warm_up(arena)
     note = arena.alloc(NOTE, L.K_RAW)
     inside = {}
-    for i, (op, k) in enumerate(CASES):
-        arg = setup(arena, op)
-        if op == "chunk":
-            fresh_chunk_class(arena)
-        arena.M[note >> 3] = arena.M[(note >> 3) + COMPLETED] = 0
-        start_remote(die_at, k, op, arg, note)
-        wait_for_crash(i + 1)
-        # Whoever takes the allocator lock next finds its holder dead and
-        # rolls the operation back (the crash sweep has done it already).
-        found = problems(arena)
-        assert not found, (op, k, found)
-        n = arena.M[note >> 3]
-        before = pickle.loads(arena.B[note + 16:note + 16 + n])
-        after = state(arena)
-        if arena.M[(note >> 3) + COMPLETED]:
-            assert after != before, (op, k)
-        elif op == "release":
-            # The free was done: the block is part of one free span now.
-            e = arena.M[(arena.pagemap >> 3) + (arg >> L.PAGE_SHIFT) - 4096]
-            assert e & L.PM_TAG == L.PM_FREE and e >> 8 == 3 * 4096, (op, k)
-            assert after[1] == before[1] - 4096, (op, k)
+    crashes = 0
+    for op, step in OPS.items():
+        k = 1
+        while True:                                # until k is past the operation's writes
+            arg = setup(arena, op)
+            if op == "chunk":
+                fresh_chunk_class(arena)
+            arena.M[note >> 3] = arena.M[(note >> 3) + COMPLETED] = 0
+            start_remote(die_at, k, op, arg, note)
+            crashes += 1
+            wait_for_crash(crashes)
+            # Whoever takes the allocator lock next finds its holder dead and
+            # rolls the operation back (the crash sweep has done it already).
+            found = problems(arena)
+            assert not found, (op, k, found)
+            n = arena.M[note >> 3]
+            before = pickle.loads(arena.B[note + 16:note + 16 + n])
+            after = state(arena)
+            completed = arena.M[(note >> 3) + COMPLETED]
+            if completed:
+                assert after != before, (op, k)
+            elif op == "release":
+                # The free was done: the block is part of one free span now.
+                e = arena.M[(arena.pagemap >> 3) + (arg >> L.PAGE_SHIFT) - 4096]
+                assert e & L.PM_TAG == L.PM_FREE and e >> 8 == 3 * 4096, (op, k)
+                assert after[1] == before[1] - 4096, (op, k)
+            else:
+                assert after == before, (op, k)
+            # ... and usable: every size, the rolled-back span included
+            blocks = [arena.alloc(n, L.K_DATA) for n in (100, 20_000, 3 * MiB, 8 * MiB)]
+            for b in blocks:
+                arena.free(b)
+            assert not problems(arena), (op, k)
+            if completed:
+                break
             inside[op] = inside.get(op, 0) + 1
-        else:
-            assert after == before, (op, k)
-            inside[op] = inside.get(op, 0) + 1
-        # ... and usable: every size, the rolled-back span included
-        blocks = [arena.alloc(n, L.K_DATA) for n in (100, 20_000, 3 * MiB, 8 * MiB)]
-        for b in blocks:
-            arena.free(b)
-        assert not problems(arena), (op, k)
+            k += step
     return inside
 
 
 if __name__ == "__main__":
     warnings.simplefilter("ignore", RuntimeWarning)
     inside = pg.run(main, procs=2, on_crash="continue")
-    # Most kill points fell inside the operations, of every kind.
-    assert inside["split"] >= 5 and inside["chunk"] >= 6 and inside["merge"] >= 6, inside
-    assert inside["release"] == 2, inside
+    # Every kind was killed inside, before each of its writes.
+    assert set(inside) == set(OPS) and min(inside.values()) >= 2, inside
     print(json.dumps({"ok": True, "killed_inside": inside}))
     sys.exit(0)

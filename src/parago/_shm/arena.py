@@ -40,7 +40,7 @@ from .. import _native
 from .._errors import runtime_ended
 from . import layout as L
 from . import lock, ptable, spans
-from .segment import Segment, fmt_bytes, segment_name, shm_free
+from .segment import Segment, fmt_bytes, runtime_id_of, segment_name, shm_free
 
 DEFAULT_SIZE = 64 << 30
 MIN_SIZE = 1 << 20
@@ -92,7 +92,7 @@ class Arena:
 
     @property
     def runtime_id(self) -> str:
-        return self.seg.name[len("parago_"):]
+        return runtime_id_of(self.seg.name)
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -133,8 +133,9 @@ class Arena:
         self.B.release()
         self.mem.release()
         self.M = self.B = self.mem = _ENDED
-        self._cache = []
-        self.graveyard = []
+        for lst in self._cache:
+            lst.clear()
+        self.graveyard.clear()
         self.seg.close()
 
     def unlink(self) -> None:
@@ -195,20 +196,22 @@ class Arena:
     def _pages(self, n: int, small_class: int, nbytes: int) -> int:
         try:
             a = spans.alloc(self, n, small_class)
-        except MemoryError as e:
-            raise MemoryError(self._no_room(nbytes, str(e))) from None
+        except MemoryError:
+            raise MemoryError(self._no_room(nbytes, True)) from None
         if not a:
-            raise MemoryError(self._no_room(nbytes, ""))
+            raise MemoryError(self._no_room(nbytes, False))
         return a
 
-    def _no_room(self, nbytes: int, shm_full: str) -> str:
+    def _no_room(self, nbytes: int, shm_full: bool) -> str:
         free, largest = spans.room(self)
-        where = (f"{shm_full}, and the arena" if shm_full else "the arena")
-        return (f"cannot allocate {nbytes} bytes of shared memory: {where} has "
-                f"{fmt_bytes(free)} free of {fmt_bytes(self.size)} (largest free run "
-                f"{fmt_bytes(largest)}; /dev/shm has {fmt_bytes(shm_free())} free). "
-                "PARAGO_SHM_SIZE sets the arena's size (e.g. PARAGO_SHM_SIZE=64G); "
-                "a full /dev/shm needs memory freed or a larger /dev/shm")
+        arena = (f"the arena has {fmt_bytes(free)} free of {fmt_bytes(self.size)} "
+                 f"(largest free run {fmt_bytes(largest)})")
+        if shm_full:
+            return (f"cannot allocate {nbytes} bytes of shared memory: /dev/shm has only "
+                    f"{fmt_bytes(shm_free())} free ({arena}); free some of /dev/shm or "
+                    "make it larger (PARAGO_SHM_SIZE, the arena's size, cannot help)")
+        return (f"cannot allocate {nbytes} bytes of shared memory: {arena}; set "
+                f"PARAGO_SHM_SIZE higher (e.g. PARAGO_SHM_SIZE=64G)")
 
     def _push_global(self, c: int, blocks: list[int]) -> None:
         M = self.M

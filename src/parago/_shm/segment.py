@@ -241,7 +241,7 @@ class Segment:
             os.posix_fallocate(self.fd, offset, length)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.ENOMEM, errno.EFBIG):
-                raise MemoryError(f"{SHM_DIR} has {fmt_bytes(shm_free())} free") from None
+                raise MemoryError(f"{SHM_DIR} has only {fmt_bytes(shm_free())} free") from None
             raise
 
     def release(self, offset: int, length: int) -> None:

@@ -1,9 +1,10 @@
 """Page spans: the arena's heap handed out in whole pages.
 
-Owns: the page map, the free spans and their lists (H_SPANS), the heap top
-(H_TOP), the counters H_LARGE_USED and H_DIRTY, and the allocator's undo log
-(H_ALOG_N, H_ALOG). Every field here is guarded by the allocator lock
-(H_ALLOC_LOCK); every function here takes it.
+Owns: the page map, the free spans and their lists (H_SPANS), the quick
+list (H_QUICK, H_QUICK_PAGES, H_QUICK_N), the heap top (H_TOP), the counters
+H_LARGE_USED and H_DIRTY, and the allocator's undo log (H_ALOG_N, H_ALOG).
+Every field here is guarded by the allocator lock (H_ALLOC_LOCK); every
+function here takes it.
 
 The heap [heap0, top) is a sequence of spans of whole pages; each is a
 small-class chunk (CHUNK_PAGES pages cut into blocks by arena.py), a large
@@ -13,9 +14,10 @@ block in use, or free. The page map has one word per page (layout.PM_*):
     last page, 2+ pages      PM_SMALL|class, 0 (used) or PM_FREE_END|first page
     other pages              PM_SMALL|class in a small chunk, else meaningless
 
-A free span's first page holds [K_FREE, next, prev, dirty]: its links on the
-list of its size's bucket (2^b .. 2^(b+1)-1 pages) and how many of its other
-pages may still be backed by tmpfs.
+A free span's first page holds [K_FREE, next, prev, dirty, full]: its links
+on the list of its size's bucket (2^b .. 2^(b+1)-1 pages), how many of its
+other pages may still be backed by tmpfs, and 1 if all of them are (then
+dirty is exact, and a request served from the span needs no fallocate).
 
 Invariants:
   - The first and last page words of every span are as above; nothing reads
@@ -25,11 +27,22 @@ Invariants:
     neighbours at once (its left one found by the word before it, its right
     one by the word after it), so free memory is reused by any size.
   - H_DIRTY is the sum of the free spans' dirty counts, each an upper bound
-    of the backed pages of its span beyond the first. After a free, while
-    H_DIRTY exceeds max(KEEP_PAGES, H_LARGE_USED), free spans are given back
-    to tmpfs (MADV_REMOVE; dirty becomes 0): freed memory is kept for reuse
-    only up to what is in use (or KEEP_PAGES), so /dev/shm holds at most
-    about twice the large blocks alive.
+    of the backed pages of its span beyond the first; ``full`` is set only
+    when every page is backed, and cleared (committed) before any page of
+    the span is given back. After a free, while H_DIRTY exceeds
+    max(KEEP_PAGES, H_LARGE_USED), free spans are given back to tmpfs
+    (MADV_REMOVE; dirty becomes 0): freed memory is kept for reuse only up
+    to what is in use (or KEEP_PAGES), so /dev/shm holds at most about
+    twice the large blocks alive.
+  - The quick list: a freed large block of at most QUICK_LARGEST pages goes
+    first, as it is (still PM_USED, kind K_FREE, linked through word 1), on
+    the quick list, newest first; the oldest are merged into the spans while
+    it holds more than QUICK_BLOCKS blocks or QUICK_PAGES pages. A request
+    of exactly a listed block's size takes it back with a few writes and no
+    system call, so values of one size streamed between processes reuse the
+    same blocks. When the spans and the top cannot serve a request, the
+    quick list is merged into the spans first, so its memory serves any
+    size too.
   - Pages are backed (fallocate) before anything in them is written, and
     before the allocation that needs them changes any word: a full /dev/shm
     fails an allocation with nothing changed, never with a SIGBUS.
@@ -53,11 +66,15 @@ _SHIFT = L.PAGE_SHIFT
 _LOCK_B = L.H_ALLOC_LOCK << 3
 _SCAN = 16               # spans tried in the exact bucket before a larger one
 KEEP_PAGES = (32 << 20) >> L.PAGE_SHIFT    # freed pages always worth keeping for reuse
+QUICK_PAGES = (8 << 20) >> L.PAGE_SHIFT    # at most this much on the quick list
+QUICK_BLOCKS = 16                          # ... in at most this many blocks
+QUICK_LARGEST = (2 << 20) >> L.PAGE_SHIFT  # ... of at most this size each
 
 # words of a free span's first page
 _NEXT = 1
 _PREV = 2
 _DIRTY = 3
+_FULL = 4
 
 
 def _bucket(n: int) -> int:
@@ -68,6 +85,8 @@ def _bucket(n: int) -> int:
 
 def _put(M, w: int, v: int) -> None:
     """Write word ``w`` so that the operation can be undone."""
+    if M[w] == v:
+        return
     n = M[L.H_ALOG_N]
     if n >= L.ALOG_MAX:
         raise AssertionError("allocator undo log overflow")
@@ -102,7 +121,7 @@ lock.register_repairer(L.K_ALLOC, _repair)
 
 # ---- free spans ----------------------------------------------------------------------
 
-def _link(M, pmw: int, p: int, n: int, dirty: int) -> None:
+def _link(M, pmw: int, p: int, n: int, dirty: int, full: int) -> None:
     """Make pages [p, p+n) a free span and put it on its list."""
     _put(M, pmw + p, L.PM_FREE | (n << 8))
     if n > 1:
@@ -114,15 +133,16 @@ def _link(M, pmw: int, p: int, n: int, dirty: int) -> None:
     _put(M, w + _NEXT, first)
     _put(M, w + _PREV, 0)
     _put(M, w + _DIRTY, dirty)
+    _put(M, w + _FULL, full)
     if first:
         _put(M, (first >> 3) + _PREV, p << _SHIFT)
     _put(M, head, p << _SHIFT)
     _put(M, L.H_DIRTY, M[L.H_DIRTY] + dirty)
 
 
-def _unlink(M, p: int, n: int) -> int:
+def _unlink(M, p: int, n: int) -> tuple[int, int]:
     """Take the free span at page ``p`` (``n`` pages) off its list; returns
-    its dirty count."""
+    its dirty count and full flag."""
     w = p << (_SHIFT - 3)
     nxt, prv, dirty = M[w + _NEXT], M[w + _PREV], M[w + _DIRTY]
     if prv:
@@ -132,7 +152,23 @@ def _unlink(M, p: int, n: int) -> int:
     if nxt:
         _put(M, (nxt >> 3) + _PREV, prv)
     _put(M, L.H_DIRTY, M[L.H_DIRTY] - dirty)
-    return dirty
+    return dirty, M[w + _FULL]
+
+
+def _resize(M, pmw: int, p: int, n: int, new_n: int, dirty: int, full: int) -> None:
+    """Make the free span at page ``p`` (``n`` pages) ``new_n`` pages long,
+    keeping its first page: it stays on its list unless its bucket changes."""
+    if _bucket(n) != _bucket(new_n):
+        _unlink(M, p, n)
+        _link(M, pmw, p, new_n, dirty, full)
+        return
+    w = p << (_SHIFT - 3)
+    _put(M, pmw + p, L.PM_FREE | (new_n << 8))
+    if new_n > 1:
+        _put(M, pmw + p + new_n - 1, L.PM_FREE_END | (p << 8))
+    _put(M, L.H_DIRTY, M[L.H_DIRTY] - M[w + _DIRTY] + dirty)
+    _put(M, w + _DIRTY, dirty)
+    _put(M, w + _FULL, full)
 
 
 def _find(M, pmw: int, n: int) -> int:
@@ -168,12 +204,12 @@ def _free_before(M, pmw: int, heap0_page: int, p: int) -> int:
 def _clear_chunk(arena, p: int) -> None:
     """Zero a reused free span's first CHUNK_PAGES pages before they become
     a small chunk, so no stale word looks like a block's kind. The span's
-    own words (0.._DIRTY) go through the log: rolled back, it is a valid
+    own words (0.._FULL) go through the log: rolled back, it is a valid
     free span again; the rest was free memory nobody reads."""
     a = p << _SHIFT
-    arena.B[a + 8 * (_DIRTY + 1):a + L.CHUNK] = bytes(L.CHUNK - 8 * (_DIRTY + 1))
+    arena.B[a + 8 * (_FULL + 1):a + L.CHUNK] = bytes(L.CHUNK - 8 * (_FULL + 1))
     w = a >> 3
-    for i in range(_DIRTY + 1):
+    for i in range(_FULL + 1):
         _put(arena.M, w + i, 0)
 
 
@@ -184,52 +220,23 @@ def alloc(arena, n: int, small_class: int = 0) -> int:
     with ``small_class`` a chunk of that class. 0 if the arena has no room;
     MemoryError if /dev/shm has none. Either way nothing changed."""
     M = arena.M
-    pmw = arena.pagemap >> 3
     lock.acquire(arena, _LOCK_B)
     try:
-        top = M[L.H_TOP] >> _SHIFT
-        p = _find(M, pmw, n)
-        if p:
-            have = M[pmw + p] >> 8
-            new_top = top
-        else:
-            # Nothing fits: grow the heap, starting inside a free span at its
-            # end if there is one.
-            p = _free_before(M, pmw, arena.heap0 >> _SHIFT, top) or top
-            have = top - p
-            new_top = max(top, p + n)
-            if new_top > arena.size >> _SHIFT:
-                return 0
-        # Back every page this will write before writing any: the span, the
-        # first page of what is left of it, the page map of a new top.
-        if new_top > top:
-            lo = (arena.pagemap + top * 8) & ~(_PAGE - 1)
-            arena.seg.reserve(lo, arena.pagemap + new_top * 8 - lo)
+        if not small_class:
+            a = _take_quick(arena, n)
+            if a:
+                _commit(M)
+                return a
         try:
-            arena.seg.reserve(p << _SHIFT, (n + 1 if have > n else n) << _SHIFT)
+            a = _alloc_span(arena, n, small_class)
         except MemoryError:
-            # Page map pages wholly above the top were never written: give
-            # back what was just reserved there.
-            hi = (arena.pagemap + new_top * 8 + _PAGE - 1) & ~(_PAGE - 1)
-            arena.seg.release(arena.pagemap + top * 8, hi - arena.pagemap - top * 8)
-            raise
-        dirty = _unlink(M, p, have) if have else 0
-        if new_top > top:
-            _put(M, L.H_TOP, new_top << _SHIFT)
-        if have > n:
-            _link(M, pmw, p + n, have - n, min(dirty, have - n - 1))
-        if small_class:
-            if have:
-                _clear_chunk(arena, p)
-            for i in range(n):
-                _put(M, pmw + p + i, L.PM_SMALL | (small_class << 8))
-        else:
-            _put(M, pmw + p, L.PM_USED | (n << 8))
-            if n > 1:
-                _put(M, pmw + p + n - 1, 0)
-            _put(M, L.H_LARGE_USED, M[L.H_LARGE_USED] + n)
-        _commit(M)
-        return p << _SHIFT
+            if not M[L.H_QUICK_PAGES]:
+                raise
+            a = 0
+        if not a and M[L.H_QUICK_PAGES]:
+            _flush_quick(arena)             # their pages may serve any size
+            a = _alloc_span(arena, n, small_class)
+        return a
     except BaseException:
         _undo(M)
         raise
@@ -237,35 +244,84 @@ def alloc(arena, n: int, small_class: int = 0) -> int:
         lock.release(arena, _LOCK_B)
 
 
-def free(arena, a: int) -> None:
-    """Give back the large block at byte address ``a``: it merges with free
-    neighbours; pages beyond what is worth keeping leave /dev/shm."""
+def _alloc_span(arena, n: int, small_class: int) -> int:
+    """alloc() from the spans and the top, committed (lock held). A block
+    is the last pages of a free span, which keeps its first page (and so
+    its place on its list), or it grows the heap from the free span at its
+    end, if any."""
     M = arena.M
     pmw = arena.pagemap >> 3
-    p = a >> _SHIFT
+    top = M[L.H_TOP] >> _SHIFT
+    p = _find(M, pmw, n) or _free_before(M, pmw, arena.heap0 >> _SHIFT, top) or top
+    have = M[pmw + p] >> 8 if p < top else 0
+    q = p + have - n if have >= n else p
+    new_top = max(top, q + n)
+    if new_top > arena.size >> _SHIFT:
+        return 0
+    w = p << (_SHIFT - 3)
+    full = have and M[w + _FULL]
+    # Back every page this will write before writing any: the block (but
+    # what a full span backs already), the page map of a new top.
+    if new_top > top:
+        lo = (arena.pagemap + top * 8) & ~(_PAGE - 1)
+        arena.seg.reserve(lo, arena.pagemap + new_top * 8 - lo)
+    try:
+        if not full:
+            arena.seg.reserve(q << _SHIFT, n << _SHIFT)
+        elif new_top > top:
+            arena.seg.reserve(top << _SHIFT, (new_top - top) << _SHIFT)
+    except MemoryError:
+        # Page map pages wholly above the top were never written: give
+        # back what was just reserved there.
+        hi = (arena.pagemap + new_top * 8 + _PAGE - 1) & ~(_PAGE - 1)
+        arena.seg.release(arena.pagemap + top * 8, hi - arena.pagemap - top * 8)
+        raise
+    if have > n:
+        _resize(M, pmw, p, have, have - n, min(M[w + _DIRTY], have - n - 1), full)
+    elif have:
+        _unlink(M, p, have)
+    if new_top > top:
+        _put(M, L.H_TOP, new_top << _SHIFT)
+    if small_class:
+        if have:
+            _clear_chunk(arena, q)
+        for i in range(n):
+            _put(M, pmw + q + i, L.PM_SMALL | (small_class << 8))
+    else:
+        _put(M, pmw + q, L.PM_USED | (n << 8))
+        if n > 1:
+            _put(M, pmw + q + n - 1, 0)
+        _put(M, L.H_LARGE_USED, M[L.H_LARGE_USED] + n)
+    _commit(M)
+    return q << _SHIFT
+
+
+def free(arena, a: int) -> None:
+    """Give back the large block at byte address ``a``. A small one goes on
+    the quick list of its size while they hold little; otherwise it merges
+    with free neighbours, and pages beyond what is worth keeping leave
+    /dev/shm."""
+    M = arena.M
+    pmw = arena.pagemap >> 3
     lock.acquire(arena, _LOCK_B)
     try:
-        e = M[pmw + p]
+        e = M[pmw + (a >> _SHIFT)]
         if e & L.PM_TAG != L.PM_USED:
             raise AssertionError(f"free of {a:#x}, which is not a large block in use")
         n = e >> 8
-        end = p + n
-        # Pages of the merged span, beyond its first, that may be backed: all
-        # of this block's but a first page that stays first, and a right
-        # neighbour's first page, which stops being first.
-        dirty = n - 1
-        first = _free_before(M, pmw, arena.heap0 >> _SHIFT, p)
-        if first:
-            dirty += _unlink(M, first, p - first) + 1
-        else:
-            first = p
-        top = M[L.H_TOP] >> _SHIFT
-        if end < top and M[pmw + end] & L.PM_TAG == L.PM_FREE:
-            right = M[pmw + end] >> 8
-            dirty += _unlink(M, end, right) + 1
-            end += right
-        _link(M, pmw, first, end - first, dirty)
-        _put(M, L.H_LARGE_USED, M[L.H_LARGE_USED] - n)
+        if n <= QUICK_LARGEST:
+            w = a >> 3
+            _put(M, w, L.K_FREE)
+            _put(M, w + _NEXT, M[L.H_QUICK])
+            _put(M, L.H_QUICK, a)
+            _put(M, L.H_QUICK_PAGES, M[L.H_QUICK_PAGES] + n)
+            _put(M, L.H_QUICK_N, M[L.H_QUICK_N] + 1)
+            _commit(M)
+            if M[L.H_QUICK_N] <= QUICK_BLOCKS and M[L.H_QUICK_PAGES] <= QUICK_PAGES:
+                return
+            _flush_quick(arena, QUICK_BLOCKS, QUICK_PAGES)
+            return
+        first = _merge(arena, a >> _SHIFT)
         _commit(M)
         _trim(arena, first)
     except BaseException:
@@ -273,6 +329,71 @@ def free(arena, a: int) -> None:
         raise
     finally:
         lock.release(arena, _LOCK_B)
+
+
+def _merge(arena, p: int) -> int:
+    """Make the large block at page ``p`` free, merged with free neighbours
+    (logged, not committed); returns the first page of the merged span."""
+    M = arena.M
+    pmw = arena.pagemap >> 3
+    n = M[pmw + p] >> 8
+    end = p + n
+    # Pages of the merged span, beyond its first, that may be backed: all of
+    # this block's but a first page that stays first, and a right
+    # neighbour's first page, which stops being first.
+    dirty, full = n - 1, 1
+    right = 0
+    if end < M[L.H_TOP] >> _SHIFT and M[pmw + end] & L.PM_TAG == L.PM_FREE:
+        right = M[pmw + end] >> 8
+        d, f = _unlink(M, end, right)
+        dirty, full = dirty + d + 1, f
+    first = _free_before(M, pmw, arena.heap0 >> _SHIFT, p)
+    if first:
+        w = first << (_SHIFT - 3)
+        _resize(M, pmw, first, p - first, end + right - first,
+                M[w + _DIRTY] + dirty + 1, M[w + _FULL] & full)
+    else:
+        first = p
+        _link(M, pmw, p, n + right, dirty, full)
+    _put(M, L.H_LARGE_USED, M[L.H_LARGE_USED] - n)
+    return first
+
+
+def _take_quick(arena, n: int) -> int:
+    """A block of exactly ``n`` pages off the quick list (logged), or 0."""
+    M = arena.M
+    pmw = arena.pagemap >> 3
+    prev, a = 0, M[L.H_QUICK]
+    want = L.PM_USED | (n << 8)
+    while a:
+        nxt = M[(a >> 3) + _NEXT]
+        if M[pmw + (a >> _SHIFT)] == want:
+            _put(M, (prev >> 3) + _NEXT if prev else L.H_QUICK, nxt)
+            _put(M, L.H_QUICK_PAGES, M[L.H_QUICK_PAGES] - n)
+            _put(M, L.H_QUICK_N, M[L.H_QUICK_N] - 1)
+            return a
+        prev, a = a, nxt
+    return 0
+
+
+def _flush_quick(arena, keep_blocks: int = 0, keep_pages: int = 0) -> None:
+    """Merge the oldest blocks of the quick list into the free spans until
+    it holds at most ``keep_blocks`` blocks and ``keep_pages`` pages (lock
+    held, nothing in flight)."""
+    M = arena.M
+    pmw = arena.pagemap >> 3
+    first = 0
+    while M[L.H_QUICK_N] > keep_blocks or M[L.H_QUICK_PAGES] > keep_pages:
+        prev, a = 0, M[L.H_QUICK]
+        while M[(a >> 3) + _NEXT]:                 # the oldest is last
+            prev, a = a, M[(a >> 3) + _NEXT]
+        _put(M, (prev >> 3) + _NEXT if prev else L.H_QUICK, 0)
+        _put(M, L.H_QUICK_PAGES, M[L.H_QUICK_PAGES] - (M[pmw + (a >> _SHIFT)] >> 8))
+        _put(M, L.H_QUICK_N, M[L.H_QUICK_N] - 1)
+        first = _merge(arena, a >> _SHIFT)
+        _commit(M)
+    if first:
+        _trim(arena, first)
 
 
 def _trim(arena, just_freed: int) -> None:
@@ -302,6 +423,9 @@ def _release(arena, p: int) -> None:
     if not dirty:
         return
     n = M[(arena.pagemap >> 3) + p] >> 8
+    if M[w + _FULL]:
+        _put(M, w + _FULL, 0)           # committed before any page goes
+        _commit(M)
     try:
         arena.seg.release((p + 1) << _SHIFT, (n - 1) << _SHIFT)
     except OSError:
@@ -349,6 +473,7 @@ def room(arena) -> tuple[int, int]:
         above = (arena.size >> _SHIFT) - top
         tail = _free_before(M, pmw, arena.heap0 >> _SHIFT, top)
         total, largest = above, above + (top - tail if tail else 0)
+        total += M[L.H_QUICK_PAGES]
         for b in range(L.SPAN_BUCKETS):
             a = M[L.H_SPANS + b]
             while a:
