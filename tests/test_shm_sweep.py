@@ -151,6 +151,20 @@ def test_proc_refusing_to_answer_means_alive(monkeypatch):
     assert segment.owner_state(me) == segment.UNKNOWN
 
 
+def test_a_hidden_process_is_not_a_dead_one(monkeypatch):
+    """hidepid=2 makes another user's /proc/<pid> look absent: only the
+    kernel saying "no such process" proves death."""
+    me = segment.Identity.of_this_process()
+    pid, start = dead_pid()
+    gone = segment.Identity(me.uid, pid, start, me.pidns, me.boot)
+
+    def hidden(pid):
+        raise FileNotFoundError(2, "hidden")
+    monkeypatch.setattr(segment, "_proc_stat", hidden)
+    assert segment.owner_state(me) == segment.UNKNOWN      # we do exist
+    assert segment.owner_state(gone) == segment.DEAD
+
+
 def test_a_proc_of_another_namespace_decides_nothing(monkeypatch):
     """After unshare -p without a new /proc, /proc/<pid> names other processes."""
     me = segment.Identity.of_this_process()

@@ -77,6 +77,17 @@ def _proc_stat(pid: int) -> tuple[str, int]:
     return fields[0].decode(), int(fields[19])
 
 
+def _pid_exists(pid: int) -> bool:
+    """False only if no process of our PID namespace has ``pid``."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass                        # EPERM: it exists, it is someone else's
+    return True
+
+
 def _pidns() -> int:
     try:
         return os.stat(f"{PROC}/self/ns/pid").st_ino
@@ -152,14 +163,16 @@ def owner_state(ident: Identity) -> str:
     if ident.boot != (0, 0) and boot != (0, 0) and ident.boot != boot:
         return DEAD
     ns = _pidns()
-    if not ns or ident.pidns != ns or not _proc_is_ours():
+    if not ns or ident.pidns != ns or not ident.start or not _proc_is_ours():
         return UNKNOWN
     try:
         state, start = _proc_stat(ident.pid)
     except (FileNotFoundError, ProcessLookupError):
-        return DEAD
+        # hidepid hides other users' processes as if they were gone: only
+        # the kernel's "no such process" is proof.
+        return DEAD if not _pid_exists(ident.pid) else UNKNOWN
     except (OSError, ValueError, IndexError):
-        return UNKNOWN              # e.g. hidepid: not allowed to look is not "dead"
+        return UNKNOWN              # not allowed to look is not "dead"
     if start != ident.start or state in ("Z", "X", "x"):
         return DEAD
     return ALIVE

@@ -3,8 +3,8 @@
 Owns: the page map, the free spans and their lists (H_SPANS), the quick
 list (H_QUICK, H_QUICK_PAGES, H_QUICK_N), the heap top (H_TOP), the counters
 H_LARGE_USED and H_DIRTY, and the allocator's undo log (H_ALOG_N, H_ALOG).
-Every field here is guarded by the allocator lock (H_ALLOC_LOCK); every
-function here takes it.
+Every field here is guarded by the allocator lock (H_ALLOC_LOCK): the
+public functions take it, the private ones run under it.
 
 The heap [heap0, top) is a sequence of spans of whole pages; each is a
 small-class chunk (CHUNK_PAGES pages cut into blocks by arena.py), a large
@@ -43,6 +43,8 @@ Invariants:
     same blocks. When the spans and the top cannot serve a request, the
     quick list is merged into the spans first, so its memory serves any
     size too.
+  - A large block leaves here with word 0 K_FREE: until its owner writes
+    its kind, a heap walk (crash repair) skips it.
   - Pages are backed (fallocate) before anything in them is written, and
     before the allocation that needs them changes any word: a full /dev/shm
     fails an allocation with nothing changed, never with a SIGBUS.
@@ -288,6 +290,9 @@ def _alloc_span(arena, n: int, small_class: int) -> int:
         for i in range(n):
             _put(M, pmw + q + i, L.PM_SMALL | (small_class << 8))
     else:
+        # Until its owner writes its kind, a walk must not take the block's
+        # first word (stale data of the span) for one.
+        _put(M, q << (_SHIFT - 3), L.K_FREE)
         _put(M, pmw + q, L.PM_USED | (n << 8))
         if n > 1:
             _put(M, pmw + q + n - 1, 0)
@@ -297,10 +302,9 @@ def _alloc_span(arena, n: int, small_class: int) -> int:
 
 
 def free(arena, a: int) -> None:
-    """Give back the large block at byte address ``a``. A small one goes on
-    the quick list of its size while they hold little; otherwise it merges
-    with free neighbours, and pages beyond what is worth keeping leave
-    /dev/shm."""
+    """Give back the large block at byte address ``a``. One of up to
+    QUICK_LARGEST pages goes on the quick list; a larger one merges with
+    free neighbours, and pages beyond what is worth keeping leave /dev/shm."""
     M = arena.M
     pmw = arena.pagemap >> 3
     lock.acquire(arena, _LOCK_B)
