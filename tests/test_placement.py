@@ -241,7 +241,7 @@ def test_worker_pool_task_runs_beside_a_gosched_loop(mode):
 
 def _fake_runtime(nprocs: int):
     """An arena whose P slots say what a test sets, and a P to prove from."""
-    arena = Arena.create(segment.new_runtime_id(), 64 << 20)
+    arena = Arena.create(64 << 20)
     M = arena.M
     M[L.H_NSLOTS] = M[L.H_NPROCS] = nprocs
     arena.p, arena.tag = 0, ptable.tag_of(1, 0)

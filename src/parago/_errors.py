@@ -52,3 +52,29 @@ class RemoteError(Exception):
 
 class NoRuntime(RuntimeError):
     """A parago operation was used where no runtime is running."""
+
+
+# ---- NoRuntime: one wording per situation ------------------------------------------
+#
+# Every "no runtime" error is made here, so each situation reads the same
+# wherever it is met. ``what`` names the object or call ("Chan", "pg.go").
+
+def no_runtime(what: str = "a parago object") -> NoRuntime:
+    """Nothing runs here: this thread has no runtime and the object has none."""
+    return NoRuntime(f"{what} needs a running runtime: call it inside pg.run (or a WorkerPool)")
+
+
+def runtime_ended(what: str = "object") -> NoRuntime:
+    """The object's runtime has ended (its shared memory is gone)."""
+    return NoRuntime(f"this parago {what} belongs to a runtime that has ended")
+
+
+def other_runtime(what: str = "object") -> NoRuntime:
+    """The object belongs to a runtime, but not to the one running here."""
+    return NoRuntime(f"this parago {what} belongs to another runtime than the one running here")
+
+
+def not_in_goroutine(what: str) -> NoRuntime:
+    """The runtime runs, but the caller is not one of its goroutines (a plain
+    thread) and the operation needs one."""
+    return NoRuntime(f"{what} must be used from a goroutine, not from a plain thread")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from weakref import WeakValueDictionary
 
 from ._core import sched as _sched
-from ._errors import NoRuntime
+from ._errors import no_runtime, not_in_goroutine, other_runtime, runtime_ended
 
 _registry: WeakValueDictionary = WeakValueDictionary()
 
@@ -24,12 +24,27 @@ def current_arena():
     of dropped objects given back first."""
     proc = _sched.tls.proc
     if proc is None:
-        raise NoRuntime("parago objects live in a runtime: "
-                        "create them inside pg.run (or a WorkerPool)")
+        raise no_runtime()
     arena = proc.arena
     if arena.graveyard:
         arena.bury()
     return arena
+
+
+def _name(cls) -> str:
+    """How errors call an object of ``cls`` (internal classes: "object")."""
+    n = cls.__name__
+    return "object" if n.startswith("_") else n
+
+
+def misuse(arena, proc, what: str):
+    """The NoRuntime error for using an object (a ``what``) of ``arena``
+    where ``proc`` runs (None: no scheduler in this thread)."""
+    if arena.seg.mm is None:
+        return runtime_ended(what)
+    if proc is None:
+        return not_in_goroutine(f"this {what}")
+    return other_runtime(what)
 
 
 class ShmObject:
@@ -48,10 +63,7 @@ class ShmObject:
         """The running processor, checking this object belongs to its runtime."""
         proc = _sched.tls.proc
         if proc is None or proc.arena is not self._arena:
-            if proc is None:
-                raise NoRuntime("parago objects work only inside pg.run (or a WorkerPool)")
-            raise NoRuntime(f"this {type(self).__name__} belongs to a parago runtime "
-                            "that has ended")
+            raise misuse(self._arena, proc, _name(type(self)))
         return proc
 
     def _owns_ref(self) -> bool:
@@ -64,7 +76,7 @@ class ShmObject:
     def __reduce__(self):
         arena = self._arena
         if arena.seg.mm is None:
-            raise NoRuntime(f"cannot copy a {type(self).__name__} of a runtime that has ended")
+            raise runtime_ended(_name(type(self)))
         arena.mem.add64(self._b + self._REFS_OFF, 1)
         return _rebuild, (type(self), arena.seg.name, self._b, self._extra())
 
@@ -100,8 +112,10 @@ class ShmObject:
 
 def _rebuild(cls, seg_name: str, b: int, extra: tuple):
     proc = _sched.tls.proc
-    if proc is None or proc.arena.seg.name != seg_name:
-        raise NoRuntime(f"a {cls.__name__} can only be used inside the runtime that created it")
+    if proc is None:
+        raise no_runtime(f"a copy of a parago {_name(cls)}")
+    if proc.arena.seg.name != seg_name:
+        raise other_runtime(_name(cls))
     arena = proc.arena
     obj = _registry.get(b)
     if obj is not None and obj._arena is arena:

@@ -22,7 +22,7 @@ _X = 4 * 8              # byte offset of the value word in a small record
 
 
 class _Atomic(ShmObject):
-    __slots__ = ("_vb", "_mem")
+    __slots__ = ("_vb",)
     _REFS_OFF = R.R_REFS * 8
 
     def __init__(self, v=0):
@@ -34,7 +34,6 @@ class _Atomic(ShmObject):
     def _attach(self, arena, b):
         super()._attach(arena, b)
         self._vb = b + _X
-        self._mem = arena.mem
 
     def __repr__(self):
         return f"{type(self).__name__}({self.load()!r})"
@@ -65,33 +64,33 @@ class _Int(_Atomic):
         return v
 
     def load(self) -> int:
-        m = self._mem
+        m = self._arena.mem
         return self._norm(m.load64(self._vb) if self.BITS == 64 else m.load32(self._vb))
 
     def store(self, v: int) -> None:
         v = self._norm(self._check_range(v))
         if self.BITS == 64:
-            self._mem.store64(self._vb, v)
+            self._arena.mem.store64(self._vb, v)
         else:
-            self._mem.store32(self._vb, v)
+            self._arena.mem.store32(self._vb, v)
 
     def add(self, delta: int) -> int:
         """Add ``delta`` (wrapping); returns the new value."""
         if not isinstance(delta, int):
             raise TypeError("delta must be an int")
         d = delta & ((1 << self.BITS) - 1)
-        m = self._mem
+        m = self._arena.mem
         return self._norm(m.add64(self._vb, d) if self.BITS == 64 else m.add32(self._vb, d))
 
     def swap(self, v: int) -> int:
         v = self._norm(self._check_range(v))
-        m = self._mem
+        m = self._arena.mem
         return self._norm(m.swap64(self._vb, v) if self.BITS == 64 else m.swap32(self._vb, v))
 
     def compare_and_swap(self, old: int, new: int) -> bool:
         old = self._norm(self._check_range(old))
         new = self._norm(self._check_range(new))
-        m = self._mem
+        m = self._arena.mem
         return m.cas64(self._vb, old, new) if self.BITS == 64 else m.cas32(self._vb, old, new)
 
 
@@ -102,11 +101,11 @@ class Int64(_Int):
     # The native 64-bit ops already wrap and return signed values: no
     # conversion needed on the hot paths.
     def load(self) -> int:
-        return self._mem.load64(self._vb)
+        return self._arena.mem.load64(self._vb)
 
     def add(self, delta: int) -> int:
         """Add ``delta`` (wrapping); returns the new value."""
-        return self._mem.add64(self._vb, delta)
+        return self._arena.mem.add64(self._vb, delta)
 
 
 class Int32(_Int):
@@ -115,11 +114,11 @@ class Int32(_Int):
     BITS = 32
 
     def load(self) -> int:
-        return self._mem.load32(self._vb)
+        return self._arena.mem.load32(self._vb)
 
     def add(self, delta: int) -> int:
         """Add ``delta`` (wrapping); returns the new value."""
-        return self._mem.add32(self._vb, delta)
+        return self._arena.mem.add32(self._vb, delta)
 
 
 class Uint64(_Int):
@@ -143,16 +142,16 @@ class Bool(_Atomic):
         super().__init__(1 if v else 0)
 
     def load(self) -> bool:
-        return self._mem.load64(self._vb) != 0
+        return self._arena.mem.load64(self._vb) != 0
 
     def store(self, v: bool) -> None:
-        self._mem.store64(self._vb, 1 if v else 0)
+        self._arena.mem.store64(self._vb, 1 if v else 0)
 
     def swap(self, v: bool) -> bool:
-        return self._mem.swap64(self._vb, 1 if v else 0) != 0
+        return self._arena.mem.swap64(self._vb, 1 if v else 0) != 0
 
     def compare_and_swap(self, old: bool, new: bool) -> bool:
-        return self._mem.cas64(self._vb, 1 if old else 0, 1 if new else 0)
+        return self._arena.mem.cas64(self._vb, 1 if old else 0, 1 if new else 0)
 
 
 # ---- Value ----------------------------------------------------------------------------

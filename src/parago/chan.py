@@ -20,9 +20,10 @@ from types import GenericAlias
 
 from ._core import sched as _sched
 from ._core.sched import NOVAL
-from ._errors import NoRuntime, Panic
+from ._errors import Panic, no_runtime, not_in_goroutine
 from ._handle import ShmObject, current_arena
 from ._handle import _registry as _handle_registry
+from ._handle import misuse as _misuse
 from ._shm import chan as C
 from ._shm import lock as _lock
 from ._shm import ring as _ring
@@ -89,12 +90,10 @@ def _proc_of(arena):
 
 def _runtime_of(arena):
     proc = _sched.tls.proc
-    if proc is None:
-        raise NoRuntime("parago channels work only inside pg.run (or a WorkerPool)")
-    if proc.arena is not arena:
-        raise NoRuntime("this channel belongs to a parago runtime that has ended")
+    if proc is None or proc.arena is not arena:
+        raise _misuse(arena, proc, "Chan")
     if proc.current is None:
-        raise NoRuntime("channel operations must run in a goroutine")
+        raise not_in_goroutine("a channel operation")
     return proc
 
 
@@ -606,7 +605,7 @@ def timer_chan(when_ns: int, period_ns: int = 0, kind: int = 1) -> Chan:
     DEADLINE, reads as closed from ``when_ns`` on (0: no deadline)."""
     proc = _sched.tls.proc
     if proc is None:
-        raise NoRuntime("timers need a running runtime (call them inside pg.run)")
+        raise no_runtime("a timer")
     arena = proc.arena
     b = C.create(arena, 0, C.F_TIMER if kind == TIMER else C.F_DEADLINE)
     M = arena.M

@@ -37,7 +37,7 @@ from weakref import WeakValueDictionary
 from ._core import sched as _sched
 from ._errors import NoRuntime, Panic, RemoteError
 from ._handle import _registry as _handle_registry
-from ._handle import current_arena
+from ._handle import current_arena, misuse
 from ._runtime import spawn as _spawn
 from ._shm import ctxrec as X
 from ._shm import values as V
@@ -82,10 +82,8 @@ _ERRS = (None, _CANCELED, _DEADLINE)
 _CANCEL_KEY = object()
 
 
-def _dead_runtime() -> NoRuntime:
-    if _sched.tls.proc is None:
-        return NoRuntime("parago contexts work only inside pg.run (or a WorkerPool)")
-    return NoRuntime("this context belongs to a parago runtime that has ended")
+def _dead_runtime(arena) -> NoRuntime:
+    return misuse(arena, _sched.tls.proc, "context")
 
 
 # ---- causes -------------------------------------------------------------------------
@@ -165,7 +163,7 @@ class _Rec(_Record):
 def _arena_of(rec: _Rec):
     proc = _sched.tls.proc
     if proc is None or proc.arena is not rec._arena:
-        raise _dead_runtime()
+        raise _dead_runtime(rec._arena)
     return rec._arena
 
 
@@ -482,7 +480,7 @@ def _parent_cancel_ctx(parent, arena) -> _CancelCtx | None:
         if d is None or not (d is c._done or d == c._done):
             return None
     if c._rec._arena is not arena:
-        raise _dead_runtime()
+        raise _dead_runtime(c._rec._arena)
     return c
 
 

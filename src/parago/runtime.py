@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ._core import sched as _sched
 from ._core.sched import GoExit
-from ._errors import NoRuntime
+from ._errors import no_runtime, not_in_goroutine
 from ._runtime import dump as _dump
 from ._runtime import panics as _panics
 from ._runtime import runtime as _rt
@@ -29,7 +29,7 @@ num_cpu = _rt.num_cpu
 def _proc():
     proc = _sched.tls.proc
     if proc is None:
-        raise NoRuntime("this needs a running runtime: call it inside pg.run(main)")
+        raise no_runtime("this call")
     return proc
 
 
@@ -52,9 +52,11 @@ def go(fn, *args, **kwargs) -> None:
     """Start ``fn(*args, **kwargs)`` as a new goroutine on any P. ``fn`` and its
     arguments are copied now (GO-01); an argument that cannot be copied raises
     TypeError here, naming it."""
-    proc = _proc()
+    proc = _sched.tls.proc
+    if proc is None:
+        raise no_runtime("pg.go")
     if proc.current is None:
-        raise NoRuntime("pg.go must be called from a goroutine")
+        raise not_in_goroutine("pg.go")
     _spawn.go(proc, fn, args, kwargs)
 
 

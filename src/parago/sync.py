@@ -81,8 +81,9 @@ class Mutex(_Record):
             self._lock_slow()
 
     def try_lock(self) -> bool:
-        """Lock if free, never block (MU-02). Fails in starvation mode, as Go's does."""
-        mem = self._check().mem
+        """Lock if free, never block (MU-02). Fails in starvation mode, as Go's does.
+        Like lock(), it needs no goroutine (it never waits)."""
+        mem = self._arena.mem
         s = mem.load64(self._sb)
         return not s & (LOCKED | STARVING) and mem.cas64(self._sb, s, s | LOCKED)
 

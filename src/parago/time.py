@@ -16,7 +16,7 @@ from __future__ import annotations
 import time as _time
 
 from ._core import sched as _sched
-from ._errors import NoRuntime, Panic
+from ._errors import Panic, no_runtime, not_in_goroutine
 from ._runtime import spawn as _spawn
 from ._shm import chan as C
 from ._shm import lock as _lock
@@ -43,8 +43,10 @@ def sleep(s: float) -> None:
     """Pause the calling goroutine for at least ``s`` seconds (TM-01)."""
     s = _duration(s)
     proc = _sched.tls.proc
-    if proc is None or proc.current is None:
-        raise NoRuntime("pg.sleep must be called from a goroutine (inside pg.run)")
+    if proc is None:
+        raise no_runtime("pg.sleep")
+    if proc.current is None:
+        raise not_in_goroutine("pg.sleep")
     if s <= 0:
         proc.gosched()
         return

@@ -34,16 +34,15 @@ from greenlet import GreenletExit, getcurrent
 from .._core import preempt, sched
 from .._core.sched import GoExit, Processor
 from .._errors import Deadlock, GoroutinePanic, Panic, WorkerCrashed
-from .._shm import gqueue, loadtab, ptable, segment
+from .._shm import gqueue, loadtab, ptable, segment, values
 from .._shm import layout as L
-from .._shm.arena import DEFAULT_SIZE, Arena
-from . import crash, dump, panics, stdio, worker
+from .._shm.arena import Arena
+from . import config, crash, dump, panics, stdio, worker
 from .hooks import Hooks
 
 MAIN_GID = 1
 STOP_CHECK_S = 1.0       # how often the watcher looks for stopped workers
 STOPPED_WARN_S = 5.0     # a worker stopped this long gets a warning on stderr
-_START_METHODS = ("forkserver", "spawn")
 
 
 def num_cpu() -> int:
@@ -55,21 +54,11 @@ def num_cpu() -> int:
 
 
 def default_procs() -> int:
-    env = os.environ.get("PARAGO_MAXPROCS", "").strip()
-    if env:
-        try:
-            n = int(env)
-            if n >= 1:
-                return min(n, L.MAXP)
-        except ValueError:
-            pass
-    return min(num_cpu(), L.MAXP)
+    return config.max_procs() or min(num_cpu(), L.MAXP)
 
 
 def _context():
-    method = os.environ.get("PARAGO_START_METHOD", "forkserver")
-    if method not in _START_METHODS:
-        raise ValueError(f"PARAGO_START_METHOD must be one of {_START_METHODS}, not {method!r}")
+    method = config.start_method()
     ctx = mp.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["parago"])
@@ -171,6 +160,7 @@ class Runtime:
             raise ValueError(f"procs must be between 1 and {L.MAXP}, not {procs}")
         if on_crash not in ("raise", "continue"):
             raise ValueError(f"on_crash must be 'raise' or 'continue', not {on_crash!r}")
+        cfg = config.from_environ()
         self.crash_policy = on_crash
         # A runtime driven from outside (a standalone WorkerPool, fed by user
         # threads) idles waiting for them: that is not a deadlock
@@ -182,11 +172,15 @@ class Runtime:
         self.result = None
         self.main_goexited = False
         self.workers: dict[int, mp.Process] = {}
-        self._watch_stop_r, self._watch_stop_w = os.pipe()
         self._watcher = None
-        self.rid = segment.new_runtime_id()
-        size = int(os.environ.get("PARAGO_SHM_SIZE", DEFAULT_SIZE))
-        self.arena = arena = Arena.create(self.rid, size)
+        self.arena = arena = Arena.create(cfg.shm_size)
+        self.rid = arena.runtime_id
+        try:
+            self._watch_stop_r, self._watch_stop_w = os.pipe()
+        except BaseException:
+            arena.close()
+            arena.unlink()
+            raise
         _this_thread.rt = self
         try:
             epoch = ptable.init_slot(arena, 0, os.getpid())
@@ -439,6 +433,7 @@ class Runtime:
             os.close(self._watch_stop_w)
             sched.tls.proc = None
             _this_thread.rt = None
+            values.forget_functions()
             arena.close()
             arena.unlink()
 

@@ -1,47 +1,74 @@
 """The arena: one shared segment per runtime holding every shared object.
 
-Owns: the segment's mapping in this process, the header, the chunk map and
-the block allocator (size classes, per-process caches, global free lists).
+Owns: the segment's mapping in this process, the header's geometry words,
+and the block allocator's front: size classes, per-process caches and the
+small classes' global free lists. Whole pages (large blocks, and the chunks
+small classes are cut from) come from spans.py.
 
 Layout (bytes):
-    0            header (layout.H_*)                     4 KiB
+    0            header (layout.H_*; words 0..7 the segment's identity)  4 KiB
     ptable       P slots (ptable.SLOT_WORDS words each)   MAXP slots
-    chunkmap     one word per CHUNK of the whole segment
-    heap0 ...    chunks, bump-allocated from H_TOP
+    pagemap      one word per PAGE of the whole segment (spans.py)
+    heap0 ...    spans of pages, up to H_TOP
 
 Invariants:
-  - The segment is sparse and large (virtual); pages are reserved with
-    fallocate as the bump pointer moves, so exhausting /dev/shm raises
-    MemoryError instead of SIGBUS.
-  - A chunk is formatted once, when reserved: its chunk-map entry says whether
-    it is cut into blocks of one small class (64 B .. 32 KiB) or is (part of)
-    one large block of 2^k chunks. The map is what lets the crash repairer
-    walk every block without trusting any free list.
-  - Global free lists (one per class) are guarded by the allocator lock
-    (H_ALLOC_LOCK). Push writes the block's link then the head; pop writes the
-    head once; so a process dying inside either leaves a valid list (at worst
-    one block leaked) and repair needs nothing beyond releasing the lock.
+  - The segment is sparse and large (virtual, PARAGO_SHM_SIZE); a page is
+    backed with fallocate before it is first written, so exhausting /dev/shm
+    raises MemoryError instead of SIGBUS, and a failed allocation changes
+    nothing.
+  - A request of up to 32 KiB (MAX_SMALL_CLASS) takes a block of its power
+    of two class, cut from a 64 KiB chunk that stays that class's; a larger
+    one takes whole pages, so it occupies less than 1.125x its size, and
+    gives them back (merged with free neighbours, its pages returned to
+    tmpfs) when freed.
+  - Small-class global free lists (one per class) are guarded by the
+    allocator lock (H_ALLOC_LOCK). Push writes the block's link then the
+    head; pop writes the head once; so a process dying inside either leaves
+    a valid list (at worst one block leaked). Span operations undo-log their
+    writes (spans.py); the lock's repairer rolls an interrupted one back.
   - Per-process caches (Python lists) hold free small blocks; they are bounded
     and spill half back to the global list, so a producer in one process and a
     consumer in another reuse the same memory instead of growing the arena.
+  - Once this process closes the arena, its M, B and mem are _Ended: any use
+    of an object of the ended runtime raises NoRuntime, not a memoryview
+    error, and the closed arena keeps no memory alive.
 """
 
 from __future__ import annotations
 
-import os
-
 from .. import _native
+from .._errors import runtime_ended
 from . import layout as L
-from . import lock, ptable
-from .segment import Segment, segment_name
+from . import lock, ptable, spans
+from .segment import Segment, fmt_bytes, runtime_id_of, segment_name, shm_free
 
 DEFAULT_SIZE = 64 << 30
+MIN_SIZE = 1 << 20
 CACHE_LIMIT = 256
-_PAGE = 4096
+_PAGE = L.PAGE
+_LOCK_B = L.H_ALLOC_LOCK << 3
 
 
 def _align(n: int, a: int) -> int:
     return (n + a - 1) & ~(a - 1)
+
+
+class _Ended:
+    """The memory of an arena this process has closed: every use says the
+    runtime has ended (one wording, from _errors)."""
+
+    __slots__ = ()
+
+    def _ended(self, *args):
+        raise runtime_ended()
+
+    __getitem__ = __setitem__ = __len__ = _ended
+
+    def __getattr__(self, name):
+        raise runtime_ended()
+
+
+_ENDED = _Ended()
 
 
 class Arena:
@@ -60,46 +87,43 @@ class Arena:
         self.size = M[L.H_SIZE]
         self.heap0 = M[L.H_HEAP0]
         self.ptable = M[L.H_PTABLE]
-        self.chunkmap = M[L.H_CHUNKMAP]
-        self._cmw = self.chunkmap >> 3
+        self.pagemap = M[L.H_PAGEMAP]
+        self._pmw = self.pagemap >> 3
+
+    @property
+    def runtime_id(self) -> str:
+        return runtime_id_of(self.seg.name)
 
     # ---- lifecycle ---------------------------------------------------------
 
     @classmethod
-    def create(cls, runtime_id: str, size: int = DEFAULT_SIZE) -> Arena:
-        size = _align(size, L.CHUNK)
-        seg = Segment(segment_name(runtime_id), size, create=True)
+    def create(cls, size: int = DEFAULT_SIZE) -> Arena:
+        """A new arena of ``size`` bytes of address space, in a new segment."""
+        size = _align(max(size, MIN_SIZE), L.CHUNK)
+        ptable_b = L.H_WORDS * 8
+        pagemap_b = _align(ptable_b + L.MAXP * ptable.SLOT_WORDS * 8, _PAGE)
+        heap0 = _align(pagemap_b + (size // _PAGE) * 8, L.CHUNK)
+        size = max(size, heap0 + L.CHUNK)
+        seg = Segment.create(size)
         try:
-            ptable_b = L.H_WORDS * 8
-            chunkmap_b = _align(ptable_b + L.MAXP * ptable.SLOT_WORDS * 8, _PAGE)
-            nchunks = size // L.CHUNK
-            heap0 = _align(chunkmap_b + nchunks * 8, L.CHUNK)
-            seg.reserve(0, chunkmap_b + _PAGE)
+            seg.reserve(0, pagemap_b)
             M = memoryview(seg.mm).cast("q")
             M[L.H_SIZE] = size
             M[L.H_TOP] = heap0
             M[L.H_HEAP0] = heap0
-            M[L.H_CHUNKMAP] = chunkmap_b
+            M[L.H_PAGEMAP] = pagemap_b
             M[L.H_PTABLE] = ptable_b
             M[L.H_ALLOC_KIND] = L.K_ALLOC
-            M[L.H_P0_PID] = os.getpid()
-            M[L.H_VERSION] = L.VERSION
-            M[L.H_MAGIC] = L.MAGIC
             M.release()
+            return cls(seg)
         except BaseException:
             seg.close()
             seg.unlink()
             raise
-        return cls(seg)
 
     @classmethod
     def attach(cls, runtime_id: str) -> Arena:
-        seg = Segment(segment_name(runtime_id), 0, create=False)
-        a = cls(seg)
-        if a.M[L.H_MAGIC] != L.MAGIC or a.M[L.H_VERSION] != L.VERSION:
-            a.close()
-            raise RuntimeError(f"{seg.path} is not a parago arena of this version")
-        return a
+        return cls(Segment.attach(segment_name(runtime_id)))
 
     def close(self) -> None:
         """Drop this process's mapping (the segment stays until unlinked)."""
@@ -108,6 +132,10 @@ class Arena:
         self.M.release()
         self.B.release()
         self.mem.release()
+        self.M = self.B = self.mem = _ENDED
+        for lst in self._cache:
+            lst.clear()
+        self.graveyard.clear()
         self.seg.close()
 
     def unlink(self) -> None:
@@ -116,92 +144,85 @@ class Arena:
     # ---- allocation ----------------------------------------------------------
 
     def alloc(self, nbytes: int, kind: int) -> int:
-        """A block of at least ``nbytes`` bytes; word 0 is set to ``kind``."""
+        """A block of at least ``nbytes`` bytes; word 0 is set to ``kind``.
+        MemoryError if there is no room (nothing is changed then)."""
         if nbytes <= 64:
             c = L.MIN_CLASS
         else:
             c = (nbytes - 1).bit_length()
         if c <= L.MAX_SMALL_CLASS:
             lst = self._cache[c]
-            a = lst.pop() if lst else self._refill(c)
+            a = lst.pop() if lst else self._refill(c, nbytes)
         else:
-            a = self._alloc_large(c)
+            a = self._pages((nbytes + _PAGE - 1) >> L.PAGE_SHIFT, 0, nbytes)
         self.M[a >> 3] = kind
         return a
 
     def free(self, a: int) -> None:
         M = self.M
-        e = M[self._cmw + a // L.CHUNK]
-        M[a >> 3] = L.K_FREE
-        if e & 0xFF00 == L.CM_SMALL:
-            lst = self._cache[e & 0xFF]
+        e = M[self._pmw + (a >> L.PAGE_SHIFT)]
+        if e & L.PM_TAG == L.PM_SMALL:
+            M[a >> 3] = L.K_FREE
+            c = e >> 8
+            lst = self._cache[c]
             lst.append(a)
             if len(lst) > CACHE_LIMIT:
                 # Give back the coldest blocks; the recently freed stay hot here.
                 n = len(lst) - CACHE_LIMIT // 2
-                self._push_global(e & 0xFF, lst[:n])
+                self._push_global(c, lst[:n])
                 del lst[:n]
         else:
-            self._push_global(16 + ((e >> 16).bit_length() - 1), [a])
+            spans.free(self, a)
 
     def block_size(self, a: int) -> int:
-        e = self.M[self._cmw + a // L.CHUNK]
-        if e & 0xFF00 == L.CM_SMALL:
-            return 1 << (e & 0xFF)
-        return (e >> 16) * L.CHUNK
+        e = self.M[self._pmw + (a >> L.PAGE_SHIFT)]
+        if e & L.PM_TAG == L.PM_SMALL:
+            return 1 << (e >> 8)
+        return (e >> 8) << L.PAGE_SHIFT
 
-    def _refill(self, c: int) -> int:
+    def _refill(self, c: int, nbytes: int) -> int:
         got = self._pop_global(c, 32)
         if got:
             a = got.pop()
             self._cache[c].extend(got)
             return a
-        base = self._bump(L.CHUNK)
-        self.M[self._cmw + base // L.CHUNK] = L.CM_SMALL | c
+        base = self._pages(L.CHUNK_PAGES, c, nbytes)
         step = 1 << c
         blocks = list(range(base + L.CHUNK - step, base - 1, -step))
         a = blocks.pop()
         self._cache[c].extend(blocks)
         return a
 
-    def _alloc_large(self, c: int) -> int:
-        got = self._pop_global(c, 1)
-        if got:
-            return got[0]
-        n = 1 << (c - 16)
-        base = self._bump(n * L.CHUNK)
-        M = self.M
-        first = self._cmw + base // L.CHUNK
-        for i in range(1, n):
-            M[first + i] = L.CM_CONT
-        M[first] = L.CM_LARGE | (n << 16)
-        return base
+    def _pages(self, n: int, small_class: int, nbytes: int) -> int:
+        try:
+            a = spans.alloc(self, n, small_class)
+        except MemoryError:
+            raise MemoryError(self._no_room(nbytes, True)) from None
+        if not a:
+            raise MemoryError(self._no_room(nbytes, False))
+        return a
 
-    def _bump(self, nbytes: int) -> int:
-        end = self.mem.add64(L.H_TOP << 3, nbytes)
-        base = end - nbytes
-        if end > self.size:
-            raise MemoryError(
-                f"parago arena exhausted ({self.size >> 20} MiB); set PARAGO_SHM_SIZE higher"
-            )
-        self.seg.reserve(base, nbytes)
-        # Chunk-map words for the new chunks must have real pages too.
-        lo = (self.chunkmap + (base // L.CHUNK) * 8) & ~(_PAGE - 1)
-        hi = self.chunkmap + (end // L.CHUNK) * 8 + 8
-        self.seg.reserve(lo, hi - lo)
-        return base
+    def _no_room(self, nbytes: int, shm_full: bool) -> str:
+        free, largest = spans.room(self)
+        arena = (f"the arena has {fmt_bytes(free)} free of {fmt_bytes(self.size)} "
+                 f"(largest free run {fmt_bytes(largest)})")
+        if shm_full:
+            return (f"cannot allocate {nbytes} bytes of shared memory: /dev/shm has only "
+                    f"{fmt_bytes(shm_free())} free ({arena}); free some of /dev/shm or "
+                    "make it larger (PARAGO_SHM_SIZE, the arena's size, cannot help)")
+        return (f"cannot allocate {nbytes} bytes of shared memory: {arena}; set "
+                f"PARAGO_SHM_SIZE higher (e.g. PARAGO_SHM_SIZE=64G)")
 
     def _push_global(self, c: int, blocks: list[int]) -> None:
         M = self.M
         head = L.H_FREE + c
-        lb = L.H_ALLOC_LOCK << 3
-        lock.acquire(self, lb)
+        lock.acquire(self, _LOCK_B)
         try:
             for a in blocks:
                 M[(a >> 3) + 1] = M[head]
                 M[head] = a
         finally:
-            lock.release(self, lb)
+            lock.release(self, _LOCK_B)
 
     def _pop_global(self, c: int, n: int) -> list[int]:
         M = self.M
@@ -209,8 +230,7 @@ class Arena:
         if not M[head]:
             return []
         out = []
-        lb = L.H_ALLOC_LOCK << 3
-        lock.acquire(self, lb)
+        lock.acquire(self, _LOCK_B)
         try:
             a = M[head]
             while a and len(out) < n:
@@ -218,7 +238,7 @@ class Arena:
                 a = M[(a >> 3) + 1]
             M[head] = a
         finally:
-            lock.release(self, lb)
+            lock.release(self, _LOCK_B)
         return out
 
     # ---- deferred frees -------------------------------------------------------
@@ -240,37 +260,24 @@ class Arena:
         """Every allocated block whose kind is in ``kinds``."""
         M = self.M
         out = []
-        top = min(M[L.H_TOP], self.size)
-        c = self.heap0 // L.CHUNK
-        end = top // L.CHUNK
-        while c < end:
-            e = M[self._cmw + c]
-            base = c * L.CHUNK
-            if e & 0xFF00 == L.CM_SMALL:
-                step = (1 << (e & 0xFF)) >> 3
+        for base, e in spans.walk(self):
+            tag = e & L.PM_TAG
+            if tag == L.PM_SMALL:
+                step = (1 << (e >> 8)) >> 3
                 w0 = base >> 3
                 firsts = M[w0:w0 + L.CHUNK_WORDS:step].tolist()
                 for i, k in enumerate(firsts):
                     if k in kinds:
                         out.append((w0 + i * step) << 3)
-                c += 1
-            elif e & 0xFF00 == L.CM_LARGE:
-                if M[base >> 3] in kinds:
-                    out.append(base)
-                c += e >> 16
-            else:
-                c += 1
+            elif tag == L.PM_USED and M[base >> 3] in kinds:
+                out.append(base)
         return out
+
+    def resident(self) -> int:
+        """Bytes of /dev/shm the arena holds now."""
+        return self.seg.resident()
 
     # ---- shared counters -----------------------------------------------------
 
     def next_seq(self) -> int:
         return self.mem.add64(L.H_SEQ << 3, 1)
-
-
-def _repair_allocator(arena, record_b, dead_tag):
-    # Free-list pushes and pops are crash-safe by construction (see above).
-    pass
-
-
-lock.register_repairer(L.K_ALLOC, _repair_allocator)

@@ -153,6 +153,14 @@ def dumps_function(fn) -> bytes | None:
     return data
 
 
+def forget_functions() -> None:
+    """Drop both caches: called when a runtime ends. Their entries hold (and
+    are) copies of functions whose closures name objects of that runtime, so
+    kept they would keep its handles, and with them its arena, alive."""
+    _SENT.clear()
+    _LOADED.clear()
+
+
 def loads_function(data: bytes):
     fn = _LOADED.get(data)
     if fn is None:
