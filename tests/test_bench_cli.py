@@ -23,7 +23,8 @@ pytestmark = pytest.mark.timeout(240)
 
 TITLES = {"parallelism": "Parallelism:", "concurrency": "Concurrency:",
           "switch": "Context switch:", "hop": "One-way hop latency",
-          "memory": "Goroutine memory:", "throughput": "Streaming values"}
+          "memory": "Goroutine memory:", "throughput": "Streaming values",
+          "patterns": "Go patterns on"}
 
 
 def _env(**extra) -> dict:
@@ -70,6 +71,12 @@ def test_every_section_is_printed_and_in_the_json(tmp_path):
         for row, figures in zip(s["rows"], s["data"], strict=True):
             assert len(row) == len(s["header"])
             assert any(isinstance(v, int | float) for v in figures.values()), (name, figures)
+
+    pat = secs["patterns"]
+    assert len(pat["data"]) == 6
+    for r in pat["data"]:
+        assert r["speedup"] > 0 and r["reference_speedup"] > 0 and 0 <= r["off_main"] <= 1
+        assert len(r["speedups"]) == pat["params"]["runs"]
 
     par = secs["parallelism"]
     assert [r["procs"] for r in par["data"]] == par["params"]["procs"]

@@ -29,6 +29,7 @@ SECTIONS = {
     "hop": lambda a: suite.xproc_hop(a.quick),
     "memory": lambda a: suite.goroutine_memory(a.quick),
     "throughput": lambda a: suite.xproc_throughput(a.quick),
+    "patterns": lambda a: suite.patterns(a.quick, a.procs),
 }
 PEERS = ("gevent", "faster-fifo", "loky", "greenlet")
 

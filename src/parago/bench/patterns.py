@@ -274,7 +274,7 @@ def interleaved(pattern: str, procs: list[int], runs: int = 5, **params) -> dict
     sides = [("parago", p) for p in procs] + [("reference", p) for p in procs]
     out = {"parago": {p: [] for p in procs}, "reference": {p: [] for p in procs},
            "off_main": {p: [] for p in procs}, "reference_name": ref_name}
-    ours(procs[0], **params)                         # warm: forkserver, imports
+    ours(procs[-1], **params)                        # warm: forkserver, imports
     for r in range(runs):
         k = r % len(sides)
         for side, p in sides[k:] + sides[:k]:

@@ -1,6 +1,7 @@
-"""--plot: one PNG with speedup vs procs against the ideal line (parallelism)
-and total time vs M against the single wait (concurrency), drawn with
-matplotlib's Agg backend from the sections' figures."""
+"""--plot: one PNG with speedup vs procs against the ideal line (parallelism),
+total time vs M against the single wait (concurrency) and the speedup of each
+Go pattern beside its reference (patterns), drawn with matplotlib's Agg
+backend from the sections' figures."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ class PlotUnavailable(RuntimeError):
     pass
 
 
-PANELS = ("parallelism", "concurrency")
+PANELS = ("parallelism", "concurrency", "patterns")
 
 
 def check() -> None:
@@ -30,8 +31,9 @@ def write(path: str, sections: dict) -> None:
 
     panels = [sections[n] for n in PANELS if n in sections]
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.8), squeeze=False)
+    draw = {"parallelism": _speedup, "concurrency": _concurrency, "patterns": _patterns}
     for ax, s in zip(axes[0], panels, strict=True):
-        (_speedup if s.name == "parallelism" else _concurrency)(ax, s)
+        draw[s.name](ax, s)
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
@@ -64,4 +66,26 @@ def _concurrency(ax, s) -> None:
     ax.set(title="Concurrency: M blocked goroutines on one process", xlabel="M (log)",
            ylabel="total time (s)", xscale="log", ylim=(0, None))
     ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def _patterns(ax, s) -> None:
+    """Speedup of each Go pattern (median, min-max bars) beside its reference."""
+    names = [d["pattern"] for d in s.data]
+    ys = range(len(names))
+
+    def bars(key, many, offset, label):
+        med = [d[key] for d in s.data]
+        lo = [m - min(d[many]) for m, d in zip(med, s.data, strict=True)]
+        hi = [max(d[many]) - m for m, d in zip(med, s.data, strict=True)]
+        ax.barh([y + offset for y in ys], med, height=0.38, xerr=[lo, hi], capsize=3,
+                label=label)
+
+    bars("speedup", "speedups", -0.2, "parago (plain goroutines)")
+    bars("reference_speedup", "reference_speedups", 0.2, "same work, ProcessPoolExecutor / mp")
+    ax.axvline(s.params["procs"], color="k", linestyle="--", label="ideal")
+    ax.set(title=f"Go patterns, procs={s.params['procs']} vs 1", xlabel="speedup",
+           yticks=list(ys), yticklabels=names)
+    ax.invert_yaxis()
+    ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize="small")

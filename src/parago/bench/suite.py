@@ -339,3 +339,61 @@ def _throughput_table(s: Section, r: dict) -> None:
                   values=kind, impl=key, per_op=per, items_per_s=1 / per,
                   bytes_per_s=res["bytes"] / per, vs=report.ratio_value(ours, per))
 
+
+
+# ---- 6. Go's patterns on N cores -----------------------------------------------------
+
+PATTERN_VARIANTS = (
+    ("workers first (4, fed by a goroutine)", "workers", {"w": 4, "feeder": "go", "cap": 0}),
+    ("workers first (2, fed by main)", "workers", {"w": 2, "feeder": "main", "cap": 0}),
+    ("jobs first (README)", "jobs", {}),
+    ("fan-out / fan-in", "fanout", {}),
+    ("pipeline, 3 stages x N", "pipeline", {}),
+    ("fork-join tree", "forkjoin", {}),
+)
+
+
+def patterns(quick: bool, procs: list[int] | None = None) -> Section:
+    top = max(procs or [usable_cores()])
+    n = _size(quick, 240, 80, 8)
+    runs = _size(quick, 3, 3, 1)
+    s = Section("patterns",
+                f"Go patterns on {top} cores: CPU-bound, plain goroutines and channels, no hint "
+                f"(speedup procs={top} vs procs=1, min/median/max of {runs} interleaved runs; "
+                "beside the same work on ProcessPoolExecutor, multiprocessing queues for the "
+                "pipeline)",
+                ["pattern", "speedup", "efficiency", "work off main", "reference", "its speedup",
+                 "parago vs"],
+                _patterns_table, {"procs": top, "n": n, "runs": runs})
+    for name, pattern, params in PATTERN_VARIANTS:
+        kw = dict(params)
+        if pattern == "forkjoin":
+            kw["depth"] = _size(quick, 6, 5, 2)
+        elif pattern == "pipeline":
+            kw["n"] = n * 3 // 8
+        else:
+            kw["n"] = n
+        s.add(name, "patterns:interleaved", pattern=pattern, procs=[1, top], runs=runs, **kw)
+    if top > usable_cores():
+        s.notes.append(f"procs={top} is more than the {usable_cores()} usable cores")
+    return s
+
+
+def _spread(xs: list[float]) -> str:
+    xs = sorted(xs)
+    return f"{xs[0]:.2f} / {xs[len(xs) // 2]:.2f} / {xs[-1]:.2f}x"
+
+
+def _patterns_table(s: Section, r: dict) -> None:
+    top = str(s.params["procs"])
+    for name, _, _ in PATTERN_VARIANTS:
+        res = r[name]
+        up = [a / b for a, b in zip(res["parago"]["1"], res["parago"][top], strict=True)]
+        ref = [a / b for a, b in zip(res["reference"]["1"], res["reference"][top], strict=True)]
+        med, ref_med = sorted(up)[len(up) // 2], sorted(ref)[len(ref) // 2]
+        off = sorted(res["off_main"][top])[len(up) // 2]
+        s.row([name, _spread(up), f"{med / int(top):.0%}", f"{off:.0%}", res["reference_name"],
+               _spread(ref), f"{med / ref_med:.2f}x"],
+              pattern=name, procs=int(top), speedups=up, speedup=med,
+              efficiency=med / int(top), off_main=off, reference=res["reference_name"],
+              reference_speedups=ref, reference_speedup=ref_med, vs_reference=med / ref_med)
