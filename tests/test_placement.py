@@ -341,7 +341,11 @@ def send_and_flag(ch, sent):
     sent.store(True)
 
 
-def test_dump_shows_a_woken_goroutine_as_runnable(mode):
+def test_dump_shows_a_woken_goroutine_as_runnable(mode, monkeypatch):
+    # Main busy-waits for the delivery below: a preemption would let the
+    # woken goroutine run meanwhile, which is right, but not what is tested.
+    monkeypatch.setenv("PARAGO_PREEMPT", "0")
+
     def main():
         ch, got, sent = pg.chan(), pg.atomic.Int64(), pg.atomic.Bool()
         # Two receivers of one function: placement puts the first on the

@@ -304,7 +304,7 @@ class Chan(ShmObject):
                 lb = 0
                 if proc.pending_wake:
                     proc.flush_wakes()
-                if proc.multi:
+                if proc.slicing:
                     proc.give_way()
                 return
             # Park until a receiver takes the value (or close wakes us).
@@ -353,7 +353,7 @@ class Chan(ShmObject):
                 lb = 0
                 if proc.pending_wake:
                     proc.flush_wakes()
-                if proc.multi:
+                if proc.slicing:
                     proc.give_way()
                 if st == 1:
                     return _decode_raw(arena, val), True

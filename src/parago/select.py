@@ -147,7 +147,7 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     locked = False
                     if proc.pending_wake:
                         proc.flush_wakes()
-                    if proc.multi:
+                    if proc.slicing:
                         proc.give_way()
                     if st == 1:
                         return i, V.decode_raw(arena, val), True
@@ -161,7 +161,7 @@ def _select_once(arena, proc, ops, encs, locks, default):
                     locked = False
                     if proc.pending_wake:
                         proc.flush_wakes()
-                    if proc.multi:
+                    if proc.slicing:
                         proc.give_way()
                     return i, None, True
         if default:

@@ -13,16 +13,19 @@ that job to end, and the other processes starve for work meanwhile
 (SIGURG, since Go 1.14); so does parago:
 
     waker (any process)                      target P's process
-    inbox_push(p, group)                     goroutine G in user code, running
+    inbox_push(p, group), or a new           goroutine G in user code, running
+      goroutine queued on p
     nudge(p): G has run >= SLICE_NS     ---> SIGURG: the handler runs between two
       and PS_PREEMPT 0 -> 1: kill SIGURG     bytecodes of G: if safe, take the
-                                             inbox and gosched; the woken goroutine
-                                             runs now, G right after it
+                                             inbox (or start a queued goroutine)
+                                             and gosched; that goroutine runs
+                                             now, G right after it
 
 Invariants:
   - A P publishes PS_SLICE_AT (when its running goroutine was switched in,
-    0 while its scheduler runs) only when the runtime has more than one P;
-    with one P nothing is ever sent.
+    0 while its scheduler runs) only when it measures time slices
+    (Processor.slicing: more than one P and not PARAGO_PREEMPT=0); otherwise
+    nothing is ever sent to it.
   - At most one signal is in flight per P: the sender sets PS_PREEMPT with a
     CAS, the handler clears it.
   - The handler switches goroutines only from a goroutine's own greenlet
@@ -55,8 +58,9 @@ _STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
 
 
 def nudge(arena, p: int) -> None:
-    """After readying a goroutine of P ``p`` from another process: preempt
-    the goroutine running there if it has run SLICE_NS or more."""
+    """After readying a goroutine of P ``p``, or queuing a new one there, from
+    another process: preempt the goroutine running there if it has run
+    SLICE_NS or more."""
     M = arena.M
     s = ptable.slot_w(arena, p)
     at = M[s + ptable.PS_SLICE_AT]
@@ -115,7 +119,10 @@ def _on_signal(_signum, frame) -> None:
     if (g is None or proc.stop or getcurrent() is not g.gr
             or not _safe(frame, Processor._body.__code__)):
         return
-    if proc.M[proc.inbox_w]:
-        proc._drain_inbox()
-    if proc.runq:
-        proc.gosched()
+    global preempted
+    preempted += 1
+    if not proc.let_others_run():
+        preempted -= 1
+
+
+preempted = 0       # goroutines this process has preempted (for tests and curiosity)

@@ -127,8 +127,10 @@ class Processor:
         self.ticket = 0          # numbers this P's waits (wait-group states)
         self.sleeps = 0          # numbers this P's sleeps (ptable.PS_SLEEPING)
         self.started = 0         # goroutines started here (published for runtime.stats)
-        self.multi = False       # more than one P: time slices are measured (give_way)
-        self.slice_t = 0         # when the running goroutine was switched in (ns, if multi)
+        # More than one P, and PARAGO_PREEMPT not 0: time slices are measured,
+        # CPU-bound goroutines give way (give_way) and may be preempted.
+        self.slicing = False
+        self.slice_t = 0         # when the running goroutine was switched in (ns, if slicing)
         self.idle_ns = 0         # time spent with nothing to run (published likewise)
         self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
 
@@ -201,7 +203,7 @@ class Processor:
         g.since = self.now
         self.tick += 1
         runq = self.runq
-        if self.multi:
+        if self.slicing:
             t = monotonic_ns()
             g.heavy = t - self.slice_t >= SLICE_NS
             if runq and self.tick & 15:
@@ -231,13 +233,27 @@ class Processor:
         last time slice, or this one so far, ran SLICE_NS or more: the light
         goroutines it readied run at once and park again, and it goes on.
         Only with more than one P: on one P there is no one to feed. The
-        inbox is read first: the goroutine to give way to was often readied
-        by another process (a worker there took its parked value)."""
+        inbox is read first (the goroutine to give way to was often readied
+        by another process: a worker there took its parked value), and a
+        goroutine queued here and never started gets its start (nobody else
+        may start a pinned one)."""
         if self.current.heavy or monotonic_ns() - self.slice_t >= SLICE_NS:
-            if self.M[self.inbox_w]:
-                self._drain_inbox()
-            if self.runq:
-                self.gosched()
+            self.let_others_run()
+
+    def let_others_run(self) -> bool:
+        """Yield the running goroutine to this P's other work, if any: woken
+        goroutines (the inbox is read first), else one goroutine queued on
+        this P and never started. Returns whether it yielded."""
+        if self.M[self.inbox_w]:
+            self._drain_inbox()
+        if not self.runq and self.accept_new:
+            g = self._start_queued()
+            if g is not None:
+                self.runq.append(g)
+        if not self.runq:
+            return False
+        self.gosched()
+        return True
 
     # ---- waiting on shared objects (the caller holds the object's lock) ------------
 
@@ -303,7 +319,7 @@ class Processor:
         if self.stop:
             raise GreenletExit
         g = self.current
-        if self.multi:
+        if self.slicing:
             g.heavy = monotonic_ns() - self.slice_t >= SLICE_NS
         self.runq.append(g)
         g.reason = "runnable"
@@ -330,7 +346,7 @@ class Processor:
             if g is None:
                 continue
             self.current = g
-            if self.multi:
+            if self.slicing:
                 self._slice_starts(g, monotonic_ns())
                 g.gr.switch()
                 self.M[self.slice_w] = 0
@@ -408,7 +424,7 @@ class Processor:
         """Look at everything that may have made goroutines runnable."""
         M = self.M
         self.now = monotonic()
-        self.multi = M[L.H_NSLOTS] > 1
+        self.slicing = M[L.H_NSLOTS] > 1 and not M[L.H_NO_PREEMPT]
         if not self.tick & 63:
             self.publish()
         foreign = self.foreign

@@ -1,7 +1,7 @@
 """The environment variables a runtime reads, checked in one place.
 
-Owns: parsing and validating PARAGO_SHM_SIZE, PARAGO_MAXPROCS and
-PARAGO_START_METHOD.
+Owns: parsing and validating PARAGO_SHM_SIZE, PARAGO_MAXPROCS,
+PARAGO_START_METHOD and PARAGO_PREEMPT.
 
 Invariants:
   - Every variable is checked when pg.run starts (Runtime.__init__ calls
@@ -29,12 +29,14 @@ _SIZE_FORMS = ("a number of bytes, or a number with a unit K, M, G or T "
 
 
 class Config:
-    __slots__ = ("procs", "shm_size", "start_method")
+    __slots__ = ("preempt", "procs", "shm_size", "start_method")
 
-    def __init__(self, shm_size: int, procs: int | None, start_method: str):
+    def __init__(self, shm_size: int, procs: int | None, start_method: str,
+                 preempt: bool = True):
         self.shm_size = shm_size
         self.procs = procs
         self.start_method = start_method
+        self.preempt = preempt
 
 
 def _get(name: str) -> str:
@@ -87,6 +89,21 @@ def start_method() -> str:
     return raw
 
 
+_ON = ("1", "on", "yes", "true")
+_OFF = ("0", "off", "no", "false")
+
+
+def preempt() -> bool:
+    """PARAGO_PREEMPT: may a long-running goroutine be preempted when another
+    process wakes a goroutine of its P (docs/design.md, "Placement")?"""
+    raw = _get("PARAGO_PREEMPT").lower()
+    if not raw or raw in _ON:
+        return True
+    if raw in _OFF:
+        return False
+    raise ValueError(f"PARAGO_PREEMPT={raw!r} must be 1 or 0 (also on/off, yes/no, true/false)")
+
+
 def from_environ() -> Config:
     """Every variable, checked."""
-    return Config(shm_size(), max_procs(), start_method())
+    return Config(shm_size(), max_procs(), start_method(), preempt())

@@ -191,6 +191,7 @@ class Runtime:
             arena.M[L.H_NPROCS] = procs
             arena.M[L.H_NSLOTS] = procs
             arena.M[L.H_NO_DEADLOCK] = 0 if detect_deadlock else 1
+            arena.M[L.H_NO_PREEMPT] = 0 if cfg.preempt else 1
             ptable.set_state(arena, 0, ptable.S_ALIVE)
             self.proc = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from time import monotonic_ns
 
+from .._core import preempt
 from .._core.sched import Processor
 from .._errors import Panic
 from .._shm import gqueue, loadtab, ptable
@@ -124,4 +125,5 @@ def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None,
     ptable.bump_activity(arena)
     if home != proc.p:
         ptable.wake(arena, home)
+        preempt.nudge(arena, home)
     return gid
