@@ -160,6 +160,7 @@ def test_shm_size_units(text, size):
     ("PARAGO_MAXPROCS", "0", "whole number"),
     ("PARAGO_MAXPROCS", str(L.MAXP + 1), "whole number"),
     ("PARAGO_START_METHOD", "fork", "forkserver, spawn"),
+    ("PARAGO_PREEMPT", "maybe", "must be 1 or 0"),
 ])
 def test_bad_environment_stops_pg_run_at_once(monkeypatch, var, value, says):
     monkeypatch.setenv(var, value)
