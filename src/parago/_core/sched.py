@@ -24,6 +24,13 @@ Invariants:
   - Scheduling is cooperative: a goroutine runs until it blocks, yields
     (gosched) or ends. Every 16th switch goes through g0 so the inbox and
     timers are polled even when goroutines are always runnable (RT-22).
+  - With more than one P (and PARAGO_PREEMPT not 0) time slices are measured
+    (``slicing``): a goroutine that has run SLICE_NS gives way after its
+    channel operations (give_way), and preempt.py may preempt it in user
+    code when another process wakes a goroutine of this P. PS_SLICE_AT says
+    when the running goroutine was switched in (0 while g0 runs).
+  - Every goroutine started here is counted in this P's load (loadtab) by
+    whoever queued it; its end uncounts it (placement reads the counts).
 """
 
 from __future__ import annotations
