@@ -19,10 +19,9 @@ import pytest
 import parago as pg
 from helpers import run, start_peer, wait_blocked
 from parago._runtime import hooks
+from parago._shm import layout as L
 from parago._shm import ptable
 from parago._shm.arena import Arena
-from parago._shm import layout as L
-from parago._shm import segment
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -78,25 +77,34 @@ def test_workers_started_first_run_on_every_process(w, feeder, cap):
 
 # ---- e. recursive fork-join ------------------------------------------------------------------
 
-def node(depth, wg, leaves):
+def node(depth, wg, placed, go_on, leaves):
     if depth == 0:
+        placed.send(None)
+        go_on.recv()             # every leaf is placed before any ends (below)
         burn(20000)
         leaves.send(os.getpid())
     else:
         inner = pg.WaitGroup()
         inner.add(2)
-        pg.go(node, depth - 1, inner, leaves)
-        pg.go(node, depth - 1, inner, leaves)
+        pg.go(node, depth - 1, inner, placed, go_on, leaves)
+        pg.go(node, depth - 1, inner, placed, go_on, leaves)
         inner.wait()
     wg.done()
 
 
 def fork_join(depth):
-    leaves, wg = pg.chan(2 ** depth), pg.WaitGroup()
+    """A fork-join tree whose leaves all wait to be placed before they
+    compute: where they run then depends on the placement policy alone, not
+    on which process the OS gave more time (the tests run beside others)."""
+    n = 2 ** depth
+    leaves, placed, go_on, wg = pg.chan(n), pg.chan(n), pg.chan(), pg.WaitGroup()
     wg.add(1)
-    pg.go(node, depth, wg, leaves)
+    pg.go(node, depth, wg, placed, go_on, leaves)
+    for _ in range(n):
+        placed.recv()
+    go_on.close()
     wg.wait()
-    return [leaves.recv() for _ in range(2 ** depth)]
+    return [leaves.recv() for _ in range(n)]
 
 
 def test_fork_join_leaves_spread_off_mains_process():

@@ -184,7 +184,7 @@ def churn(n, mu, total, results):
 
 
 def pinger(ch, n, pongs):
-    for i in range(n):
+    for _i in range(n):
         v = ch.recv()
         pongs.send(v)
 

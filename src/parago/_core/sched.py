@@ -37,19 +37,18 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from time import monotonic, monotonic_ns, perf_counter
+from time import monotonic, monotonic_ns
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
 from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
-from . import preempt
+from . import preempt, spin
 from .timers import TimerHeap
 
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
-SPIN_S = 200e-6           # how long an idle P watches its inbox before sleeping
 SLICE_NS = preempt.SLICE_NS   # a goroutine that ran this long gives way (give_way)
 
 class _ThisThread(threading.local):
@@ -129,7 +128,8 @@ class Processor:
         # A P in a background thread (a standalone WorkerPool's P0) does not
         # spin before sleeping: spinning would hold the GIL that the
         # process's other threads need (measured: it doubles a round trip).
-        self.spin = threading.current_thread() is threading.main_thread()
+        self.spinner = (spin.Spinner(arena, p)
+                        if threading.current_thread() is threading.main_thread() else None)
         self.foreign: deque = deque()   # calls posted by other threads (call_soon_threadsafe)
         self.ticket = 0          # numbers this P's waits (wait-group states)
         self.sleeps = 0          # numbers this P's sleeps (ptable.PS_SLEEPING)
@@ -476,9 +476,10 @@ class Processor:
     def _idle(self) -> None:
         """Sleep on the P's futex until woken or the next timer is due.
 
-        First spin briefly on the inbox: a partner in another process often
-        answers within microseconds, and a futex sleep plus wake-up costs
-        tens of them (Go's Ms spin before parking for the same reason)."""
+        First spin briefly on the inbox, when that pays (spin.py): a partner
+        in another process often answers within microseconds, and a futex
+        sleep plus wake-up costs tens of them (Go's Ms spin before parking
+        for the same reason)."""
         M, mem, s = self.M, self.mem, self.slot
         t0 = monotonic_ns()
         try:
@@ -487,13 +488,10 @@ class Processor:
             self.idle_ns += monotonic_ns() - t0
 
     def _wait_for_work(self, M, mem, s) -> None:
-        if self.spin and M[L.H_NSLOTS] > 1:
-            inbox_w = self.inbox_w
-            foreign = self.foreign
-            end = perf_counter() + SPIN_S
-            while perf_counter() < end:
-                if M[inbox_w] or foreign:
-                    return
+        if self.spinner is not None and M[L.H_NSLOTS] > 1:
+            inbox_w, foreign = self.inbox_w, self.foreign
+            if self.spinner.spin(lambda: M[inbox_w] or foreign):
+                return
         wake_b = (s + ptable.PS_WAKE) << 3
         seq = mem.load32(wake_b)
         self.sleeps += 1

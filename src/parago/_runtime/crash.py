@@ -20,6 +20,7 @@ Order matters:
 
 from __future__ import annotations
 
+from .._core import spin
 from .._shm import gqueue, lock, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
@@ -34,6 +35,7 @@ def sweep(arena, dead_p: int) -> list[tuple[int, int]]:
     s = ptable.slot_w(arena, dead_p)
     dead_tag = ptable.tag_of(M[s + ptable.PS_EPOCH], dead_p)
     ptable.set_state(arena, dead_p, ptable.S_DEAD)
+    spin.uncount_dead(arena, dead_p)
     lock.take_over_if_dead(arena, L.H_ALLOC_KIND << 3, dead_tag)
     for p in range(M[L.H_NSLOTS]):
         for pinned in (False, True):

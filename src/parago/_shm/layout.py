@@ -53,6 +53,7 @@ H_NSLOTS = 18            # P slots ever used (>= H_NPROCS while Ps retire)
 H_WANT_PROCS = 19        # gomaxprocs asked for by a worker goroutine (EV_PROCS)
 H_NO_DEADLOCK = 20       # 1: driven from outside (a standalone WorkerPool): no deadlock proofs
 H_NO_PREEMPT = 21        # 1: PARAGO_PREEMPT=0: no goroutine is preempted (_core/preempt.py)
+H_NSPINNING = 22         # Ps spinning on their inbox now (_core/spin.py)
 # Words 32..99: the arena's geometry and its allocator (arena.py, spans.py).
 H_SIZE = 32              # virtual size in bytes
 H_TOP = 33               # end of the heap handed out so far (bytes, multiple of PAGE)

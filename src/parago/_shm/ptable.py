@@ -70,6 +70,7 @@ PS_ALIVE_AT = 52     # when it became ALIVE (monotonic ns)
 PS_IDLE_NS = 53      # time it has spent with nothing to run (runtime.stats)
 PS_SLICE_AT = 54     # when its running goroutine was switched in (ns; 0: none runs)
 PS_PREEMPT = 55      # 1: a preemption signal is on its way to it (_core/preempt.py)
+PS_SPINNING = 56     # 1: it spins on its inbox, counted in H_NSPINNING (_core/spin.py)
 PS_FNTAB = 64        # goroutines assigned by function (loadtab.py), 64 words
 
 # slot states
@@ -105,7 +106,7 @@ def init_slot(arena, p: int, pid: int) -> int:
     for f in (PS_SLEEPING, PS_INBOX, PS_NG, PS_NBLOCKED, PS_NTIMERS, PS_RESCAN,
               PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON, PS_RETIRE,
               PS_LOAD, PS_FREE_AT, PS_STARTED, PS_RUNNABLE, PS_ALIVE_AT, PS_IDLE_NS,
-              PS_SLICE_AT, PS_PREEMPT):
+              PS_SLICE_AT, PS_PREEMPT, PS_SPINNING):
         M[s + f] = 0
     for w in range(s + PS_FNTAB, s + SLOT_WORDS):
         M[w] = 0

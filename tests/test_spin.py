@@ -1,0 +1,86 @@
+"""When an idle P spins (_core/spin.py): only while spinning pays, never more
+Ps at once than the limit, never on an oversubscribed machine."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from parago._core import spin
+from parago._shm import layout as L
+from parago._shm import ptable
+from parago._shm.arena import Arena
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def arena(monkeypatch):
+    monkeypatch.setattr(spin, "oversubscribed", lambda now: False)
+    a = Arena.create(64 << 20)
+    a.p, a.tag = 0, ptable.tag_of(1, 0)
+    for p in range(3):
+        ptable.init_slot(a, p, os.getpid())
+    yield a
+    a.close()
+    a.unlink()
+
+
+def test_the_budget_follows_whether_spinning_pays(arena):
+    s = spin.Spinner(arena, 0)
+    assert s.budget == spin.SPIN_MAX_NS
+    assert s.spin(lambda: False) is False          # ran out: the budget halves
+    assert s.budget == spin.SPIN_MAX_NS // 2
+    while s.budget:
+        s.spin(lambda: False)
+    # No budget: no spin, but a short probe every PROBE_EVERY-th idle.
+    tries = 1
+    while not s.spin(lambda: True):
+        tries += 1
+    assert 1 < tries <= spin.PROBE_EVERY
+    assert s.budget == spin.SPIN_MIN_NS
+    assert s.spin(lambda: True) and s.budget == 2 * spin.SPIN_MIN_NS     # paid: it doubles
+    assert arena.M[L.H_NSPINNING] == 0                                   # nobody spins now
+
+
+def test_no_more_spinners_than_the_limit(arena, monkeypatch):
+    monkeypatch.setattr(spin, "MAX_SPINNERS", 1)
+    first, second = spin.Spinner(arena, 0), spin.Spinner(arena, 1)
+    seen = []
+
+    def other_p_looks():
+        # While P0 spins, P1 must not: it sleeps at once (returns False
+        # without calling its ready()).
+        calls = []
+        seen.append((second.spin(lambda: calls.append(1) or True), calls))
+        return True
+
+    assert first.spin(other_p_looks) is True
+    assert seen == [(False, [])]
+    assert arena.M[L.H_NSPINNING] == 0
+
+
+def test_no_spin_on_an_oversubscribed_machine(arena, monkeypatch):
+    monkeypatch.setattr(spin, "oversubscribed", lambda now: True)
+    called = []
+    assert spin.Spinner(arena, 0).spin(lambda: called.append(1) or True) is False
+    assert called == []
+
+
+def test_the_load_is_read_from_proc_loadavg(monkeypatch):
+    monkeypatch.setattr(spin, "_load", [0, False])
+    monkeypatch.setattr(spin, "CORES", 10 ** 6)
+    assert spin.oversubscribed(10 ** 12) is False
+    monkeypatch.setattr(spin, "CORES", 0)
+    assert spin.oversubscribed(10 ** 12) is False            # read at most every 10 ms
+    assert spin.oversubscribed(10 ** 12 + spin.LOAD_EVERY_NS) is True
+
+
+def test_a_p_that_died_spinning_is_uncounted(arena):
+    arena.mem.store64((ptable.slot_w(arena, 2) + ptable.PS_SPINNING) << 3, 1)
+    arena.mem.add64(L.H_NSPINNING << 3, 1)
+    spin.uncount_dead(arena, 2)
+    assert arena.M[L.H_NSPINNING] == 0
+    spin.uncount_dead(arena, 2)                              # once only
+    assert arena.M[L.H_NSPINNING] == 0
