@@ -42,11 +42,16 @@ def slot_wait(slot, delta, out):
 def test_tm05_timers_fire_in_deadline_order(mode):
     slots = [5, 3, 6, 6, 6, 1, 1, 2, 7, 9, 4, 8, 0]
 
+    # Timers of different processes are ordered only as well as those
+    # processes are woken: with more than one, the slots are 100 ms apart,
+    # a tolerance even a loaded machine keeps.
+    delta = 0.02 if mode == "local" else 0.1
+
     def main():
         out = pg.chan(len(slots))
-        start_peer(mode, slot_wait, slots[0], 0.02, out)
+        start_peer(mode, slot_wait, slots[0], delta, out)
         for s in slots[1:]:
-            pg.go(slot_wait, s, 0.02, out)
+            pg.go(slot_wait, s, delta, out)
         got = [out.recv() for _ in slots]
         assert got == sorted(got)
     run(mode, main)

@@ -66,3 +66,8 @@ class TimerHeap:
             fn(e[3])
             n += 1
         return n
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -134,3 +134,8 @@ def drop_head(arena, r: int, base_b: int, size: int, discard: bool) -> int:
     M[r] += nbytes
     M[r + 2] -= nbytes
     return w
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -264,3 +264,8 @@ def rebuild(arena, head_w: int, tail_w: int, keep) -> None:
         M[(prev >> 3) + S_NEXT] = 0
     M[head_w] = kept[0] if kept else 0
     M[tail_w] = prev
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

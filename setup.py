@@ -1,0 +1,36 @@
+"""The compiled parts of parago: the C extension _native (atomics and futex
+wait/wake) and the kernel, compiled by Cython from its own .py sources into
+twins named ``_c_<module>`` (src/parago/_accel.py switches between them).
+
+Everything else about the package is in pyproject.toml.
+"""
+
+from setuptools import Extension, setup
+
+# The kernel modules compiled, as paths under src/parago without ".py".
+KERNEL = [
+    "_shm/ring",
+    "_shm/waiter",
+    "_core/timers",
+]
+
+
+def kernel() -> list[Extension]:
+    from Cython.Build import cythonize
+
+    exts = []
+    for path in KERNEL:
+        package, module = path.rsplit("/", 1)
+        exts.append(Extension(f"parago.{package.replace('/', '.')}._c_{module}",
+                              [f"src/parago/{path}.py"],
+                              extra_compile_args=["-O2", "-Wno-unused-function"]))
+    return cythonize(exts, include_path=["src"], quiet=True,
+                     compiler_directives={"language_level": 3, "binding": True,
+                                          "embedsignature": True})
+
+
+setup(ext_modules=[
+    Extension("parago._native", ["src/parago/_native.c"],
+              extra_compile_args=["-O2", "-std=c11", "-Wall"]),
+    *kernel(),
+])

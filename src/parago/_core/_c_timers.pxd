@@ -1,0 +1,1 @@
+# Types for the compiled twin of timers.py (see parago/_accel.py).
