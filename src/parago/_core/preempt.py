@@ -23,9 +23,8 @@ that job to end, and the other processes starve for work meanwhile
 
 Invariants:
   - A P publishes PS_SLICE_AT (when its running goroutine was switched in,
-    0 while its scheduler runs) only when it measures time slices
-    (Processor.slicing: more than one P and not PARAGO_PREEMPT=0); otherwise
-    nothing is ever sent to it.
+    0 while its scheduler runs) when the runtime has more than one P; nothing
+    is ever sent with one P, nor with PARAGO_PREEMPT=0 (H_NO_PREEMPT).
   - At most one signal is in flight per P: the sender sets PS_PREEMPT with a
     CAS, the handler clears it.
   - The handler switches goroutines only from a goroutine's own greenlet
@@ -46,6 +45,7 @@ import sysconfig
 import threading
 from time import monotonic_ns
 
+from .._shm import layout as L
 from .._shm import ptable
 
 SIGNAL = signal.SIGURG
@@ -64,7 +64,7 @@ def nudge(arena, p: int) -> None:
     M = arena.M
     s = ptable.slot_w(arena, p)
     at = M[s + ptable.PS_SLICE_AT]
-    if not at or monotonic_ns() - at < SLICE_NS:
+    if not at or monotonic_ns() - at < SLICE_NS or M[L.H_NO_PREEMPT]:
         return
     if arena.mem.cas64((s + ptable.PS_PREEMPT) << 3, 0, 1):
         try:

@@ -24,11 +24,12 @@ Invariants:
   - Scheduling is cooperative: a goroutine runs until it blocks, yields
     (gosched) or ends. Every 16th switch goes through g0 so the inbox and
     timers are polled even when goroutines are always runnable (RT-22).
-  - With more than one P (and PARAGO_PREEMPT not 0) time slices are measured
-    (``slicing``): a goroutine that has run SLICE_NS gives way after its
-    channel operations (give_way), and preempt.py may preempt it in user
-    code when another process wakes a goroutine of this P. PS_SLICE_AT says
-    when the running goroutine was switched in (0 while g0 runs).
+  - With more than one P time slices are measured (``multi``): PS_SLICE_AT
+    says when the running goroutine was switched in (0 while g0 runs), for
+    placement. With PARAGO_PREEMPT not 0 too (``slicing``), a goroutine that
+    has run SLICE_NS gives way after its channel operations (give_way), and
+    preempt.py may preempt it in user code when another process wakes a
+    goroutine of this P.
   - Every goroutine started here is counted in this P's load (loadtab) by
     whoever queued it; its end uncounts it (placement reads the counts).
 """
@@ -134,8 +135,10 @@ class Processor:
         self.ticket = 0          # numbers this P's waits (wait-group states)
         self.sleeps = 0          # numbers this P's sleeps (ptable.PS_SLEEPING)
         self.started = 0         # goroutines started here (published for runtime.stats)
-        # More than one P, and PARAGO_PREEMPT not 0: time slices are measured,
-        # CPU-bound goroutines give way (give_way) and may be preempted.
+        # More than one P: time slices are measured and published (PS_SLICE_AT).
+        # And PARAGO_PREEMPT not 0: CPU-bound goroutines give way (give_way)
+        # and may be preempted.
+        self.multi = False
         self.slicing = False
         self.slice_t = 0         # when the running goroutine was switched in (ns, if slicing)
         self.idle_ns = 0         # time spent with nothing to run (published likewise)
@@ -210,7 +213,7 @@ class Processor:
         g.since = self.now
         self.tick += 1
         runq = self.runq
-        if self.slicing:
+        if self.multi:
             t = monotonic_ns()
             g.heavy = t - self.slice_t >= SLICE_NS
             if runq and self.tick & 15:
@@ -326,7 +329,7 @@ class Processor:
         if self.stop:
             raise GreenletExit
         g = self.current
-        if self.slicing:
+        if self.multi:
             g.heavy = monotonic_ns() - self.slice_t >= SLICE_NS
         self.runq.append(g)
         g.reason = "runnable"
@@ -353,7 +356,7 @@ class Processor:
             if g is None:
                 continue
             self.current = g
-            if self.slicing:
+            if self.multi:
                 self._slice_starts(g, monotonic_ns())
                 g.gr.switch()
                 self.M[self.slice_w] = 0
@@ -362,7 +365,8 @@ class Processor:
             self.current = None
 
     def _slice_starts(self, g: G, t: int) -> None:
-        """``g`` is switched in at ``t`` (with more than one P). Published for
+        """``g`` is switched in at ``t`` (with more than one P). Published in
+        PS_SLICE_AT for placement (is this P busy in one goroutine?) and
         preempt.nudge: a goroutine whose last slice was long (heavy) counts
         as having run a whole slice already, so that a goroutine woken for
         this P by another process does not wait for its next job to end."""
@@ -372,9 +376,11 @@ class Processor:
     def _find(self) -> G | None:
         runq = self.runq
         self.tick += 1
-        if self.tick % 61 == 0 and self.accept_new:
-            # Unstarted goroutines must not starve behind ping-pong pairs
-            # or a goroutine looping on gosched.
+        if not self.tick & 7 and self.accept_new:
+            # Goroutines queued here must not starve behind ping-pong pairs or
+            # a goroutine looping on gosched; and a P that always has runnable
+            # goroutines must still start what is placed on it, or placement
+            # reads it as busy and other Ps take its goroutines for good.
             g = self._start_queued()
             if g is not None:
                 runq.append(g)
@@ -383,10 +389,6 @@ class Processor:
             return None
         if runq:
             return runq.popleft()
-        # Nothing runnable: this P is free to start queued work (placement
-        # reads when it last was, to tell a busy P from an idle one).
-        if self.M[L.H_NSLOTS] > 1:
-            loadtab.mark_free(self.arena, self.p, monotonic_ns())
         g = None
         if self.accept_new:
             g = self._start_queued()
@@ -409,16 +411,7 @@ class Processor:
         return self._start(blobs[0]) if blobs else None
 
     def _start(self, blob: int) -> G:
-        # Loading a goroutine (unpickling, maybe importing its module) is not
-        # being busy with work: placement must not read it so (FREE_AT 0
-        # says "not looking busy" while it lasts).
-        multi = self.M[L.H_NSLOTS] > 1
-        if multi:
-            loadtab.mark_free(self.arena, self.p, 0)
-        g = self.hooks.start_blob(self, blob)
-        if multi:
-            loadtab.mark_free(self.arena, self.p, monotonic_ns())
-        return g
+        return self.hooks.start_blob(self, blob)
 
     def call_soon_threadsafe(self, fn, *args) -> None:
         """Run fn(*args) in this P's scheduler (g0) soon; callable from any
@@ -431,7 +424,8 @@ class Processor:
         """Look at everything that may have made goroutines runnable."""
         M = self.M
         self.now = monotonic()
-        self.slicing = M[L.H_NSLOTS] > 1 and not M[L.H_NO_PREEMPT]
+        self.multi = M[L.H_NSLOTS] > 1
+        self.slicing = self.multi and not M[L.H_NO_PREEMPT]
         if not self.tick & 63:
             self.publish()
         foreign = self.foreign
@@ -513,8 +507,6 @@ class Processor:
                 mem.futex_wait(wake_b, seq, timeout)
         finally:
             ptable.end_sleep(self.arena, self.p)
-            if M[L.H_NSLOTS] > 1:                  # awake, nothing run yet
-                loadtab.mark_free(self.arena, self.p, monotonic_ns())
 
     # ---- introspection -----------------------------------------------------------
 

@@ -21,10 +21,12 @@ by placing them as if for good:
    a leaked waiter) from pushing new work off the P they sit on.
 2. A P starts what is queued on it when it has nothing runnable. It may take
    the head of another P's queue only when that P cannot start it soon:
-   - that P has spent STEAL_BUSY_NS of CPU time without running out of
-     runnable goroutines (it is busy in CPU-bound work; CPU time, so that a
-     P the OS has not scheduled is not mistaken for a busy one) and the
-     thief holds fewer goroutines of that function
+   - that P has spent STEAL_BUSY_NS of CPU time in one goroutine's time
+     slice (it is busy in CPU-bound work; CPU time, so that a P the OS has
+     not scheduled is not mistaken for a busy one; one slice, so that a P
+     switching among short goroutines, which starts its queue every few
+     switches, is not either) and the thief holds fewer goroutines of that
+     function
      than it does — so a fan-out or a fork-join rebalances dynamically,
      while workers a busy main has just queued stay where they will be
      needed once main starts feeding them;
@@ -122,12 +124,12 @@ def choose(arena, me: int, key: int) -> int:
 # ---- taking another P's queued goroutine ---------------------------------------------
 
 class _Seen:
-    """What a thief saw of a victim P when it last changed (per process)."""
+    """The slice a thief saw a victim P run, and that P's CPU clock then."""
 
-    __slots__ = ("cpu_ns", "free_at", "since")
+    __slots__ = ("cpu_ns", "since", "slice_at")
 
-    def __init__(self, free_at: int, cpu_ns: int, since: int):
-        self.free_at, self.cpu_ns, self.since = free_at, cpu_ns, since
+    def __init__(self, slice_at: int, cpu_ns: int, since: int):
+        self.slice_at, self.cpu_ns, self.since = slice_at, cpu_ns, since
 
 
 _seen: dict = {}          # (arena's segment name, victim P) -> _Seen
@@ -143,20 +145,21 @@ def _cpu_ns(pid: int) -> int:
 
 
 def _busy(arena, victim: int, s: int, now: int) -> bool:
-    """Has P ``victim`` spent STEAL_BUSY_NS of CPU time without once running
-    out of runnable goroutines? CPU time, not wall time: a P the OS has not
-    scheduled (a loaded machine) is not busy, it will start its queue as
-    soon as it runs, and placement is for life."""
+    """Has P ``victim`` spent STEAL_BUSY_NS of CPU time in one goroutine (the
+    same time slice, PS_SLICE_AT)? CPU time, not wall time: a P the OS has
+    not scheduled (a loaded machine) is not busy, it will start its queue
+    as soon as it runs, and placement is for life. A P in its scheduler
+    (loading a goroutine, say) is not busy either."""
     M = arena.M
-    free_at = M[s + ptable.PS_FREE_AT]          # 0: it has not looked for work yet
-    if not free_at or M[s + ptable.PS_SLEEPING]:
+    slice_at = M[s + ptable.PS_SLICE_AT]
+    if not slice_at:
         return False
     k = (arena.seg.name, victim)
     seen = _seen.get(k)
-    if seen is None or seen.free_at != free_at:
+    if seen is None or seen.slice_at != slice_at:
         if len(_seen) > 4 * L.MAXP:
             _seen.clear()
-        _seen[k] = _Seen(free_at, _cpu_ns(M[s + ptable.PS_PID]), now)
+        _seen[k] = _Seen(slice_at, _cpu_ns(M[s + ptable.PS_PID]), now)
         return False
     if now - seen.since < STEAL_BUSY_NS:
         return False                             # too soon to tell

@@ -15,21 +15,21 @@ Invariants (Go's runtime/chan.go, plus what a crash needs):
   - COUNT > 0 implies RQ holds no waiting receiver; SQ holds waiting senders
     only when COUNT == CAP (for CAP 0: always "full"). Sudogs of selects that
     already fired may linger in either queue; dequeue_claim drops them.
-  - A mutating operation calls begin() before its first write (the log gets
-    the pre-image, OPSEQ included) and commit() after its last (OPSEQ
-    advances, PENDING clears); so an operation is in progress exactly when
-    the logged OPSEQ equals OPSEQ (OPSEQ starts at 1, its log copy at 0).
-    If its process dies in between, the repairer restores the log, unless
-    the operation had already DELIVERED to the group named in PENDING (a
-    waiter has seen the effect): then the header is already complete and
-    the operation is rolled forward. A close is always rolled forward.
-  - Linking one's own sudog needs no log: a repair drops a dead P's sudogs.
+  - The header is an undo-logged record (undo.py, layout LAYOUT): a mutating
+    operation calls begin() before its first write and commit() after its
+    last; a process dying in between is rolled back, or forward if it had
+    already delivered to the group in PENDING. A close is always rolled
+    forward.
+  - Two operations skip the log, and say why where they do it: linking
+    one's own sudog (a repair drops a dead P's sudogs), and the in-process
+    handoff to a plain wait of a goroutine of this P (the waiter dies with
+    this process; a repair relinks the queue from its head anyway).
 """
 
 from __future__ import annotations
 
 from . import layout as L
-from . import lock, ptable, ring
+from . import lock, ptable, ring, undo
 from . import waiter as W
 
 C_CAP = 2
@@ -59,6 +59,8 @@ HDR_BYTES = HDR_WORDS * 8
 F_TIMER = 1
 F_DEADLINE = 2
 
+LAYOUT = undo.Layout(C_MUT0, C_MUT_N, C_LOG, C_OPSEQ, C_PENDING)
+
 _ZEROS = memoryview(bytes(HDR_BYTES)).cast("q")
 
 
@@ -79,23 +81,16 @@ def create(arena, cap: int, flags: int = 0) -> int:
 
 
 def begin(M, hw: int) -> None:
-    M[hw + C_LOG:hw + C_LOG + C_MUT_N] = M[hw + C_MUT0:hw + C_MUT0 + C_MUT_N]
+    undo.begin(M, hw, LAYOUT)
 
 
 def commit(M, hw: int) -> None:
-    M[hw + C_PENDING] = 0
-    M[hw + C_OPSEQ] += 1
-
-
-def in_progress(M, hw: int) -> bool:
-    return M[hw + C_LOG + (C_OPSEQ - C_MUT0)] == M[hw + C_OPSEQ]
+    undo.commit(M, hw, LAYOUT)
 
 
 def abort(M, hw: int) -> None:
     """Undo an operation that raised between begin() and commit()."""
-    if in_progress(M, hw):
-        M[hw + C_MUT0:hw + C_MUT0 + C_MUT_N] = M[hw + C_LOG:hw + C_LOG + C_MUT_N]
-        commit(M, hw)
+    undo.abort(M, hw, LAYOUT)
 
 
 def destroy(arena, b: int) -> None:
@@ -136,15 +131,8 @@ def repair(arena, b: int, dead_tag: int) -> None:
     M = arena.M
     hw = b >> 3
     dead_p = ptable.p_of_tag(dead_tag)
-    if in_progress(M, hw):
-        closing = M[hw + C_CLOSED] and not M[hw + C_LOG]
-        pend = M[hw + C_PENDING]
-        delivered = pend and W.state_code(M, pend >> 3) == W.DELIVERED
-        if not closing and not delivered:
-            M[hw + C_MUT0:hw + C_MUT0 + C_MUT_N] = M[hw + C_LOG:hw + C_LOG + C_MUT_N]
-        elif delivered:
-            ptable.request_rescan(arena, M[(pend >> 3) + W.G_P])
-        commit(M, hw)
+    closing = M[hw + C_CLOSED] and not M[hw + C_LOG + (C_CLOSED - C_MUT0)]
+    undo.settle(arena, hw, LAYOUT, forward=closing)
     keep = _group_keeper(arena, dead_p)
     W.rebuild(arena, hw + C_RQH, hw + C_RQT, keep)
     W.rebuild(arena, hw + C_SQH, hw + C_SQT, keep)

@@ -22,8 +22,9 @@ for that process): thieves never look there. The functions below take
 
 Invariants:
   - HEAD/TAIL/LEN and the NEXT links of queued blobs change only under LOCK.
-  - Mutations follow begin (log HEAD TAIL LEN OPSEQ) .. commit (OPSEQ + 1), so
-    a process dying inside one is undone by the repairer.
+  - The record is undo-logged (undo.py, layout LAYOUT: HEAD TAIL LEN OPSEQ):
+    a process dying inside a change is undone by the repairer, which then
+    cuts the restored tail's NEXT link.
   - A blob is in at most one queue; whoever removes it owns it and must start
     it (or free it).
 """
@@ -31,13 +32,14 @@ Invariants:
 from __future__ import annotations
 
 from . import layout as L
-from . import lock, ptable
+from . import lock, ptable, undo
 
 Q_HEAD = 2
 Q_TAIL = 3
 Q_LEN = 4
 Q_OPSEQ = 5
 Q_LOG = 6
+LAYOUT = undo.Layout(Q_HEAD, 4, Q_LOG, Q_OPSEQ)
 
 B_NEXT = 1
 B_GID = 2
@@ -59,6 +61,7 @@ def init(arena, p: int) -> None:
         if M[q] != L.K_GQ:
             for i in range(1, 10):
                 M[q + i] = 0
+            M[q + Q_OPSEQ] = 1              # its log copy is 0: nothing in progress
             M[q] = L.K_GQ
 
 
@@ -100,11 +103,11 @@ def head(arena, p: int) -> tuple[int, int, int]:
 
 
 def _begin(M, q):
-    M[q + Q_LOG:q + Q_LOG + 4] = M[q + Q_HEAD:q + Q_HEAD + 4]
+    undo.begin(M, q, LAYOUT)
 
 
 def _commit(M, q):
-    M[q + Q_OPSEQ] += 1
+    undo.commit(M, q, LAYOUT)
 
 
 def length(arena, p: int, pinned: bool = False) -> int:
@@ -200,12 +203,11 @@ def take_all(arena, p: int, pinned: bool = False) -> list[int]:
 def _repair(arena, record_b: int, dead_tag: int) -> None:
     M = arena.M
     q = record_b >> 3
-    if M[q + Q_OPSEQ] == M[q + Q_LOG + 3]:
-        M[q + Q_HEAD:q + Q_HEAD + 4] = M[q + Q_LOG:q + Q_LOG + 4]
+    if undo.in_progress(M, q, LAYOUT):
+        undo.settle(arena, q, LAYOUT)
         tail = M[q + Q_TAIL]
         if tail:
             M[(tail >> 3) + B_NEXT] = 0
-        _commit(M, q)
 
 
 lock.register_repairer(L.K_GQ, _repair)

@@ -4,8 +4,6 @@ Owns: words PS_LOAD .. PS_LOAD_END of every P slot (ptable.py places them).
 
     slot word  PS_LOAD       goroutines assigned to the P: started and alive,
                              or queued on it (gqueue) and not yet started
-               PS_FREE_AT    when the P last had nothing runnable (ns, the
-                             monotonic clock): it was free to start queued work
                PS_FNTAB ..   FN_SLOTS entries of (function key, count): of the
                              assigned goroutines, how many run that function
 
@@ -86,13 +84,3 @@ def count(arena, p: int, key: int) -> int:
         if w >= 0:
             return M[w] if w else 0
     return M[s + ptable.PS_LOAD]
-
-
-def mark_free(arena, p: int, now_ns: int) -> None:
-    """P ``p`` has nothing runnable at ``now_ns``: it is about to start queued
-    work or sleep."""
-    arena.M[ptable.slot_w(arena, p) + ptable.PS_FREE_AT] = now_ns
-
-
-def free_at(arena, p: int) -> int:
-    return arena.M[ptable.slot_w(arena, p) + ptable.PS_FREE_AT]

@@ -62,8 +62,7 @@ PS_EXIT_REASON = 13
 PS_RETIRE = 14       # P0 asks this P to take no new goroutines and exit when idle
 PS_GQ = 16           # the P's gqueue record (see gqueue.py), 16 words
 PS_PINQ = 32         # its queue of goroutines pinned to it (never stolen), 16 words
-PS_LOAD = 48         # goroutines assigned to the P (loadtab.py) ...
-PS_FREE_AT = 49      # ... when it last had nothing runnable (loadtab.py)
+PS_LOAD = 48         # goroutines assigned to the P (loadtab.py)
 PS_STARTED = 50      # goroutines this P has started (runtime.stats)
 PS_RUNNABLE = 51     # its run queue's length, as of its last look (runtime.stats)
 PS_ALIVE_AT = 52     # when it became ALIVE (monotonic ns)
@@ -105,7 +104,7 @@ def init_slot(arena, p: int, pid: int) -> int:
     M[s + PS_PID] = pid
     for f in (PS_SLEEPING, PS_INBOX, PS_NG, PS_NBLOCKED, PS_NTIMERS, PS_RESCAN,
               PS_DUMP_REQ, PS_DUMP_DONE, PS_DUMP_BLOB, PS_EXIT_REASON, PS_RETIRE,
-              PS_LOAD, PS_FREE_AT, PS_STARTED, PS_RUNNABLE, PS_ALIVE_AT, PS_IDLE_NS,
+              PS_LOAD, PS_STARTED, PS_RUNNABLE, PS_ALIVE_AT, PS_IDLE_NS,
               PS_SLICE_AT, PS_PREEMPT, PS_SPINNING):
         M[s + f] = 0
     for w in range(s + PS_FNTAB, s + SLOT_WORDS):

@@ -6,19 +6,19 @@ algorithms are in parago/sync.py, atomic.py and context.py; a context
 record's X words are laid out and kept by ctxrec.py.
 
     record words:
-      KIND LOCK REFS TYPE OPSEQ PENDING      header (REFS atomic)
-      W0 .. W7                               mutable words guarded by LOCK,
+      KIND LOCK REFS TYPE                    header (REFS atomic)
+      OPSEQ PENDING W0 .. W7                 mutable words guarded by LOCK,
                                              copied to LOG by begin()
-      LOG[8] LOGSEQ                          LOGSEQ == OPSEQ: an operation is
-                                             in progress (begun, not committed)
+      LOG[10]                                their pre-image (undo.py)
       X0 .. X8                               type-specific words, each either
                                              atomic or single-store committed
 
 Invariants:
-  - W words change only under LOCK, between begin() and commit(), exactly as a
-    channel's header does (_shm/chan.py): a process dying in between is undone
-    from LOG, unless it had already delivered to the wait group named in
-    PENDING, in which case it is rolled forward.
+  - The record is undo-logged (undo.py, layout LAYOUT): W words change only
+    under LOCK, between begin() and commit(), exactly as a channel's header
+    does: a process dying in between is undone from LOG, unless it had
+    already delivered to the wait group named in PENDING, in which case it
+    is rolled forward.
   - Wait queues of a record are pairs of W words (head, tail) listed in
     QUEUES[type]; after a crash they are relinked keeping only live waiters.
   - X words are never restored from the log: they are changed by atomic
@@ -29,7 +29,7 @@ Invariants:
 from __future__ import annotations
 
 from . import layout as L
-from . import lock
+from . import lock, undo
 from . import waiter as W
 from .chan import _group_keeper
 
@@ -40,11 +40,11 @@ R_PENDING = 5
 R_W0 = 6
 R_NW = 8
 R_LOG = R_W0 + R_NW
-R_LOGSEQ = R_LOG + R_NW
-R_X0 = R_LOGSEQ + 1
+R_X0 = R_LOG + 2 + R_NW
 R_NX = 9
 WORDS = R_X0 + R_NX
 BYTES = WORDS * 8
+LAYOUT = undo.Layout(R_OPSEQ, 2 + R_NW, R_LOG, R_OPSEQ, R_PENDING)
 
 T_MUTEX = 1
 T_RWMUTEX = 2
@@ -96,20 +96,16 @@ def create_small(arena, type_: int) -> int:
 
 
 def begin(M, rw: int) -> None:
-    M[rw + R_LOG:rw + R_LOG + R_NW] = M[rw + R_W0:rw + R_W0 + R_NW]
-    M[rw + R_LOGSEQ] = M[rw + R_OPSEQ]
+    undo.begin(M, rw, LAYOUT)
 
 
 def commit(M, rw: int) -> None:
-    M[rw + R_PENDING] = 0
-    M[rw + R_OPSEQ] += 1
+    undo.commit(M, rw, LAYOUT)
 
 
 def abort(M, rw: int) -> None:
     """Undo an operation that raised between begin() and commit()."""
-    if M[rw + R_LOGSEQ] == M[rw + R_OPSEQ]:
-        M[rw + R_W0:rw + R_W0 + R_NW] = M[rw + R_LOG:rw + R_LOG + R_NW]
-        commit(M, rw)
+    undo.abort(M, rw, LAYOUT)
 
 
 def _repair(arena, b: int, dead_tag: int) -> None:
@@ -120,13 +116,7 @@ def _repair(arena, b: int, dead_tag: int) -> None:
     t = M[rw + R_TYPE]
     if t in SMALL_TYPES:
         return          # no queues, no log: its words are always consistent
-    if M[rw + R_LOGSEQ] == M[rw + R_OPSEQ]:
-        pend = M[rw + R_PENDING]
-        if pend and W.state_code(M, pend >> 3) == W.DELIVERED:
-            ptable.request_rescan(arena, M[(pend >> 3) + W.G_P])
-        else:
-            M[rw + R_W0:rw + R_W0 + R_NW] = M[rw + R_LOG:rw + R_LOG + R_NW]
-        commit(M, rw)
+    undo.settle(arena, rw, LAYOUT)
     keep = _group_keeper(arena, dead_p)
     for h, tl in QUEUES.get(t, ()):
         W.rebuild(arena, rw + R_W0 + h, rw + R_W0 + tl, keep)
