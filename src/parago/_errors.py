@@ -49,6 +49,9 @@ class RemoteError(Exception):
         self.type_name = type_name
         self.message = message
 
+    def __reduce__(self):
+        return type(self), (self.type_name, self.message)
+
 
 class NoRuntime(RuntimeError):
     """A parago operation was used where no runtime is running."""

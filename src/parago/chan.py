@@ -315,7 +315,8 @@ class Chan(ShmObject):
             g = proc.current
             g.sendval = v if imm else NOVAL
         except BaseException:
-            C.abort(M, hw)          # e.g. MemoryError mid-operation: undo it
+            if lb:          # e.g. MemoryError mid-operation: undo it (not once unlocked)
+                C.abort(M, hw)
             raise
         finally:
             if lb:
@@ -361,7 +362,8 @@ class Chan(ShmObject):
             gw = proc.enqueue_self(hw + C_RQH, hw + C_RQT)
             g = proc.current
         except BaseException:
-            C.abort(M, hw)
+            if lb:          # not once unlocked: decoding a received value may raise
+                C.abort(M, hw)
             raise
         finally:
             if lb:
