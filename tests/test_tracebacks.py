@@ -8,8 +8,8 @@ Each scenario is a script written to a temporary directory and run as
 
 from __future__ import annotations
 
-import subprocess
 import re
+import subprocess
 import sys
 import textwrap
 
