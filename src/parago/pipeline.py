@@ -64,7 +64,14 @@ def _generate(done, out, values):
 
 
 def generator(done, *values) -> Chan:
-    """A channel that yields ``values`` in order, then closes."""
+    """A receive-only channel that yields ``values`` in order, then closes.
+
+        for v in pg.pipeline.generator(done, 1, 2, 3): ...
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_generate, done, out, values)
     return out.recv_only()
@@ -81,7 +88,15 @@ def _repeat(done, out, values):
 
 
 def repeat(done, *values) -> Chan:
-    """A channel that yields ``values`` over and over until done."""
+    """A receive-only channel that yields ``values`` over and over until
+    ``done`` says stop (an endless source: bound it with take).
+
+        pg.pipeline.take(done, pg.pipeline.repeat(done, "a", "b"), 5)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_repeat, done, out, values)
     return out.recv_only()
@@ -96,7 +111,15 @@ def _repeat_fn(done, out, fn):
 
 
 def repeat_fn(done, fn) -> Chan:
-    """A channel that yields fn(), fn(), ... until done."""
+    """A receive-only channel that yields fn(), fn(), ... until ``done``
+    says stop; ``fn`` runs in the generator's goroutine (copied there).
+
+        randoms = pg.pipeline.repeat_fn(done, random.random)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_repeat_fn, done, out, fn)
     return out.recv_only()
@@ -115,7 +138,15 @@ def _take(done, stream, n, out):
 
 
 def take(done, stream: Chan, n: int) -> Chan:
-    """The first ``n`` values of ``stream``, then closed."""
+    """A receive-only channel of the first ``n`` values of ``stream``,
+    then closed (sooner if ``stream`` closes or ``done`` says stop).
+
+        first_ten = list(pg.pipeline.take(done, stream, 10))
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_take, done, stream, n, out)
     return out.recv_only()
@@ -132,8 +163,15 @@ def _or_done(done, c, out):
 
 
 def or_done(done, c: Chan) -> Chan:
-    """``c``'s values until ``c`` closes or done says stop: ``for v in
-    or_done(done, c)`` never blocks past done."""
+    """A receive-only channel of ``c``'s values until ``c`` closes or
+    ``done`` says stop: ``for v in or_done(done, c)`` never blocks past done.
+
+        for v in pg.pipeline.or_done(ctx, results): ...
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_or_done, done, c, out)
     return out.recv_only()
@@ -147,8 +185,14 @@ def _or(channels, out):
 
 
 def or_channel(*channels: Chan) -> Chan:
-    """A channel closed as soon as any of ``channels`` closes (or yields a
-    value): the book's ``or``, one select instead of a recursion."""
+    """A receive-only channel closed as soon as any of ``channels`` closes
+    (or yields a value): the book's ``or``, one select instead of a
+    recursion. With no channel it is never closed; with one it is that one.
+
+        pg.pipeline.or_channel(sig1, sig2, pg.after(5.0)).recv()
+
+    Call it from a goroutine (it starts one: NoRuntime elsewhere); raises
+    nothing else."""
     out = chan()
     if not channels:
         return out.recv_only()
@@ -174,7 +218,16 @@ def _tee(done, c, out1, out2):
 
 
 def tee(done, c: Chan) -> tuple[Chan, Chan]:
-    """Two channels that each get every value of ``c``."""
+    """Two receive-only channels that each get every value of ``c``, sent
+    on both in whichever order their receivers are ready; both close when
+    ``c`` does.
+
+        left, right = pg.pipeline.tee(done, source)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out1, out2 = chan(), chan()
     go(_tee, done, c, out1, out2)
     return out1.recv_only(), out2.recv_only()
@@ -194,7 +247,16 @@ def _bridge(done, chan_stream, out):
 
 
 def bridge(done, chan_stream: Chan) -> Chan:
-    """The values of each channel that arrives on ``chan_stream``, in turn."""
+    """A receive-only channel of the values of each channel that arrives
+    on ``chan_stream``, one channel after the other (a channel of channels
+    read as one stream).
+
+        for v in pg.pipeline.bridge(done, streams): ...
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_bridge, done, chan_stream, out)
     return out.recv_only()
@@ -215,7 +277,15 @@ def _close_when_done(wg, out):
 
 
 def fan_in(done, *channels: Chan) -> Chan:
-    """Every value of every channel, on one channel (closed when all are)."""
+    """A receive-only channel of every value of every one of ``channels``,
+    as they come (closed when all of them are): fan-in.
+
+        merged = pg.pipeline.fan_in(done, *workers_outputs)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out, wg = chan(), WaitGroup()
     wg.add(len(channels))
     for c in channels:
@@ -237,6 +307,10 @@ class StageError(Exception):
     ``RemoteError`` stand-in where it cannot be copied), ``item`` (the input
     it failed on) and ``traceback`` (its traceback text, from the process
     the stage worker ran in).
+
+    It is raised in the consumer's goroutine; ``except
+    pg.pipeline.StageError`` there lets the consumer go on receiving: the
+    other items' results follow.
     """
 
     def __init__(self, exception: BaseException, item, tb: str = ""):
