@@ -534,8 +534,9 @@ class Chan(ShmObject):
 class SendOnlyChan(Chan):
     """A send-only view of a channel (Go's ``chan<- T``), from
     ``ch.send_only()``: send, close, len, cap. Receiving from it, ranging
-    over it or converting it to receive-only raises TypeError (CH-22). Like its channel, it pickles as a
-    handle and works from goroutines of its runtime (NoRuntime elsewhere)."""
+    over it or converting it to receive-only raises TypeError (CH-22). Like
+    its channel, it pickles as a handle and works from goroutines of its
+    runtime (NoRuntime elsewhere)."""
 
     __slots__ = ()
 

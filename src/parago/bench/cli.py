@@ -20,9 +20,10 @@ import json
 import os
 import platform
 import sys
+import textwrap
 import time
 
-from . import plot, suite
+from . import plot, report, suite
 from .progress import Progress
 from .runner import KernelFailed
 from .stats import NOISE_BOUND, load_average
@@ -113,12 +114,12 @@ def main(argv: list[str]) -> int:
     mode = "tiny" if suite.tiny() else "quick" if args.quick else "full"
     started = datetime.datetime.now().astimezone()
     load_start = load_average()
-    print(f"parago {machine['parago']} bench ({mode} sizes, {suite.rounds(args.quick)} "
-          f"interleaved runs) on {machine['usable_cores']} usable cores ({machine['cpu']}), "
-          f"{machine['implementation']} {machine['python']}, {machine['platform']}, "
-          f"{started:%Y-%m-%d %H:%M}, load average {load_start[0]:.2f}\n"
-          "Figures: the median of the runs, ±the farthest run from it, * when noisy.\n",
-          flush=True)
+    head = (f"parago {machine['parago']} bench ({mode} sizes, {suite.rounds(args.quick)} "
+            f"interleaved runs) on {machine['usable_cores']} usable cores ({machine['cpu']}), "
+            f"{machine['implementation']} {machine['python']}, {machine['platform']}, "
+            f"{started:%Y-%m-%d %H:%M}, load average {load_start[0]:.2f}. Figures: the "
+            "median of the runs, ±the farthest run from it, * when noisy.")
+    print("\n".join(textwrap.wrap(head, report.WIDTH)) + "\n", flush=True)
     sections = {n: SECTIONS[n](args) for n in names}          # planned; nothing measured yet
     progress = Progress(sum(s.runs for s in sections.values()))
     t0 = time.perf_counter()
