@@ -152,11 +152,12 @@ def main(argv: list[str]) -> int:
     noisy = sum(s.noisy for s in sections.values())
     if noisy:
         shown = sum(s.samples for s in sections.values())
-        print(f"warning: the machine was noisy: {noisy} of {shown} figures varied between runs "
-              f"by more than {NOISE_BOUND:.0%} (stdev/mean; marked *); load average "
-              f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end, on "
-              f"{machine['usable_cores']} usable cores. Compare ratios of one run, or rerun on "
-              "a quiet machine.", file=sys.stderr)
+        warning = (f"warning: the machine was noisy: {noisy} of {shown} figures varied between "
+                   f"runs by more than {NOISE_BOUND:.0%} (stdev/mean; marked *); load average "
+                   f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end, on "
+                   f"{machine['usable_cores']} usable cores. Compare ratios of one run, or "
+                   "rerun on a quiet machine.")
+        print("\n".join(textwrap.wrap(warning, report.WIDTH)), file=sys.stderr)
     failures = [f for s in sections.values() for f in s.failures]
     if failures:
         print(f"bench failed: {len(failures)} peer kernel(s) failed:\n\n" + "\n\n".join(failures),

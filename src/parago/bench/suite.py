@@ -277,8 +277,8 @@ def concurrency(quick: bool, counts: list[int] | None = None) -> Section:
                 f"Concurrency: M goroutines each blocked {wait} s on ONE process: total time, "
                 "and that time over the single wait (1.00x: all M waited at once); "
                 "ratio >1: parago faster",
-                ["blocked on", "M", "parago", "vs one wait", "asyncio", "gevent",
-                 "parago vs asyncio", "parago vs gevent"],
+                ["blocked on", "M", "parago", "vs one\nwait", "asyncio", "gevent",
+                 "parago vs\nasyncio", "parago vs\ngevent"],
                 _concurrency_table, {"wait": wait, "counts": counts}, rounds(quick), labels=1)
     for kind, fn in WAITS:
         for m in counts:
@@ -464,8 +464,8 @@ def _pool_table(s: Section, r: dict) -> None:
 # ---- 7. Go's patterns on N cores -----------------------------------------------------
 
 PATTERN_VARIANTS = (
-    ("workers first (4, fed by a goroutine)", "workers", {"w": 4, "feeder": "go", "cap": 0}),
-    ("workers first (2, fed by main)", "workers", {"w": 2, "feeder": "main", "cap": 0}),
+    ("4 workers, fed by a go", "workers", {"w": 4, "feeder": "go", "cap": 0}),
+    ("2 workers, fed by main", "workers", {"w": 2, "feeder": "main", "cap": 0}),
     ("jobs first (README)", "jobs", {}),
     ("fan-out / fan-in", "fanout", {}),
     ("pipeline, 3 stages x N", "pipeline", {}),
@@ -482,7 +482,7 @@ def patterns(quick: bool, procs: list[int] | None = None) -> Section:
                 f"speedup procs={top} vs procs=1 over {runs} interleaved runs, beside the same "
                 "work on ProcessPoolExecutor (multiprocessing queues for the pipeline)",
                 ["pattern", "speedup", "efficiency", "work off\nmain", "reference",
-                 "its speedup", "parago vs"],
+                 "its\nspeedup", "parago\nvs"],
                 _patterns_table, {"procs": top, "n": n, "runs": runs})
     for name, pattern, params in PATTERN_VARIANTS:
         kw = dict(params)
@@ -494,9 +494,14 @@ def patterns(quick: bool, procs: list[int] | None = None) -> Section:
             kw["n"] = n
         # One kernel runs both sides, interleaved, on fresh runtimes (patterns.interleaved).
         s.add(name, "patterns:interleaved", pattern=pattern, procs=[1, top], runs=runs, **kw)
+    s.notes.append("workers first: the workers start before any job exists; PPE: "
+                   "ProcessPoolExecutor; mp queues: processes joined by multiprocessing queues")
     if top > usable_cores():
         s.notes.append(f"procs={top} is more than the {usable_cores()} usable cores")
     return s
+
+
+REFERENCE_SHORT = {"ProcessPoolExecutor": "PPE", "multiprocessing queues": "mp queues"}
 
 
 def _patterns_table(s: Section, r: dict) -> None:
@@ -510,7 +515,8 @@ def _patterns_table(s: Section, r: dict) -> None:
         off = Sample.of(max(x, 1e-9) for x in res["off_main"][str(top)])
         eff = up.median / top
         s.row([name, s.cell(up, lambda v: f"{v:.2f}x"), _efficiency(eff),
-               f"{off.median:.0%}", res["reference_name"], s.cell(ref, lambda v: f"{v:.2f}x"),
+               f"{off.median:.0%}", REFERENCE_SHORT.get(res["reference_name"], res["reference_name"]),
+               s.cell(ref, lambda v: f"{v:.2f}x"),
                f"{up.median / ref.median:.2f}x"],
               pattern=name, procs=top, speedup=up, efficiency=eff,
               efficiency_is_noise=eff > 1.0, off_main=off, reference=res["reference_name"],
