@@ -514,9 +514,9 @@ def _patterns_table(s: Section, r: dict) -> None:
         ref = paired_ratio(times["reference", top], times["reference", 1])
         off = Sample.of(max(x, 1e-9) for x in res["off_main"][str(top)])
         eff = up.median / top
+        reference = REFERENCE_SHORT.get(res["reference_name"], res["reference_name"])
         s.row([name, s.cell(up, lambda v: f"{v:.2f}x"), _efficiency(eff),
-               f"{off.median:.0%}", REFERENCE_SHORT.get(res["reference_name"], res["reference_name"]),
-               s.cell(ref, lambda v: f"{v:.2f}x"),
+               f"{off.median:.0%}", reference, s.cell(ref, lambda v: f"{v:.2f}x"),
                f"{up.median / ref.median:.2f}x"],
               pattern=name, procs=top, speedup=up, efficiency=eff,
               efficiency_is_noise=eff > 1.0, off_main=off, reference=res["reference_name"],
