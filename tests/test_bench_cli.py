@@ -1,14 +1,18 @@
 """The bench command end to end: ``python -m parago bench --quick`` with every
-size shrunk (PARAGO_BENCH_TINY=1) prints every section, writes JSON and a
-PNG, fails loudly when a kernel fails, and on Ctrl-C stops its kernel leaving
-no process and no /dev/shm segment. Figures are never asserted: only that
-they exist."""
+size shrunk (PARAGO_BENCH_TINY=1) prints every section in tables of at most
+100 columns with right-aligned figures, writes JSON and a PNG, writes no
+carriage-return frame when stderr is not a terminal, fails loudly when a
+kernel fails, and on Ctrl-C stops its kernel leaving no process and no
+/dev/shm segment; ``parago --version`` and ``--help``; the statistics, the
+noise marks and the efficiency flag on made-up figures. Measured figures are
+never asserted: only that they exist."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,14 +21,16 @@ import time
 import psutil
 import pytest
 
-from parago.bench import cli
+import parago
+from parago.bench import cli, plot, suite
+from parago.bench.stats import Sample, paired_ratio
 
 pytestmark = pytest.mark.timeout(240)
 
 TITLES = {"parallelism": "Parallelism:", "concurrency": "Concurrency:",
           "switch": "Context switch:", "hop": "One-way hop latency",
           "memory": "Goroutine memory:", "throughput": "Streaming values",
-          "patterns": "Go patterns on"}
+          "patterns": "Go patterns on", "pool": "WorkerPool, tiny tasks"}
 
 
 def _env(**extra) -> dict:
@@ -54,12 +60,27 @@ def _reject_constant(name):
     raise AssertionError(f"non-standard JSON constant {name}")
 
 
+def _figure(f) -> bool:
+    """A figure of the JSON: a sample (median and its runs) or a number."""
+    if isinstance(f, dict):
+        return f["min"] <= f["median"] <= f["max"] and len(f["values"]) >= 1
+    return isinstance(f, int | float)
+
+
 def test_every_section_is_printed_and_in_the_json(tmp_path):
-    proc = _bench("--json", str(tmp_path / "bench.json"))
+    args = ["--json", str(tmp_path / "bench.json")]
+    if _has("matplotlib"):
+        args += ["--plot", str(tmp_path / "bench.png")]      # every panel
+    proc = _bench(*args)
     assert proc.returncode == 0, proc.stderr
     for name, title in TITLES.items():
         assert title in proc.stdout, f"section {name} missing:\n{proc.stdout}"
     assert "done in" in proc.stderr
+    assert "\r" not in proc.stderr                 # stderr is a pipe: no progress frames
+    wide = [line for line in proc.stdout.splitlines() if len(line) > 100]
+    assert not wide, f"lines over 100 columns: {wide}"
+    if _has("matplotlib"):
+        assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
     doc = json.loads((tmp_path / "bench.json").read_text(), parse_constant=_reject_constant)
     assert doc["mode"] == "tiny" and doc["machine"]["usable_cores"] >= 1
@@ -70,38 +91,45 @@ def test_every_section_is_printed_and_in_the_json(tmp_path):
         assert len(s["data"]) == len(s["rows"]) > 0, name
         for row, figures in zip(s["rows"], s["data"], strict=True):
             assert len(row) == len(s["header"])
-            assert any(isinstance(v, int | float) for v in figures.values()), (name, figures)
+            assert any(_figure(v) for v in figures.values()), (name, figures)
+    assert doc["rounds"] == 2 and len(doc["load_average"]["start"]) == 3
 
     pat = secs["patterns"]
     assert len(pat["data"]) == 6
     for r in pat["data"]:
-        assert r["speedup"] > 0 and r["reference_speedup"] > 0 and 0 <= r["off_main"] <= 1
-        assert len(r["speedups"]) == pat["params"]["runs"]
+        assert _figure(r["speedup"]) and _figure(r["reference_speedup"])
+        assert 0 < r["off_main"]["median"] <= 1
+        assert len(r["speedup"]["values"]) == pat["params"]["runs"]
 
     par = secs["parallelism"]
     assert [r["procs"] for r in par["data"]] == par["params"]["procs"]
-    assert all(r["parago_s"] > 0 and r["speedup"] > 0 and r["ppe_s"] > 0 for r in par["data"])
+    assert all(len(r["parago_s"]["values"]) == par["rounds"] == 2 for r in par["data"])
+    assert all(_figure(r["speedup"]) and _figure(r["ppe_s"]) for r in par["data"])
     conc = secs["concurrency"]
     assert {(r["blocked_on"], r["m"]) for r in conc["data"]} == {
         (k, m) for k in ("sleep", "chan") for m in conc["params"]["counts"]}
-    assert all(r["parago_s"] > 0 and r["asyncio_s"] > 0 for r in conc["data"])
+    assert all(_figure(r["parago_s"]) and _figure(r["asyncio_s"]) for r in conc["data"])
     mem = secs["memory"]
     assert [r["m"] for r in mem["data"]] == mem["params"]["counts"]
-    assert all(r["parago_uss"] is not None and r["asyncio_uss"] is not None for r in mem["data"])
+    assert all(_figure(r["parago_uss"]) and _figure(r["asyncio_per"]) for r in mem["data"])
     for name in ("switch", "hop", "throughput"):
-        assert all(r["per_op"] > 0 for r in secs[name]["data"]), name
+        assert all(_figure(r["per_op"]) for r in secs[name]["data"]), name
+    assert {(r["chunksize"], r["impl"]) for r in secs["pool"]["data"]} == {
+        (c, i) for c in (1, 100) for i in ("parago", "multiprocessing")}
     assert {r["impl"] for r in secs["hop"]["data"]} >= {"parago", "pipe", "mpqueue"}
     assert {(r["values"], r["impl"]) for r in secs["throughput"]["data"]} >= {
         (v, i) for v in ("int", "64KiB", "4MiB") for i in ("parago", "pipe", "mpqueue")}
 
 
-def test_plot_writes_a_png(tmp_path):
-    if not _has("matplotlib"):
-        pytest.skip("matplotlib is not installed")
-    proc = _bench("--only", "parallelism", "--only", "concurrency", "--plot",
-                  str(tmp_path / "bench.png"))
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+def test_the_plot_caption_names_machine_cores_python_date_and_mode():
+    run = {"mode": "full", "rounds": 5, "date": "2031-01-02T03:04:05+00:00",
+           "machine": {"parago": "9.9", "usable_cores": 7, "cpu": "Some CPU",
+                       "implementation": "CPython", "python": "3.99.0", "platform": "Linux-x"},
+           "load_average": {"start": [1.5, 1, 1], "end": [2.5, 1, 1]}}
+    text = plot.caption(run)
+    for part in ("(full, 5 interleaved runs", "7 usable cores, Some CPU", "CPython 3.99.0",
+                 "2031-01-02", "load average 1.50 at the start, 2.50 at the end"):
+        assert part in text
 
 
 def test_plot_without_matplotlib_is_a_clear_error(tmp_path):
@@ -114,8 +142,63 @@ def test_plot_without_matplotlib_is_a_clear_error(tmp_path):
 def test_plain_progress_without_tqdm():
     proc = _bench("--only", "hop", blocked=["tqdm"])
     assert proc.returncode == 0, proc.stderr
-    assert "[1/4] hop: parago_hop" in proc.stderr
+    assert "[1/8] hop: parago_hop" in proc.stderr           # 4 kernels x 2 runs
     assert TITLES["hop"] in proc.stdout and TITLES["switch"] not in proc.stdout
+
+
+def test_figures_are_right_aligned_in_the_table():
+    proc = _bench("--only", "hop")
+    assert proc.returncode == 0, proc.stderr
+    table = proc.stdout.split(TITLES["hop"])[1].split("\n\n")[0]
+    rows = [ln for ln in table.splitlines() if ln.startswith(("parago chan", "multiprocessing"))]
+    assert len(rows) >= 3
+    assert len({len(r) for r in rows}) == 1, rows     # the last column ends where they all do
+    cells = [re.split(r"\s{2,}", r) for r in rows]          # name, hop, ratio
+    hop_end = {r.index(c[1]) + len(c[1]) for r, c in zip(rows, cells, strict=True)}
+    assert len(hop_end) == 1, rows                        # the hop figures end in one column
+
+
+def test_version_and_help():
+    for cmd in ([sys.executable, "-m", "parago", "--version"], ["parago", "--version"]):
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout.startswith("parago " + parago.__version__)
+    done = subprocess.run([sys.executable, "-m", "parago", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    assert "commands:" in done.stdout and "bench" in done.stdout and "--version" in done.stdout
+
+
+def _section_with(results_for):
+    """The parallelism section (procs 1 and 2) built from made-up results."""
+    s = suite.parallelism(True, [1, 2])
+    s.build(s, {k.key: results_for(k) for k in s.kernels})
+    s.note_noise()
+    return s
+
+
+def test_efficiency_above_100_percent_is_flagged_as_noise():
+    # procs=2 ran the batch in a third of procs=1's time: 150% efficiency.
+    s = _section_with(lambda k: [{"seconds": 3.0 if k.kwargs["procs"] == 1 else 1.0}] * 3)
+    row = s.rows[1]
+    assert row[3] == "150% (noise)" and s.data[1]["efficiency_is_noise"] is True
+    assert s.rows[0][3] == "100%" and s.noisy == 0 and not s.notes
+
+
+def test_noisy_figures_are_marked_and_noted_with_the_load_average():
+    spread = iter([1.0, 2.0, 1.5] * 100)
+    s = _section_with(lambda k: [{"seconds": next(spread)} for _ in range(3)])
+    assert s.noisy == s.samples > 0
+    assert all(c.endswith("*") for c in s.rows[0][1::2][:1])
+    assert "noisy:" in s.notes[-1] and "load average" in s.notes[-1]
+
+
+def test_statistics_are_pyperf_s():
+    smp = Sample.of([1.0, 2.0, 4.0])
+    assert (smp.median, smp.min, smp.max) == (2.0, 1.0, 4.0)
+    assert smp.spread == 1.0 and smp.noisy
+    assert not Sample.of([1.0, 1.01, 0.99]).noisy
+    assert Sample.of([None, None]) is None
+    assert paired_ratio(Sample.of([1.0, 2.0]), Sample.of([3.0, 4.0])).values == (3.0, 2.0)
 
 
 def test_procs_option():

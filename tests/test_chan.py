@@ -1,4 +1,4 @@
-"""Channels: the CH rows of GO_SEMANTICS.md, each in one process ("local")
+"""Channels: the CH rows of docs/semantics.md, each in one process ("local")
 and with the peer goroutine provably in another process ("xproc")."""
 
 from __future__ import annotations

@@ -180,3 +180,8 @@ def test_shm_size_is_the_arenas(monkeypatch):
     assert pg.run(lambda: sched.tls.proc.arena.size, procs=1) == 64 << 20
     monkeypatch.setenv("PARAGO_MAXPROCS", "1")
     assert pg.run(pg.gomaxprocs) == 1
+
+
+def test_a_remote_error_stand_in_is_copied_whole():
+    err = pickle.loads(pickle.dumps(pg.RemoteError("Local", "mine")))
+    assert (err.type_name, err.message, str(err)) == ("Local", "mine", "Local: mine")

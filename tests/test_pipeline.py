@@ -8,7 +8,7 @@ import os
 import pytest
 
 import parago as pg
-from helpers import run
+from helpers import run, start_peer
 
 pytestmark = pytest.mark.timeout(120)
 P = pg.pipeline
@@ -118,14 +118,97 @@ def test_stage_runs_on_several_processes():
     assert len(pg.run(main, procs=2)) == 2
 
 
-def test_stage_errors_travel_downstream(mode):
+def test_stage_errors_as_values_travel_downstream(mode):
     def main():
         done = pg.chan()
-        got = list(P.stage(flaky, P.generator(done, *range(6)), workers=2, ordered=True))
+        got = list(P.stage(flaky, P.generator(done, *range(6)), workers=2, ordered=True,
+                           errors="value"))
         assert got[:3] == [0, 1, 2] and got[4:] == [4, 5]
         err = got[3]
         assert isinstance(err, P.StageError) and err.item == 3
         assert isinstance(err.exception, ValueError) and "flaky" in err.traceback
+    run(mode, main)
+
+
+def test_a_stage_error_raises_where_the_output_is_summed(mode):
+    def main():
+        done = pg.chan()
+        with pytest.raises(P.StageError) as caught:
+            sum(P.stage(flaky, P.generator(done, *range(6)), workers=2))
+        err = caught.value
+        assert err.item == 3 and isinstance(err.__cause__, ValueError)
+        assert err.__cause__ is err.exception and str(err.__cause__) == "three"
+        assert 'raise ValueError("three")' in err.traceback      # the source line
+        done.close()
+    run(mode, main)
+
+
+def _receive_every_way(out, report):
+    """Receive from a stage's output by recv, recv_ok, select and iteration,
+    noting each value and each StageError, in whatever process this runs."""
+    got = []
+    ways = [lambda: out.recv_ok(), lambda: pg.select(out.recv)[1:]]
+    while True:
+        try:
+            if len(got) < 6:
+                v, ok = ways[len(got) % 2]()
+                if not ok:
+                    break
+                got.append(v)
+            else:
+                got.extend(out)
+                break
+        except P.StageError as e:
+            got.append(("error", e.item, type(e.__cause__).__name__))
+    report.send((os.getpid(), got))
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["ordered", "unordered"])
+def test_a_stage_error_raises_in_the_consumer_by_every_receive(mode, ordered):
+    """recv_ok, select and iteration each raise StageError for the failed
+    item, and the other items' results still follow, in a consumer in this
+    process or (xproc) in another."""
+    def main():
+        done, report = pg.chan(), pg.chan(1)
+        out = P.stage(flaky, P.generator(done, *range(10)), workers=2, ordered=ordered)
+        pid = start_peer(mode, _receive_every_way, out, report)
+        where, got = report.recv()
+        assert where == pid
+        values = sorted(x for x in got if type(x) is int)
+        assert values == [x for x in range(10) if x != 3]
+        assert [x for x in got if type(x) is tuple] == [("error", 3, "ValueError")]
+        if ordered:
+            assert got.index(("error", 3, "ValueError")) == 3
+        done.close()
+    run(mode, main)
+
+
+def test_a_stage_error_ends_iteration_with_the_error(mode):
+    def main():
+        done = pg.chan()
+        out = P.stage(flaky, P.generator(done, *range(6)), workers=1, ordered=True)
+        seen = []
+        with pytest.raises(P.StageError):
+            for v in out:
+                seen.append(v)
+        assert seen == [0, 1, 2]
+        assert list(out) == [4, 5]          # a new iteration picks up after it
+    run(mode, main)
+
+
+def unpicklable_failure(x):
+    class Local(Exception):
+        pass
+    raise Local(f"local {x}")
+
+
+def test_an_exception_that_cannot_be_copied_arrives_as_a_stand_in(mode):
+    def main():
+        done = pg.chan()
+        with pytest.raises(P.StageError) as caught:
+            list(P.stage(unpicklable_failure, P.generator(done, 7), workers=1))
+        assert isinstance(caught.value.__cause__, pg.RemoteError)
+        assert "Local" in str(caught.value.__cause__) and "local 7" in str(caught.value)
     run(mode, main)
 
 
@@ -146,4 +229,8 @@ def test_stage_rejects_bad_arguments():
             P.stage(42, pg.chan())
         with pytest.raises(ValueError):
             P.stage(square, pg.chan(), workers=0)
+        with pytest.raises(ValueError, match="errors"):
+            P.stage(square, pg.chan(), errors="ignore")
+        with pytest.raises(NotImplementedError):
+            P.stage(square, pg.chan(), pool=object())
     pg.run(main, procs=1)

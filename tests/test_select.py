@@ -1,4 +1,4 @@
-"""select: the SEL rows of GO_SEMANTICS.md, in one process and across processes."""
+"""select: the SEL rows of docs/semantics.md, in one process and across processes."""
 
 from __future__ import annotations
 

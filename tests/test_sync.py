@@ -1,4 +1,4 @@
-"""sync: the WG, MU, RW, COND, ONCE and POOL rows of GO_SEMANTICS.md, each in
+"""sync: the WG, MU, RW, COND, ONCE and POOL rows of docs/semantics.md, each in
 one process ("local") and with a peer provably in another process ("xproc")."""
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ written with pg.pipeline.stage instead of hand-made finders and fanIn.
 
 Why it differs: the stage's workers are goroutines pinned to different
 processes, so counting primes in each block really runs on every core; an
-exception in count_primes would arrive as a pg.pipeline.StageError in place
-of that block's result.
+exception in count_primes would raise pg.pipeline.StageError (the original
+as its cause) where the results are received, here in main's loop.
 """
 
 import os

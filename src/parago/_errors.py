@@ -8,19 +8,32 @@ from __future__ import annotations
 
 
 class Panic(RuntimeError):
-    """Misuse that Go reports as a panic or fatal error."""
+    """Misuse that Go reports as a panic or fatal error; the message holds
+    Go's own text: "send on closed channel", "close of closed channel",
+    "sync: negative WaitGroup counter", "sync: unlock of unlocked mutex",
+    "non-positive interval for NewTicker", ... Raised where the misuse
+    happens, in the goroutine that made it; one that escapes a goroutine
+    other than main ends the run as GoroutinePanic. A RuntimeError."""
 
 
 class Deadlock(Panic):
-    """Every goroutine in every process is blocked and no timer is pending."""
+    """Raised by pg.run when every goroutine in every process is blocked on
+    a parago object and no timer is pending (RT-13): the message is "all
+    goroutines are asleep - deadlock!" followed by the dump of every
+    goroutine (as pg.runtime.stack() gives it), or "no goroutines (main
+    called runtime.Goexit) - deadlock!" (RT-07). Catch it around pg.run;
+    Go's is fatal. A Panic."""
 
 
 class GoroutinePanic(Panic):
-    """An exception escaped a goroutine other than main; the run ended.
+    """Raised by pg.run when an exception escaped a goroutine other than
+    main: the run ended, as a panic ends a Go program (RT-09).
 
-    ``__cause__`` is the original exception (or a stand-in carrying its type
-    name and message where it cannot be unpickled), ``goroutine`` its id and
-    ``remote_traceback`` the traceback text from the process it ran in.
+    ``__cause__`` is the original exception (or a RemoteError carrying its
+    type name and message where it cannot be copied back), ``goroutine``
+    its id and ``remote_traceback`` the traceback text from the process it
+    ran in, naming the user's files and lines (with the source lines where
+    the file exists). A Panic.
     """
 
     def __init__(self, message: str, goroutine: int = 0, remote_traceback: str = ""):
@@ -30,7 +43,11 @@ class GoroutinePanic(Panic):
 
 
 class WorkerCrashed(Panic):
-    """A worker process died (signal, os._exit, out of memory) under goroutines."""
+    """A worker process died (signal, os._exit, out of memory) under
+    goroutines: pg.run raises it (with ``on_crash="raise"``), and a
+    WorkerPool's futures fail with it for the tasks that worker held.
+    ``proc`` is the P, ``exitcode`` the process's exit code (negative: the
+    signal), ``goroutines`` the ids it took with it. A Panic."""
 
     def __init__(self, message: str, proc: int = -1, exitcode: int | None = None,
                  goroutines: tuple = ()):
@@ -42,16 +59,25 @@ class WorkerCrashed(Panic):
 
 class RemoteError(Exception):
     """Stands in for an exception that could not be copied back from another
-    process: it keeps the original type's name and message."""
+    process (its class is local to a function, it holds an unpicklable
+    value): ``type_name`` and ``message`` keep the original's type name and
+    text; str() is "TypeName: message". Found as the ``__cause__`` of a
+    GoroutinePanic, a StageError or a pool task's exception."""
 
     def __init__(self, type_name: str, message: str):
         super().__init__(f"{type_name}: {message}")
         self.type_name = type_name
         self.message = message
 
+    def __reduce__(self):
+        return type(self), (self.type_name, self.message)
+
 
 class NoRuntime(RuntimeError):
-    """A parago operation was used where no runtime is running."""
+    """A parago object or call was used where it has no runtime: outside
+    pg.run (and any WorkerPool), after its runtime ended, in another
+    runtime than its own, or from a plain thread where a goroutine is
+    needed. The message says which, and what to do. A RuntimeError."""
 
 
 # ---- NoRuntime: one wording per situation ------------------------------------------

@@ -64,10 +64,13 @@ class _Int(_Atomic):
         return v
 
     def load(self) -> int:
+        """The value now (AT-04: never torn)."""
         m = self._arena.mem
         return self._norm(m.load64(self._vb) if self.BITS == 64 else m.load32(self._vb))
 
     def store(self, v: int) -> None:
+        """Set the value. TypeError if ``v`` is not an int, OverflowError
+        if it does not fit the type."""
         v = self._norm(self._check_range(v))
         if self.BITS == 64:
             self._arena.mem.store64(self._vb, v)
@@ -75,7 +78,9 @@ class _Int(_Atomic):
             self._arena.mem.store32(self._vb, v)
 
     def add(self, delta: int) -> int:
-        """Add ``delta`` (wrapping); returns the new value."""
+        """Add ``delta`` (negative to subtract), wrapping modulo 2**bits as
+        Go does (AT-05); returns the new value (AT-01). TypeError if
+        ``delta`` is not an int."""
         if not isinstance(delta, int):
             raise TypeError("delta must be an int")
         d = delta & ((1 << self.BITS) - 1)
@@ -83,11 +88,14 @@ class _Int(_Atomic):
         return self._norm(m.add64(self._vb, d) if self.BITS == 64 else m.add32(self._vb, d))
 
     def swap(self, v: int) -> int:
+        """Set the value to ``v`` and return the old one (AT-02)."""
         v = self._norm(self._check_range(v))
         m = self._arena.mem
         return self._norm(m.swap64(self._vb, v) if self.BITS == 64 else m.swap32(self._vb, v))
 
     def compare_and_swap(self, old: int, new: int) -> bool:
+        """If the value is ``old``, set it to ``new`` and return True; else
+        leave it and return False (AT-03)."""
         old = self._norm(self._check_range(old))
         new = self._norm(self._check_range(new))
         m = self._arena.mem
@@ -95,62 +103,119 @@ class _Int(_Atomic):
 
 
 class Int64(_Int):
-    """A shared int64."""
+    """Go's atomic.Int64: a int64 shared by every process.
+
+        n = pg.atomic.Int64()      # 0; Int64(5) starts at 5
+        n.add(1)                     # the new value, wrapping as Go's does
+        n.load(), n.store(7), n.swap(8), n.compare_and_swap(8, 9)
+
+    One word of shared memory, changed by the processor's atomic
+    instructions: lock-free, sequentially consistent (MM-11), the same
+    object in every process. Values out of range raise OverflowError,
+    non-ints TypeError. Make it inside a running runtime (NoRuntime
+    otherwise); pass it to goroutines in any process."""
     __slots__ = ()
 
     # The native 64-bit ops already wrap and return signed values: no
     # conversion needed on the hot paths.
     def load(self) -> int:
+        """The value now (AT-04: never torn)."""
         return self._arena.mem.load64(self._vb)
 
     def add(self, delta: int) -> int:
-        """Add ``delta`` (wrapping); returns the new value."""
+        """Add ``delta`` (negative to subtract), wrapping modulo 2**64 as
+        Go does (AT-05); returns the new value (AT-01)."""
         return self._arena.mem.add64(self._vb, delta)
 
 
 class Int32(_Int):
-    """A shared int32."""
+    """Go's atomic.Int32: a int32 shared by every process.
+
+        n = pg.atomic.Int32()      # 0; Int32(5) starts at 5
+        n.add(1)                     # the new value, wrapping as Go's does
+        n.load(), n.store(7), n.swap(8), n.compare_and_swap(8, 9)
+
+    One word of shared memory, changed by the processor's atomic
+    instructions: lock-free, sequentially consistent (MM-11), the same
+    object in every process. Values out of range raise OverflowError,
+    non-ints TypeError. Make it inside a running runtime (NoRuntime
+    otherwise); pass it to goroutines in any process."""
     __slots__ = ()
     BITS = 32
 
     def load(self) -> int:
+        """The value now (AT-04: never torn)."""
         return self._arena.mem.load32(self._vb)
 
     def add(self, delta: int) -> int:
-        """Add ``delta`` (wrapping); returns the new value."""
+        """Add ``delta`` (negative to subtract), wrapping modulo 2**32 as
+        Go does (AT-05); returns the new value (AT-01)."""
         return self._arena.mem.add32(self._vb, delta)
 
 
 class Uint64(_Int):
-    """A shared uint64."""
+    """Go's atomic.Uint64: a uint64 shared by every process.
+
+        n = pg.atomic.Uint64()      # 0; Uint64(5) starts at 5
+        n.add(1)                     # the new value, wrapping as Go's does
+        n.load(), n.store(7), n.swap(8), n.compare_and_swap(8, 9)
+
+    One word of shared memory, changed by the processor's atomic
+    instructions: lock-free, sequentially consistent (MM-11), the same
+    object in every process. Values out of range raise OverflowError,
+    non-ints TypeError. Make it inside a running runtime (NoRuntime
+    otherwise); pass it to goroutines in any process."""
     __slots__ = ()
     SIGNED = False
 
 
 class Uint32(_Int):
-    """A shared uint32."""
+    """Go's atomic.Uint32: a uint32 shared by every process.
+
+        n = pg.atomic.Uint32()      # 0; Uint32(5) starts at 5
+        n.add(1)                     # the new value, wrapping as Go's does
+        n.load(), n.store(7), n.swap(8), n.compare_and_swap(8, 9)
+
+    One word of shared memory, changed by the processor's atomic
+    instructions: lock-free, sequentially consistent (MM-11), the same
+    object in every process. Values out of range raise OverflowError,
+    non-ints TypeError. Make it inside a running runtime (NoRuntime
+    otherwise); pass it to goroutines in any process."""
     __slots__ = ()
     BITS = 32
     SIGNED = False
 
 
 class Bool(_Atomic):
-    """A shared bool."""
+    """Go's atomic.Bool: a bool shared by every process.
+
+        flag = pg.atomic.Bool()      # False; Bool(True) starts True
+        flag.store(True), flag.load(), flag.swap(False)
+        flag.compare_and_swap(False, True)
+
+    Lock-free and sequentially consistent (MM-11); any value is read as
+    its truth, so nothing raises but NoRuntime. Make it inside a running
+    runtime (NoRuntime otherwise); pass it to goroutines in any process."""
     __slots__ = ()
 
     def __init__(self, v: bool = False):
         super().__init__(1 if v else 0)
 
     def load(self) -> bool:
+        """The value now, True or False."""
         return self._arena.mem.load64(self._vb) != 0
 
     def store(self, v: bool) -> None:
+        """Set the value to ``bool(v)``."""
         self._arena.mem.store64(self._vb, 1 if v else 0)
 
     def swap(self, v: bool) -> bool:
+        """Set the value to ``bool(v)`` and return the old one."""
         return self._arena.mem.swap64(self._vb, 1 if v else 0) != 0
 
     def compare_and_swap(self, old: bool, new: bool) -> bool:
+        """If the value is ``old``, set it to ``new`` and return True; else
+        return False."""
         return self._arena.mem.cas64(self._vb, 1 if old else 0, 1 if new else 0)
 
 
@@ -166,9 +231,21 @@ def _type_name(v) -> str:
 
 
 class Value(ShmObject):
-    """Go's atomic.Value for any picklable object. load() before any store
-    returns None (AT-08); storing None, or a value of another type than the
-    first one stored, panics as Go does (AT-09..11)."""
+    """Go's atomic.Value: any object that can be copied, shared by every
+    process.
+
+        v = pg.atomic.Value()
+        v.load()                     # None before any store (AT-08)
+        v.store(config)              # a copy goes into shared memory
+        v.swap(new_config)           # the previous value (AT-10)
+        v.compare_and_swap(old, new) # compares with == (AT-11)
+
+    Every load is a fresh copy and never torn (AT-12). Storing None, or a
+    value of another type than the first one stored, raises Panic with
+    Go's texts ("sync/atomic: store of nil value into Value", "... of
+    inconsistently typed value into Value"; AT-09..11); a value that
+    cannot be copied raises TypeError. Make it inside a running runtime
+    (NoRuntime otherwise); use it from goroutines in any process."""
 
     __slots__ = ("_w", "_lb")
     _REFS_OFF = R.R_REFS * 8
@@ -202,6 +279,7 @@ class Value(ShmObject):
         return blk
 
     def load(self):
+        """A copy of the value stored last, or None before any store."""
         arena = self._check().arena
         _lock.acquire(arena, self._lb)
         try:
@@ -259,12 +337,14 @@ class Value(ShmObject):
         return arena.B[b + 16:b + 16 + n].tobytes().decode()
 
     def store(self, obj) -> None:
+        """Store a copy of ``obj``. Panic for None or a change of type."""
         old = self._put(obj, "store")
         if old:
             self._arena.free(old)
 
     def swap(self, obj):
-        """Store ``obj``; returns the previous value (None if none, AT-10)."""
+        """Store ``obj``; returns the previous value (None if none, AT-10).
+        Panic for None or a change of type."""
         arena = self._arena
         old = self._put(obj, "swap")
         if not old:
@@ -275,7 +355,9 @@ class Value(ShmObject):
             arena.free(old)
 
     def compare_and_swap(self, old, new) -> bool:
-        """If the value == ``old``, store ``new`` (AT-11)."""
+        """If the value == ``old`` (None: nothing stored yet), store ``new``
+        and return True; else return False (AT-11). Panic for a None
+        ``new`` or a change of type."""
         if new is None:
             raise Panic("sync/atomic: compare and swap of nil value into Value")
         if old is not None and type(old) is not type(new):

@@ -226,7 +226,29 @@ def is_imm(v) -> bool:
 
 
 class Chan(ShmObject):
-    """A channel. Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates."""
+    """A channel between goroutines in any processes: Go's ``chan T``.
+
+        ch = pg.chan()          # unbuffered; pg.chan(n): n values of buffer
+        ch.send(v)              # c <- v
+        v = ch.recv()           # v := <-c   (None once closed and drained)
+        v, ok = ch.recv_ok()    # v, ok := <-c
+        for v in ch: ...        # for v := range c
+        ch.close()              # close(c)
+        len(ch), ch.cap         # len(c), cap(c)
+        ch.recv_only(), ch.send_only()      # <-chan T, chan<- T
+        pg.select(ch.recv, (ch.send, v))    # as select cases
+
+    Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates. A channel
+    lives in the runtime's shared memory; the object is a handle that
+    pickles as such, so pass it to ``pg.go`` or send it on another channel
+    and every process uses the same channel. Values are copied (pickled)
+    from sender to receiver.
+
+    Raises Panic("send on closed channel") and Panic("close of closed
+    channel"); TypeError for a value that cannot be copied (in the sender)
+    and for operations a view forbids. Use it from goroutines of the
+    runtime that made it: elsewhere, or after that runtime ended, it raises
+    NoRuntime."""
 
     __slots__ = ("_base", "_cap", "_lb", "_timer", "_w")
     __class_getitem__ = classmethod(GenericAlias)
@@ -274,9 +296,13 @@ class Chan(ShmObject):
     # ---- sending -------------------------------------------------------------
 
     def send(self, v) -> None:
-        """Send ``v``; blocks until a receiver takes it (unbuffered) or it is
-        buffered. Panics "send on closed channel" if the channel is closed,
-        also when it is closed while this send waits."""
+        """Send ``v`` (Go's ``c <- v``): blocks until a receiver takes it
+        (unbuffered) or it is buffered. ``v`` is copied now, in the sender.
+
+        Raises Panic("send on closed channel") if the channel is closed,
+        also when it is closed while this send waits (CH-17, CH-18);
+        TypeError if ``v`` cannot be copied, before the channel changes.
+        Call it from a goroutine."""
         arena = self._arena
         proc = _sched.tls.proc
         if proc is None or proc.arena is not arena or proc.current is None:
@@ -315,7 +341,8 @@ class Chan(ShmObject):
             g = proc.current
             g.sendval = v if imm else NOVAL
         except BaseException:
-            C.abort(M, hw)          # e.g. MemoryError mid-operation: undo it
+            if lb:          # e.g. MemoryError mid-operation: undo it (not once unlocked)
+                C.abort(M, hw)
             raise
         finally:
             if lb:
@@ -329,11 +356,16 @@ class Chan(ShmObject):
     # ---- receiving -----------------------------------------------------------
 
     def recv(self):
-        """Receive a value; after close and drain returns None."""
+        """Receive a value (Go's ``v := <-c``), blocking until one comes;
+        once the channel is closed and drained, None at once (CH-14). Use
+        recv_ok to tell a sent None from a closed channel. Call it from a
+        goroutine."""
         return self.recv_ok()[0]
 
     def recv_ok(self):
-        """Receive: (value, True), or (None, False) once closed and drained."""
+        """Receive (Go's ``v, ok := <-c``): ``(value, True)`` for a value
+        sent, ``(None, False)`` once the channel is closed and drained
+        (CH-15). Blocks until one or the other. Call it from a goroutine."""
         arena = self._arena
         proc = _sched.tls.proc
         if proc is None or proc.arena is not arena or proc.current is None:
@@ -361,7 +393,8 @@ class Chan(ShmObject):
             gw = proc.enqueue_self(hw + C_RQH, hw + C_RQT)
             g = proc.current
         except BaseException:
-            C.abort(M, hw)
+            if lb:          # not once unlocked: decoding a received value may raise
+                C.abort(M, hw)
             raise
         finally:
             if lb:
@@ -437,8 +470,13 @@ class Chan(ShmObject):
     # ---- closing -------------------------------------------------------------
 
     def close(self) -> None:
-        """Close: blocked receivers get (None, False), blocked senders panic.
-        Panics "close of closed channel" the second time (CH-19)."""
+        """Close (Go's ``close(c)``): no more values will be sent. Never
+        blocks; receivers drain what is buffered, then get (None, False);
+        every blocked receiver wakes with (None, False) and every blocked
+        sender raises Panic (CH-16, CH-18), in every process.
+
+        Raises Panic("close of closed channel") the second time (CH-19),
+        TypeError on a receive-only view or a timer channel."""
         arena = self._arena
         proc = _proc_of(arena)
         if self._timer == TIMER:
@@ -470,17 +508,23 @@ class Chan(ShmObject):
     # ---- the rest of the contract -----------------------------------------------
 
     def __len__(self) -> int:
-        """Values buffered now (CH-11)."""
+        """Values buffered now (CH-11); 0 for an unbuffered channel."""
         return self._arena.M[self._w + C_COUNT]
 
     @property
     def cap(self) -> int:
+        """The buffer's capacity (CH-11): 0 for an unbuffered channel."""
         return self._cap
 
     def send_only(self) -> SendOnlyChan:
+        """This channel as a send-only view (Go's ``chan<- T``): send,
+        close, len and cap; receiving from it raises TypeError (CH-22)."""
         return _view(SendOnlyChan, self)
 
     def recv_only(self) -> RecvOnlyChan:
+        """This channel as a receive-only view (Go's ``<-chan T``): recv,
+        recv_ok, iteration, len and cap; send and close on it raise
+        TypeError (CH-20, CH-22)."""
         return _view(RecvOnlyChan, self)
 
     def __repr__(self) -> str:
@@ -488,7 +532,11 @@ class Chan(ShmObject):
         return f"<{kind} cap={self._cap} at {self._b:#x}>"
 
 class SendOnlyChan(Chan):
-    """A send-only view (Go's ``chan<- T``): send, close, len, cap."""
+    """A send-only view of a channel (Go's ``chan<- T``), from
+    ``ch.send_only()``: send, close, len, cap. Receiving from it, ranging
+    over it or converting it to receive-only raises TypeError (CH-22). Like
+    its channel, it pickles as a handle and works from goroutines of its
+    runtime (NoRuntime elsewhere)."""
 
     __slots__ = ()
 
@@ -506,7 +554,11 @@ class SendOnlyChan(Chan):
 
 
 class RecvOnlyChan(Chan):
-    """A receive-only view (Go's ``<-chan T``): recv, recv_ok, iteration, len, cap."""
+    """A receive-only view of a channel (Go's ``<-chan T``), from
+    ``ch.recv_only()``: recv, recv_ok, iteration, len, cap. Sending on it,
+    closing it or converting it to send-only raises TypeError (CH-20,
+    CH-22). pg.pipeline's functions return these. Like its channel, it pickles as a
+    handle and works from goroutines of its runtime (NoRuntime elsewhere)."""
 
     __slots__ = ()
 
@@ -595,7 +647,15 @@ def poll(ch: Chan):
 
 
 def chan(cap: int = 0) -> Chan:
-    """Make a channel with buffer capacity ``cap`` (0: unbuffered)."""
+    """Make a channel with buffer capacity ``cap`` (Go's ``make(chan T, cap)``).
+
+        pg.chan()       # unbuffered: a send waits for a receiver (CH-02)
+        pg.chan(100)    # buffered: a send waits only when 100 are queued
+
+    Raises ValueError("makechan: size out of range") for a negative (or
+    over 2**31) capacity, TypeError for one that is not an int. Call it
+    from a goroutine of a running runtime (it lives in the runtime's shared
+    memory); elsewhere it raises NoRuntime."""
     return Chan(cap)
 
 

@@ -53,14 +53,24 @@ __all__ = [
 
 
 class Canceled(Exception):
-    """The context was cancelled (``str(err) == "context canceled"``)."""
+    """The context was cancelled (``str(err) == "context canceled"``).
+
+    ``ctx.err()`` returns an instance; it is not raised by parago, though
+    being an Exception you may raise it. Compare with isinstance, never by
+    identity: a copy in another process is another instance (CTX-08).
+    Usable anywhere, with or without a runtime."""
 
     def __init__(self, msg: str = "context canceled"):
         super().__init__(msg)
 
 
 class DeadlineExceeded(TimeoutError):
-    """The context's deadline passed (``str(err) == "context deadline exceeded"``)."""
+    """The context's deadline passed (``str(err) == "context deadline exceeded"``).
+
+    ``ctx.err()`` returns an instance; it is not raised by parago, though
+    being an Exception (a TimeoutError, as Go's is a timeout error) you may
+    raise it. Compare with isinstance, never by identity: a copy in another
+    process is another instance (CTX-08). Usable anywhere."""
 
     def __init__(self, msg: str = "context deadline exceeded"):
         super().__init__(msg)
@@ -186,6 +196,16 @@ class Context:
     is never cancelled and has no values and no deadline. Any object with
     ``done``, ``err``, ``value`` and ``deadline`` can be a parent; subclassing
     is only a convenience.
+
+        class Traced(pg.context.Context):
+            def value(self, key):
+                return "traced" if key == "trace" else super().value(key)
+
+        ctx, cancel = pg.context.with_cancel(Traced(pg.context.background()))
+
+    Making one needs no runtime (it raises nothing); deriving cancelable
+    children from it does (with_cancel and the others raise NoRuntime
+    outside pg.run).
     """
 
     __slots__ = ("_parent",)
@@ -250,13 +270,16 @@ _TODO = _Empty("TODO")
 
 def background() -> Context:
     """background() -> Context: never cancelled, no values, no deadline; the
-    root of every tree of contexts (CTX-01). Callable anywhere."""
+    root of every tree of contexts (CTX-01); ``done()`` is None, which as a
+    select case is never ready. Callable anywhere, with or without a
+    runtime; raises nothing."""
     return _BACKGROUND
 
 
 def todo() -> Context:
     """todo() -> Context: like background(), for code that has not chosen a
-    context yet (CTX-01). Callable anywhere."""
+    context yet (CTX-01); ``done()`` is None. Callable anywhere, with or
+    without a runtime; raises nothing."""
     return _TODO
 
 
@@ -607,7 +630,14 @@ def with_cancel_cause(parent) -> tuple[Context, _CancelCauseFunc]:
 
     Like with_cancel; ``cause(ctx)`` then returns the cause given to cancel,
     the very object in the process that cancelled and a copy elsewhere
-    (CTX-17, CTX-18). Same errors as with_cancel.
+    (CTX-17, CTX-18).
+
+        ctx, cancel = pg.context.with_cancel_cause(pg.context.background())
+        cancel(ValueError("bad input"))
+        ctx.err()                  # Canceled
+        pg.context.cause(ctx)      # ValueError('bad input')
+
+    Call inside pg.run; raises what with_cancel raises.
     """
     ctx = _new_cancel(parent, None, None)
     return ctx, _CancelCauseFunc(ctx._rec)
@@ -620,7 +650,12 @@ def with_deadline(parent, when: float) -> tuple[Context, _CancelFunc]:
     DeadlineExceeded; a ``when`` already past gives a context expired at
     birth (CTX-09). If the parent's deadline is earlier this is
     with_cancel(parent) (CTX-10). cancel() before the deadline gives Canceled
-    (CTX-11). Same errors as with_cancel.
+    (CTX-11).
+
+        ctx, cancel = pg.context.with_deadline(parent, time.time() + 5)
+
+    Call inside pg.run; raises what with_cancel raises, and TypeError or
+    ValueError for a ``when`` that float() cannot read.
     """
     return with_deadline_cause(parent, when, None)
 
@@ -631,7 +666,8 @@ def with_deadline_cause(parent, when: float, cause: BaseException | None
 
     Like with_deadline; when the deadline passes, ``cause(ctx)`` is
     ``cause`` (err() is still DeadlineExceeded). cancel() records no cause:
-    Canceled, Canceled (CTX-19, Go 1.21). Same errors as with_cancel.
+    Canceled, Canceled (CTX-19, Go 1.21). Call inside pg.run; raises what
+    with_deadline raises.
     """
     ctx = _new_cancel(parent, float(when), cause)
     return ctx, _CancelFunc(ctx._rec)
@@ -639,14 +675,23 @@ def with_deadline_cause(parent, when: float, cause: BaseException | None
 
 def with_timeout(parent, s: float) -> tuple[Context, _CancelFunc]:
     """with_timeout(parent, s) -> (ctx, cancel): with_deadline(parent,
-    time.time() + s). ``s <= 0`` gives a context expired at birth (CTX-09)."""
+    time.time() + s). ``s <= 0`` gives a context expired at birth (CTX-09).
+
+        ctx, cancel = pg.context.with_timeout(pg.context.background(), 2.0)
+        pg.select(ctx.done().recv, results.recv)   # whichever comes first
+
+    Call inside pg.run, from any goroutine; raises what with_deadline
+    raises."""
     return with_deadline_cause(parent, _time.time() + float(s), None)
 
 
 def with_timeout_cause(parent, s: float, cause: BaseException | None
                        ) -> tuple[Context, _CancelFunc]:
     """with_timeout_cause(parent, s, cause) -> (ctx, cancel):
-    with_deadline_cause(parent, time.time() + s, cause) (CTX-19, Go 1.21)."""
+    with_deadline_cause(parent, time.time() + s, cause) (CTX-19, Go 1.21):
+    when the timeout passes, err() is DeadlineExceeded and cause(ctx) is
+    ``cause``. Call inside pg.run, from any goroutine; raises what
+    with_deadline raises."""
     return with_deadline_cause(parent, _time.time() + float(s), cause)
 
 

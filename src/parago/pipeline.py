@@ -14,15 +14,19 @@ may run in any process, these work across processes as they are.
     done.close()
 
 ``stage`` runs a CPU-bound step on several goroutines (so on several
-processes). An exception in the step does not stop the pipeline: it travels
-downstream as a ``StageError`` value in place of that item's result.
+processes). An exception in the step raises ``StageError`` where the
+stage's output is received (``errors="value"``: it arrives as a value in
+place of that item's result instead).
 """
 
 from __future__ import annotations
 
+import pickle
+import reprlib
 import traceback
 
 from ._core import sched as _sched
+from ._errors import RemoteError
 from ._runtime import spawn as _spawn
 from .chan import Chan, chan
 from .runtime import go, gomaxprocs
@@ -60,7 +64,14 @@ def _generate(done, out, values):
 
 
 def generator(done, *values) -> Chan:
-    """A channel that yields ``values`` in order, then closes."""
+    """A receive-only channel that yields ``values`` in order, then closes.
+
+        for v in pg.pipeline.generator(done, 1, 2, 3): ...
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_generate, done, out, values)
     return out.recv_only()
@@ -77,7 +88,15 @@ def _repeat(done, out, values):
 
 
 def repeat(done, *values) -> Chan:
-    """A channel that yields ``values`` over and over until done."""
+    """A receive-only channel that yields ``values`` over and over until
+    ``done`` says stop (an endless source: bound it with take).
+
+        pg.pipeline.take(done, pg.pipeline.repeat(done, "a", "b"), 5)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_repeat, done, out, values)
     return out.recv_only()
@@ -92,7 +111,15 @@ def _repeat_fn(done, out, fn):
 
 
 def repeat_fn(done, fn) -> Chan:
-    """A channel that yields fn(), fn(), ... until done."""
+    """A receive-only channel that yields fn(), fn(), ... until ``done``
+    says stop; ``fn`` runs in the generator's goroutine (copied there).
+
+        randoms = pg.pipeline.repeat_fn(done, random.random)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_repeat_fn, done, out, fn)
     return out.recv_only()
@@ -111,7 +138,15 @@ def _take(done, stream, n, out):
 
 
 def take(done, stream: Chan, n: int) -> Chan:
-    """The first ``n`` values of ``stream``, then closed."""
+    """A receive-only channel of the first ``n`` values of ``stream``,
+    then closed (sooner if ``stream`` closes or ``done`` says stop).
+
+        first_ten = list(pg.pipeline.take(done, stream, 10))
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_take, done, stream, n, out)
     return out.recv_only()
@@ -128,8 +163,15 @@ def _or_done(done, c, out):
 
 
 def or_done(done, c: Chan) -> Chan:
-    """``c``'s values until ``c`` closes or done says stop: ``for v in
-    or_done(done, c)`` never blocks past done."""
+    """A receive-only channel of ``c``'s values until ``c`` closes or
+    ``done`` says stop: ``for v in or_done(done, c)`` never blocks past done.
+
+        for v in pg.pipeline.or_done(ctx, results): ...
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_or_done, done, c, out)
     return out.recv_only()
@@ -143,8 +185,14 @@ def _or(channels, out):
 
 
 def or_channel(*channels: Chan) -> Chan:
-    """A channel closed as soon as any of ``channels`` closes (or yields a
-    value): the book's ``or``, one select instead of a recursion."""
+    """A receive-only channel closed as soon as any of ``channels`` closes
+    (or yields a value): the book's ``or``, one select instead of a
+    recursion. With no channel it is never closed; with one it is that one.
+
+        pg.pipeline.or_channel(sig1, sig2, pg.after(5.0)).recv()
+
+    Call it from a goroutine (it starts one: NoRuntime elsewhere); raises
+    nothing else."""
     out = chan()
     if not channels:
         return out.recv_only()
@@ -170,7 +218,16 @@ def _tee(done, c, out1, out2):
 
 
 def tee(done, c: Chan) -> tuple[Chan, Chan]:
-    """Two channels that each get every value of ``c``."""
+    """Two receive-only channels that each get every value of ``c``, sent
+    on both in whichever order their receivers are ready; both close when
+    ``c`` does.
+
+        left, right = pg.pipeline.tee(done, source)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out1, out2 = chan(), chan()
     go(_tee, done, c, out1, out2)
     return out1.recv_only(), out2.recv_only()
@@ -190,7 +247,16 @@ def _bridge(done, chan_stream, out):
 
 
 def bridge(done, chan_stream: Chan) -> Chan:
-    """The values of each channel that arrives on ``chan_stream``, in turn."""
+    """A receive-only channel of the values of each channel that arrives
+    on ``chan_stream``, one channel after the other (a channel of channels
+    read as one stream).
+
+        for v in pg.pipeline.bridge(done, streams): ...
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out = chan()
     go(_bridge, done, chan_stream, out)
     return out.recv_only()
@@ -211,7 +277,15 @@ def _close_when_done(wg, out):
 
 
 def fan_in(done, *channels: Chan) -> Chan:
-    """Every value of every channel, on one channel (closed when all are)."""
+    """A receive-only channel of every value of every one of ``channels``,
+    as they come (closed when all of them are): fan-in.
+
+        merged = pg.pipeline.fan_in(done, *workers_outputs)
+
+    ``done`` is a channel closed to say stop, a context, or None (never):
+    its goroutine stops as soon as ``done`` says so. Call it from a
+    goroutine (it starts one: NoRuntime elsewhere); its goroutines may run
+    in any process. Raises TypeError for a value that cannot be copied."""
     out, wg = chan(), WaitGroup()
     wg.add(len(channels))
     for c in channels:
@@ -222,37 +296,81 @@ def fan_in(done, *channels: Chan) -> Chan:
 
 # ---- stage: a CPU-bound step on many processes -----------------------------------------
 
-class StageError:
-    """What a stage sends downstream when its function raised for an item."""
+class StageError(Exception):
+    """A stage's function raised for an item.
 
-    __slots__ = ("exception", "item", "traceback")
+    With ``errors="raise"`` (the default) the consumer's ``recv``,
+    ``recv_ok``, iteration or ``select`` on the stage's output raises it, in
+    whichever process the consumer runs, with the original exception as
+    ``__cause__``. With ``errors="value"`` it arrives as a value in place of
+    that item's result. Attributes: ``exception`` (the original, or a
+    ``RemoteError`` stand-in where it cannot be copied), ``item`` (the input
+    it failed on) and ``traceback`` (its traceback text, from the process
+    the stage worker ran in).
 
-    def __init__(self, exception: BaseException, item, tb: str):
+    It is raised in the consumer's goroutine; ``except
+    pg.pipeline.StageError`` there lets the consumer go on receiving: the
+    other items' results follow.
+    """
+
+    def __init__(self, exception: BaseException, item, tb: str = ""):
+        super().__init__(exception, item, tb)
         self.exception = exception
         self.item = item
         self.traceback = tb
 
+    def __str__(self):
+        e = self.exception
+        head = f"the stage function raised {type(e).__name__}: {e} for item {_short(self.item)}"
+        return f"{head}\n{self.traceback.rstrip()}" if self.traceback else head
+
     def __repr__(self):
-        return f"StageError({self.exception!r}, item={self.item!r})"
+        return f"StageError({self.exception!r}, item={_short(self.item)})"
 
     def __reduce__(self):
         return StageError, (self.exception, self.item, self.traceback)
 
 
+_item_repr = reprlib.Repr()
+_item_repr.maxstring = _item_repr.maxother = 60
+_short = _item_repr.repr          # an item in a message: a long one is cut short
+
+
+class _Failed:
+    """An item's failure on its way to the consumer of an ``errors="raise"``
+    stage. It travels as a value like any result (values are copied, so it
+    is decoded by the receiver: in recv, recv_ok, iteration or select, in
+    any process) and decoding it raises its StageError. Nothing else about
+    the channel changes: a failure is one more value in the stream."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: StageError):
+        self.error = error
+
+    def __reduce__(self):
+        return _raise, (self.error,)
+
+
+def _raise(error: StageError):
+    raise error from error.exception
+
+
 def _apply(fn, item):
+    """fn(item), or the StageError it raised."""
     try:
         return fn(item)
     except Exception as e:  # noqa: BLE001 - travels downstream
-        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        # The traceback from fn's own frame on: _apply's adds nothing.
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__.tb_next))
         try:
-            import pickle
-            pickle.dumps(e)
+            pickle.loads(pickle.dumps(e, 5))     # must round-trip, not merely pickle
         except Exception:  # noqa: BLE001
-            e = RuntimeError(f"{type(e).__qualname__}: {e}")
+            e = RemoteError(type(e).__qualname__, str(e))
         return StageError(e, item, tb)
 
 
-def _stage_worker(fn, inbox, out, done, numbered, wg):
+def _stage_worker(fn, inbox, out, done, numbered, raising, wg):
     try:
         while True:
             i, item, ok = select(inbox.recv, _done_case(done))
@@ -260,9 +378,11 @@ def _stage_worker(fn, inbox, out, done, numbered, wg):
                 return
             if numbered:
                 seq, item = item
-                result = (seq, _apply(fn, item))
+                result = (seq, _apply(fn, item))    # _reorder wraps a failure
             else:
                 result = _apply(fn, item)
+                if raising and type(result) is StageError:
+                    result = _Failed(result)
             if not _send(done, out, result):
                 return
     finally:
@@ -280,40 +400,69 @@ def _number(inbox, numbered, done):
         numbered.close()
 
 
-def _reorder(done, unordered, out):
+def _reorder(done, unordered, out, raising):
     try:
         waiting, nxt = {}, 0
         for seq, result in or_done(done, unordered):
             waiting[seq] = result
             while nxt in waiting:
-                if not _send(done, out, waiting.pop(nxt)):
+                result = waiting.pop(nxt)
+                if raising and type(result) is StageError:
+                    result = _Failed(result)
+                if not _send(done, out, result):
                     return
                 nxt += 1
     finally:
         out.close()
 
 
-def stage(fn, inbox: Chan, workers: int = 1, ordered: bool = False, ctx=None) -> Chan:
+def stage(fn, inbox: Chan, workers: int = 1, ordered: bool = False, ctx=None,
+          pool=None, *, errors: str = "raise") -> Chan:
     """Apply ``fn`` to every value of ``inbox`` on ``workers`` goroutines
-    (placed on any process: a CPU-bound step runs in parallel). Results come
-    out in input order with ``ordered=True``, else as they are ready; an
-    exception becomes a StageError in the output; cancelling ``ctx`` (a
-    context or a done channel) stops the stage and closes its output."""
+    and return a receive-only channel of the results, closed when ``inbox``
+    is closed and drained.
+
+    The workers are pinned round-robin to the Ps, so a CPU-bound ``fn`` runs
+    in parallel. Results come in input order with ``ordered=True``, else as
+    they are ready. Cancelling ``ctx`` (a context or a done channel) stops
+    the stage and closes its output.
+
+    errors="raise" (the default): an exception in ``fn`` raises
+    ``StageError`` (the original as ``__cause__``) where the output is
+    consumed — ``recv``, ``recv_ok``, ``for v in out`` or a ``select`` case,
+    in whichever process; the results of other items still follow it.
+    errors="value": the StageError arrives as a value in place of that
+    item's result, and the consumer decides.
+
+    Call it from a goroutine (it starts goroutines: it needs a running
+    runtime). Raises TypeError if ``fn`` is not callable, ValueError for
+    ``workers < 1`` or another ``errors``; ``pool`` (running the stage on a
+    WorkerPool) is not supported yet and raises NotImplementedError.
+
+        out = pg.pipeline.stage(str.upper, pg.pipeline.generator(None, "a", "b"),
+                                workers=2, ordered=True)
+        list(out)    # ['A', 'B']
+    """
     if not callable(fn):
         raise TypeError("stage: fn must be callable")
     if not isinstance(workers, int) or workers < 1:
         raise ValueError("stage: workers must be a positive int")
+    if errors not in ("raise", "value"):
+        raise ValueError(f"stage: errors must be 'raise' or 'value', not {errors!r}")
+    if pool is not None:
+        raise NotImplementedError("stage: pool= is not supported yet")
+    raising = errors == "raise"
     wg = WaitGroup()
     wg.add(workers)
     if ordered:
         numbered, unordered, out = chan(workers), chan(workers), chan(workers)
         go(_number, inbox, numbered, ctx)
-        _spread(workers, _stage_worker, fn, numbered, unordered, ctx, True, wg)
+        _spread(workers, _stage_worker, fn, numbered, unordered, ctx, True, raising, wg)
         go(_close_when_done, wg, unordered)
-        go(_reorder, ctx, unordered, out)
+        go(_reorder, ctx, unordered, out, raising)
     else:
         out = chan(workers)
-        _spread(workers, _stage_worker, fn, inbox, out, ctx, False, wg)
+        _spread(workers, _stage_worker, fn, inbox, out, ctx, False, raising, wg)
         go(_close_when_done, wg, out)
     return out.recv_only()
 

@@ -287,7 +287,13 @@ class _Worker:
 class WorkerPool(cf.Executor):
     """A process pool that never hangs: ``concurrent.futures.Executor``
     (submit, map, shutdown, context manager) plus ``imap``. A worker that
-    dies fails only the tasks it held, with WorkerCrashed, and is replaced."""
+    dies fails only the tasks it held, with WorkerCrashed, and is replaced.
+
+    Use it alone, from any thread (it starts its own runtime), or inside
+    pg.run from a goroutine of P0. A task's exception is raised by its
+    future (or by map/imap at that item) with the worker's traceback as
+    its cause; an argument or result that cannot be copied fails that
+    task alone with TypeError."""
 
     def __init__(self, workers: int | None = None):
         if workers is not None and (not isinstance(workers, int) or workers < 1):

@@ -37,21 +37,49 @@ def run(main, *args, procs: int | None = None, on_crash: str = "raise", **kwargs
     """Run ``main(*args, **kwargs)`` as the main goroutine with ``procs`` Ps
     (default: PARAGO_MAXPROCS, else the usable cores) and return its result.
 
-    An exception escaping main propagates unchanged; a panic in another
-    goroutine raises GoroutinePanic, and a program whose every goroutine is
-    blocked Deadlock. A worker process that dies (signal, os._exit, out of
-    memory) takes its goroutines with it: with ``on_crash="raise"`` (the
-    default) pg.run raises WorkerCrashed at once; with ``"continue"`` a
-    replacement process starts, a RuntimeWarning says what was lost and the
-    program carries on (crashes() lists them). Goroutines working for a
-    WorkerPool never end the run: their tasks fail alone."""
+        pg.run(main)                       # every usable core
+        pg.run(main, 1, 2, procs=4)        # main(1, 2) on 4 processes
+        pg.run(main, procs=1)              # one process: concurrency only
+        pg.run(main, on_crash="continue")  # replace a worker that dies
+
+    P0 is this process (it runs main); P1..Pn-1 are worker processes,
+    started fresh (forkserver or spawn). When main returns, every other
+    goroutine is abandoned, the workers stop and the shared memory is
+    released.
+
+    Raises: whatever escapes main, unchanged; GoroutinePanic when an
+    exception escapes another goroutine; Deadlock when every goroutine in
+    every process is blocked with no timer pending; WorkerCrashed when a
+    worker process dies (signal, os._exit, out of memory) under goroutines —
+    with ``on_crash="continue"`` a replacement starts instead, a
+    RuntimeWarning says what was lost and crashes() lists it. Goroutines
+    working for a WorkerPool never end the run: their tasks fail alone.
+    TypeError if main is not callable; ValueError for procs outside 1..256
+    or another on_crash.
+
+    Call it from plain code, not from a goroutine; it is not reentrant
+    (RuntimeError), and one thread runs one runtime at a time."""
     return _rt.run(main, args, kwargs, procs, on_crash)
 
 
 def go(fn, *args, **kwargs) -> None:
-    """Start ``fn(*args, **kwargs)`` as a new goroutine on any P. ``fn`` and its
-    arguments are copied now (GO-01); an argument that cannot be copied raises
-    TypeError here, naming it."""
+    """Start ``fn(*args, **kwargs)`` as a new goroutine on any P; returns None.
+
+        pg.go(worker, jobs, results)
+        pg.go(lambda: print("hi"))        # lambdas and closures travel by value
+
+    ``fn`` and its arguments are copied now, in the caller (GO-01), exactly
+    as a channel send would copy them: by reference where the receiving
+    process can import them, by value (cloudpickle) for lambdas, closures
+    and the script's own functions. The goroutine then runs on whichever P
+    the runtime places it; started, it never moves.
+
+    Raises TypeError, naming the argument, if ``fn`` or an argument cannot
+    be copied (a lock, a socket, an open file); Panic("go of nil func
+    value") for ``fn=None``.
+
+    Call it from a goroutine of a running runtime (main or any other);
+    elsewhere it raises NoRuntime."""
     proc = _sched.tls.proc
     if proc is None:
         raise no_runtime("pg.go")
@@ -61,21 +89,37 @@ def go(fn, *args, **kwargs) -> None:
 
 
 def gosched() -> None:
-    """Yield the P so other runnable goroutines run (RT-05)."""
+    """Yield the P so other runnable goroutines run; the caller runs again
+    after them, without blocking (RT-05). Scheduling is cooperative: a
+    CPU-bound loop that others wait on calls this now and then.
+
+    Call it from a goroutine; outside a runtime it raises NoRuntime."""
     _proc().gosched()
 
 
 def goexit() -> None:
-    """End the calling goroutine; its finally blocks run (RT-06)."""
+    """End the calling goroutine; its finally blocks run (RT-06). In main
+    the other goroutines go on, and pg.run raises Deadlock("no goroutines
+    (main called runtime.Goexit) - deadlock!") once they have all ended
+    (RT-07).
+
+    Call it from a goroutine; outside a runtime it raises NoRuntime."""
     _proc()
     raise GoExit()
 
 
 def gomaxprocs(n: int | None = None) -> int:
-    """The number of Ps; with ``n`` >= 1, set it and return the previous one
-    (RT-01; n < 1 only queries). More Ps start worker processes; fewer Ps
+    """The number of Ps; with ``n`` >= 1, set it and return the previous one.
+
+        pg.gomaxprocs()       # how many Ps (processes) run goroutines
+        pg.gomaxprocs(4)      # now 4; returns the previous count
+
+    ``n`` < 1 only asks (RT-01). More Ps start worker processes; fewer Ps
     retire workers, each once the goroutines it already started have ended
-    (started goroutines never move)."""
+    (started goroutines never move).
+
+    Raises ValueError for more than 256 Ps. Call it from any goroutine, in
+    any process; outside a runtime it raises NoRuntime."""
     proc = _proc()
     cur = proc.M[_L.H_NPROCS]
     if n is None or n < 1 or n == cur:
@@ -91,19 +135,36 @@ def gomaxprocs(n: int | None = None) -> int:
 
 
 def num_goroutine() -> int:
-    """Goroutines that exist now, in every process, started or not (RT-04)."""
+    """Goroutines that exist now, in every process, started or not (RT-04):
+    1 in a fresh program, as many as stack() lists.
+
+    Call it from a goroutine; outside a runtime it raises NoRuntime."""
     return _proc().M[_L.H_NGOROUTINE]
 
 
 def crashes() -> list:
-    """The WorkerCrashed of every worker process that died in this run so far
-    (read on P0)."""
+    """The WorkerCrashed of every worker process that died in this run so far,
+    with ``pg.run(..., on_crash="continue")``; an empty list outside a
+    runtime, and in another process than P0 (the list lives on P0)."""
     rt = _rt.current()
     return list(rt.crashes) if rt is not None else []
 
 
 def stack() -> str:
-    """A Go-style dump of every goroutine in every process."""
+    """A Go-style dump of every goroutine in every process, as a string:
+
+        goroutine 7 [chan receive]: (P1, pid 4242)
+          File "app.py", line 12, in worker
+            v = ch.recv()
+
+    Each goroutine's status is "running", "runnable" or its wait reason
+    ("chan receive", "select", "sync.Mutex.Lock", "sleep", ...), with ", N
+    minutes" after a minute's wait (RT-19, RT-20). A process busy in a
+    goroutine that does not yield is listed as busy after a second. The
+    same dump ends a Deadlock's message, and SIGQUIT prints it.
+
+    Call it from any goroutine, in any process (it parks while the other
+    processes answer); outside a runtime it raises NoRuntime."""
     return _dump.collect(_proc())
 
 
@@ -117,5 +178,7 @@ def stats() -> list[dict]:
     ``blocked``: parked on a channel, lock, timer ...; ``queued``: placed on
     it and not started yet; ``cpu_s``: its process's CPU time in seconds.
     Counts of other Ps are as they last published them (each time they
-    start a goroutine or look for work)."""
+    start a goroutine or look for work).
+
+    Outside a runtime it raises NoRuntime."""
     return _stats.snapshot(_proc())

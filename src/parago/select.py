@@ -78,8 +78,33 @@ def _parse(cases):
 
 
 def select(*cases, default: bool = False):
-    """Go's select. Returns (index, value, ok); with ``default=True`` and no
-    case ready, (-1, None, False)."""
+    """Go's select: wait until one of several channel operations can
+    proceed, do it, and return ``(index, value, ok)``.
+
+    The cases, in any number and order:
+
+        ch.recv               receive (ch.recv_ok works too): value, ok are
+                              what recv_ok gives — (v, True), or (None, False)
+                              once ch is closed and drained
+        (ch.send, v)          send v: value, ok are (None, True)
+        None                  never ready (Go's nil channel): it switches a
+                              case off and keeps the other indexes
+        pg.after(s).recv      a timeout is a receive case
+
+        i, v, ok = pg.select(jobs.recv, (out.send, x), pg.after(1.0).recv)
+        i, v, ok = pg.select(ch.recv, default=True)  # (-1, None, False) if not ready
+        pg.select()                                  # blocks forever (select {})
+
+    Among ready cases one is chosen uniformly at random (SEL-02). With
+    ``default=True`` and none ready it returns ``(-1, None, False)`` at once;
+    otherwise it blocks until one is ready and does exactly that one
+    (SEL-07).
+
+    Raises Panic("send on closed channel") when a send case on a closed
+    channel is chosen (it counts as ready, even with default=True; SEL-11);
+    TypeError for a case of another form, a receive case on a send-only view,
+    a send case on a receive-only view, or a value that cannot be copied.
+    Call it from a goroutine; outside a runtime it raises NoRuntime."""
     ops = _parse(cases)
     proc = _sched.tls.proc
     if not ops:

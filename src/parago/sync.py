@@ -67,7 +67,22 @@ def _park(proc, gw, reason):
 # ---- Mutex --------------------------------------------------------------------
 
 class Mutex(_Record):
-    """Go's sync.Mutex. ``with mu:`` locks and unlocks."""
+    """Go's sync.Mutex, shared by every process.
+
+        mu = pg.Mutex()
+        with mu: ...                  # lock(); ...; unlock()
+        mu.lock(); mu.unlock()
+        mu.try_lock()                 # True if it locked, never blocks
+
+    Not reentrant (MU-05) and not owned: any goroutine may unlock it
+    (MU-04). Waiters queue in order; one that waits over 1 ms puts the
+    mutex in starvation mode, where unlock hands it straight to the first
+    waiter (MU-06..08). Unlocking an unlocked mutex raises
+    Panic("sync: unlock of unlocked mutex") (MU-03).
+
+    Make it inside a running runtime (it lives in the runtime's shared
+    memory; elsewhere NoRuntime) and pass it to goroutines in any process:
+    it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ("_sb",)
     _TYPE = R.T_MUTEX
@@ -77,17 +92,22 @@ class Mutex(_Record):
         self._sb = b + R.R_X0 * 8          # the state word
 
     def lock(self) -> None:
+        """Lock, waiting until it is free (wait reason "sync.Mutex.Lock").
+        A lock that must wait needs a goroutine (NoRuntime otherwise)."""
         if not self._arena.mem.cas64(self._sb, 0, LOCKED):
             self._lock_slow()
 
     def try_lock(self) -> bool:
-        """Lock if free, never block (MU-02). Fails in starvation mode, as Go's does.
-        Like lock(), it needs no goroutine (it never waits)."""
+        """Lock if free and return True, else False at once (MU-02); it
+        fails in starvation mode, as Go's does. It never waits, so it needs
+        no goroutine."""
         mem = self._arena.mem
         s = mem.load64(self._sb)
         return not s & (LOCKED | STARVING) and mem.cas64(self._sb, s, s | LOCKED)
 
     def unlock(self) -> None:
+        """Unlock; the first waiter, if any, gets it next. Raises
+        Panic("sync: unlock of unlocked mutex") if it is not locked (MU-03)."""
         if not self._arena.mem.cas64(self._sb, LOCKED, 0):
             self._unlock_slow()
 
@@ -99,6 +119,7 @@ class Mutex(_Record):
         self.unlock()
 
     def locked(self) -> bool:
+        """Is it locked now? (For diagnostics: racy by nature.)"""
         return bool(self._arena.mem.load64(self._sb) & LOCKED)
 
     def _lock_slow(self) -> None:
@@ -198,13 +219,30 @@ _RW_READERS, _RW_WRITER, _RW_WWAIT = 4, 5, 6
 
 
 class RWMutex(_Record):
-    """Go's sync.RWMutex: many readers or one writer; a waiting writer blocks
-    new readers (RW-03). ``with rw:`` takes the write lock."""
+    """Go's sync.RWMutex, shared by every process: many readers or one writer.
+
+        rw = pg.RWMutex()
+        rw.rlock(); rw.runlock()      # read lock: many at once (RW-01)
+        with rw: ...                  # write lock: lock(); ...; unlock()
+        rw.try_lock(), rw.try_rlock() # never block (RW-09)
+        with rw.rlocker(): ...        # a Locker doing rlock/runlock (RW-08)
+
+    A waiting writer blocks new readers (RW-03), so a goroutine taking the
+    read lock twice while a writer waits deadlocks (RW-04); a writer's
+    unlock lets in the readers that queued meanwhile (RW-05). Raises
+    Panic("sync: RUnlock of unlocked RWMutex") and Panic("sync: Unlock of
+    unlocked RWMutex") for unlocks of what is not held (RW-06, RW-07).
+
+    Make it inside a running runtime (it lives in the runtime's shared
+    memory; elsewhere NoRuntime) and pass it to goroutines in any process:
+    it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ()
     _TYPE = R.T_RWMUTEX
 
     def rlock(self) -> None:
+        """Read-lock, waiting while a writer holds or waits for it
+        (wait reason "sync.RWMutex.RLock"). Call it from a goroutine."""
         self._enter(False, True)
 
     def try_rlock(self) -> bool:
@@ -212,6 +250,8 @@ class RWMutex(_Record):
         return self._enter(False, False)
 
     def lock(self) -> None:
+        """Write-lock, waiting for every reader and writer to leave
+        (wait reason "sync.RWMutex.Lock"). Call it from a goroutine."""
         self._enter(True, True)
 
     def try_lock(self) -> bool:
@@ -252,6 +292,9 @@ class RWMutex(_Record):
         return True
 
     def runlock(self) -> None:
+        """Release a read lock; the last reader out lets a waiting writer
+        in. Raises Panic("sync: RUnlock of unlocked RWMutex") if no reader
+        holds it (RW-06)."""
         proc = self._check()
         arena, M, rw = proc.arena, proc.M, self._w
         _acquire(arena, self._lb)
@@ -270,6 +313,9 @@ class RWMutex(_Record):
             proc.flush_wakes()
 
     def unlock(self) -> None:
+        """Release the write lock: the readers that queued meanwhile go
+        first (RW-05), else the next writer. Raises Panic("sync: Unlock of
+        unlocked RWMutex") if it is not write-locked (RW-07)."""
         proc = self._check()
         arena, M, rw = proc.arena, proc.M, self._w
         _acquire(arena, self._lb)
@@ -355,7 +401,21 @@ _WG_WAITERS = 2
 
 
 class WaitGroup(_Record):
-    """Go's sync.WaitGroup."""
+    """Go's sync.WaitGroup, shared by every process: wait for goroutines
+    to finish.
+
+        wg = pg.WaitGroup()
+        wg.add(1); pg.go(work, wg)    # work calls wg.done() at its end
+        wg.go(work, x)                # Go 1.25's wg.Go: add, go, done
+        wg.wait()                     # until the counter is zero
+
+    Raises Panic("sync: negative WaitGroup counter") (WG-03) and Go's
+    misuse panics where it detects them: an add from zero while a wait is
+    pending, a reuse before the previous wait returned (WG-05, WG-06).
+
+    Make it inside a running runtime (it lives in the runtime's shared
+    memory; elsewhere NoRuntime) and pass it to goroutines in any process:
+    it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ("_cb",)
     _TYPE = R.T_WAITGROUP
@@ -365,6 +425,9 @@ class WaitGroup(_Record):
         self._cb = b + R.R_X0 * 8
 
     def add(self, delta: int = 1) -> None:
+        """Add ``delta`` (may be negative) to the counter; at zero every
+        waiter is released. Raises Panic("sync: negative WaitGroup
+        counter") below zero."""
         proc = self._check()
         mem = proc.mem
         v = mem.add64(self._cb, delta)
@@ -378,6 +441,7 @@ class WaitGroup(_Record):
             self._release_waiters(proc)
 
     def done(self) -> None:
+        """add(-1): one goroutine has finished (WG-04)."""
         self.add(-1)
 
     def _release_waiters(self, proc) -> None:
@@ -400,6 +464,8 @@ class WaitGroup(_Record):
             proc.flush_wakes()
 
     def wait(self) -> None:
+        """Wait until the counter is zero (at once if it is; WG-01), with
+        wait reason "sync.WaitGroup.Wait". Call it from a goroutine."""
         proc = self._check()
         mem = proc.mem
         if mem.load64(self._cb) == 0:
@@ -421,7 +487,9 @@ class WaitGroup(_Record):
 
     def go(self, fn, *args, **kwargs) -> None:
         """add(1), run fn(*args, **kwargs) in a new goroutine, done() when it
-        returns (Go 1.25's WaitGroup.Go; a panic ends the program first)."""
+        returns (Go 1.25's WaitGroup.Go, WG-07; an exception ends the program
+        first, as a panic does). ``fn`` and its arguments are copied as
+        pg.go copies them: TypeError, naming what cannot be copied."""
         from .runtime import go
         self.add(1)
         try:
@@ -450,8 +518,24 @@ R.FIXUPS[R.T_WAITGROUP] = _wg_fixup
 # ---- Cond -----------------------------------------------------------------------------
 
 class Cond(_Record):
-    """Go's sync.Cond: ``wait`` atomically unlocks ``L`` and suspends;
-    ``signal`` wakes the longest waiter, ``broadcast`` all of them."""
+    """Go's sync.Cond, shared by every process: goroutines wait for a
+    condition guarded by a Locker ``L``.
+
+        c = pg.Cond(pg.Mutex())
+        with c.L:
+            while not ready():
+                c.wait()              # unlocks L, waits, relocks L
+        c.signal()                    # wake the longest waiter (COND-02, 03)
+        c.broadcast()                 # wake every current waiter (COND-04)
+
+    ``L`` is any object with lock() and unlock() (a Mutex, an RWMutex's
+    rlocker()); anything else raises TypeError. A signal with no waiter is
+    lost (COND-05). wait() without holding L raises Panic("sync: unlock of
+    unlocked mutex") (COND-07).
+
+    Make it inside a running runtime (it lives in the runtime's shared
+    memory; elsewhere NoRuntime) and pass it to goroutines in any process:
+    it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ("L",)
     _TYPE = R.T_COND
@@ -473,6 +557,10 @@ class Cond(_Record):
         return obj
 
     def wait(self) -> None:
+        """Unlock ``L`` and wait, as one step (no signal is lost between
+        them), until signal() or broadcast() wakes this goroutine; then
+        lock ``L`` again before returning (COND-01). Callers loop on their
+        condition. Call it from a goroutine holding ``L``."""
         proc = self._check()
         arena, M, rw = proc.arena, proc.M, self._w
         _acquire(arena, self._lb)
@@ -496,9 +584,13 @@ class Cond(_Record):
         self.L.lock()
 
     def signal(self) -> None:
+        """Wake the goroutine that has waited longest, if any (COND-02,
+        COND-03). Holding ``L`` is allowed, not required."""
         self._wake(1)
 
     def broadcast(self) -> None:
+        """Wake every goroutine waiting now; later waiters are not woken
+        (COND-04). Holding ``L`` is allowed, not required."""
         self._wake(-1)
 
     def _wake(self, n: int) -> None:
@@ -525,9 +617,20 @@ class Cond(_Record):
 # ---- Once -----------------------------------------------------------------------------
 
 class Once:
-    """Go's sync.Once: ``do(fn)`` calls fn exactly once across all processes;
-    concurrent callers wait until it returns; an exception in fn propagates
-    to that caller and still counts as done (ONCE-03)."""
+    """Go's sync.Once, shared by every process: run a function once.
+
+        once = pg.Once()
+        once.do(setup)                # setup() runs once, in one process
+        once.done()                   # has it run?
+
+    Concurrent callers wait until that one call returns (ONCE-02). An
+    exception fn raises propagates to the caller whose call ran it and
+    still counts as done (ONCE-03); fn calling do on the same Once
+    deadlocks (ONCE-04).
+
+    Make it inside a running runtime (it lives in the runtime's shared
+    memory; elsewhere NoRuntime) and pass it to goroutines in any process:
+    it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ("_m", "_done")
 
@@ -537,6 +640,9 @@ class Once:
         self._done = Bool()
 
     def do(self, fn) -> None:
+        """Call ``fn()`` if no do() of this Once has yet, in any process;
+        otherwise wait until that call has returned (ONCE-01, ONCE-02).
+        Call it from a goroutine."""
         if self._done.load():
             return
         # The slow path holds the mutex while fn runs, so no do() returns
@@ -549,6 +655,7 @@ class Once:
                     self._done.store(True)
 
     def done(self) -> bool:
+        """Has a do() of this Once run its function (or raised)?"""
         return self._done.load()
 
     def __reduce__(self):
@@ -572,10 +679,17 @@ POOL_LIMIT = 4096
 
 
 class Pool:
-    """Go's sync.Pool: ``get()`` returns a pooled object, or ``new()`` (or
-    None); ``put(x)`` offers x for reuse. Each process keeps its own free
-    objects (they are never copied between processes): an object put is
-    returned by a later get in the same process, last in first out."""
+    """Go's sync.Pool: a cache of objects that are expensive to make.
+
+        pool = pg.Pool(new=make_buffer)
+        buf = pool.get()              # a pooled object, else new() (or None)
+        pool.put(buf)                 # offer it for reuse; put(None) is ignored
+
+    Each process keeps its own free objects (they are never copied between
+    processes): an object put is returned by a later get in the same
+    process, last in first out (POOL-04). Anything may be dropped (POOL-03).
+    Raises TypeError if ``new`` is not callable. A Pool needs no runtime:
+    make and use it anywhere, pass it to goroutines in any process."""
 
     __slots__ = ("new", "_id", "_free")
 
@@ -587,12 +701,15 @@ class Pool:
         self._free = _pools.setdefault(self._id, [])
 
     def get(self):
+        """A free object of this process's, the last put first; else
+        new() if set, else None (POOL-01)."""
         free = self._free
         if free:
             return free.pop()
         return self.new() if self.new is not None else None
 
     def put(self, x) -> None:
+        """Offer ``x`` for reuse in this process; None is ignored (POOL-02)."""
         if x is not None and len(self._free) < POOL_LIMIT:   # Put(nil) is ignored (POOL-02)
             self._free.append(x)
 

@@ -40,7 +40,16 @@ def _duration(s) -> float:
 
 
 def sleep(s: float) -> None:
-    """Pause the calling goroutine for at least ``s`` seconds (TM-01)."""
+    """Pause the calling goroutine for at least ``s`` seconds (TM-01), with
+    wait reason "sleep"; ``s <= 0`` only yields. Only the goroutine waits:
+    the other goroutines of its process run meanwhile (unlike time.sleep,
+    which stops them all).
+
+        pg.sleep(0.5)
+
+    Durations are float seconds; a duration that is not a number raises
+    TypeError, NaN ValueError. Call it from a goroutine; elsewhere it raises
+    NoRuntime."""
     s = _duration(s)
     proc = _sched.tls.proc
     if proc is None:
@@ -54,8 +63,14 @@ def sleep(s: float) -> None:
 
 
 def after(s: float) -> Chan:
-    """A channel that receives the fire time (a time.time() float) once,
-    after ``s`` seconds; it is never closed (TM-03)."""
+    """A receive-only channel that delivers the fire time (a time.time()
+    float, not the time of the receive) once, ``s`` seconds from now; it is
+    never closed (TM-03). Go's time.After: a timeout as a select case.
+
+        i, v, ok = pg.select(results.recv, pg.after(1.0).recv)   # i == 1: timed out
+
+    Durations are float seconds; a duration that is not a number raises
+    TypeError, NaN ValueError. Call it inside a running runtime (NoRuntime otherwise)."""
     s = _duration(s)
     return timer_chan(_time.monotonic_ns() + max(0, int(s * 1e9)))
 
@@ -84,9 +99,19 @@ def _set(ch: Chan, when_ns: int, period_ns: int | None = None) -> bool:
 
 
 class Timer:
-    """Go's time.Timer: ``c`` receives the fire time once; ``stop()`` and
-    ``reset(s)`` return whether the timer was active. Made by ``Timer(s)``,
-    or by ``after_func(s, fn)`` (then ``c`` is None and fn runs instead)."""
+    """Go's time.Timer: ``c`` receives the fire time once, ``s`` seconds on.
+
+        t = pg.Timer(2.0)
+        t.c.recv()            # the fire time (a time.time() float)
+        t.stop()              # True if this call stopped it (TM-06)
+        t.reset(1.0)          # fire 1 s from now; True if it was active (TM-07)
+
+    Made by ``Timer(s)``, or by ``after_func(s, fn)`` (then ``c`` is None
+    and fn runs in its own goroutine instead). As in Go 1.23, ``c`` is
+    unbuffered and nothing stale arrives after stop() or reset() (TM-08).
+    Durations are float seconds; a duration that is not a number raises
+    TypeError, NaN ValueError. Make it inside a running runtime (NoRuntime otherwise);
+    it may be passed to goroutines in any process."""
 
     __slots__ = ("c", "_ch", "_fn", "_entry")
 
@@ -126,9 +151,19 @@ class Timer:
 
 
 class Ticker:
-    """Go's time.Ticker: ``c`` receives the tick time every ``s``; a slow
-    receiver misses ticks, never queues them (TM-15). ``stop()`` stops it but
-    does not close ``c`` (TM-16)."""
+    """Go's time.Ticker: ``c`` receives the tick time every ``s`` seconds.
+
+        t = pg.Ticker(0.1)
+        for _ in range(3):
+            t.c.recv()        # a tick's scheduled time
+        t.reset(0.5)          # a new period, the next tick 0.5 s from now
+        t.stop()              # no more ticks; c is not closed (TM-16)
+
+    A slow receiver misses ticks, never queues them (TM-15). Raises
+    Panic("non-positive interval for NewTicker") for ``s <= 0`` (TM-17).
+    Durations are float seconds; a duration that is not a number raises
+    TypeError, NaN ValueError. Make it inside a running runtime (NoRuntime otherwise);
+    it may be passed to goroutines in any process."""
 
     __slots__ = ("c", "_ch")
 
@@ -141,9 +176,13 @@ class Ticker:
         self._ch = self.c._base
 
     def stop(self) -> None:
+        """Stop the ticks; ``c`` stays open, so a receiver waits on (TM-16)."""
         _set(self._ch, 0)
 
     def reset(self, s: float) -> None:
+        """Tick every ``s`` seconds from now on, the next one ``s`` from now
+        (TM-15). Raises Panic("non-positive interval for Ticker.Reset") for
+        ``s <= 0`` (TM-17)."""
         s = _duration(s)
         if s <= 0:
             raise Panic("non-positive interval for Ticker.Reset")
@@ -165,13 +204,30 @@ def _rebuild_timer(cls, ch, fn):
 
 
 def tick(s: float) -> Chan | None:
-    """Ticker(s).c, or None if ``s`` <= 0 (TM-17)."""
+    """Go's time.Tick: ``Ticker(s).c``, a channel of tick times every ``s``
+    seconds, for a ticker that is never stopped (TM-18); None if ``s <= 0``
+    (TM-17), which as a select case is never ready.
+
+        for now in pg.tick(1.0): ...
+
+    Durations are float seconds; a duration that is not a number raises
+    TypeError, NaN ValueError. Call it inside a running runtime (NoRuntime otherwise)."""
     s = _duration(s)
     return Ticker(s).c if s > 0 else None
 
 
 def after_func(s: float, fn) -> Timer:
-    """Run ``fn()`` in its own goroutine after ``s`` seconds (TM-13)."""
+    """Go's time.AfterFunc: run ``fn()`` in its own goroutine after ``s``
+    seconds; returns a Timer whose ``c`` is None (TM-13).
+
+        t = pg.after_func(5.0, cancel)
+        t.stop()              # True if fn will not run; it never waits for fn
+
+    ``fn`` is started as pg.go starts a goroutine (copied, placed on any
+    P). A pending after_func is not a goroutine (RT-18) but keeps the
+    deadlock detector quiet (RT-15). Raises TypeError if ``fn`` is not callable.
+    Durations are float seconds; a duration that is not a number raises
+    TypeError, NaN ValueError. Call it inside a running runtime (NoRuntime otherwise)."""
     if not callable(fn):
         raise TypeError("after_func needs a callable")
     when = _ns(_duration(s))

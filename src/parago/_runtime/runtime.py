@@ -46,7 +46,9 @@ STOPPED_WARN_S = 5.0     # a worker stopped this long gets a warning on stderr
 
 
 def num_cpu() -> int:
-    """Cores this process may run on (affinity-aware, RT-03)."""
+    """The cores this process may run on: its CPU affinity mask, as Go's
+    NumCPU (RT-03); the default number of Ps. Raises nothing; callable
+    anywhere, with or without a runtime."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:

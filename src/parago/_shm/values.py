@@ -25,7 +25,11 @@ Invariants:
 
 from __future__ import annotations
 
+import io
+import marshal
 import pickle
+import types
+from collections import ChainMap
 
 from . import layout as L
 
@@ -79,12 +83,39 @@ def dumps(v, bufs: list | None = None) -> bytes:
             # cloudpickle would send an open file's *contents* as a StringIO:
             # a copy nobody asked for. Refuse, as pickle does.
             raise TypeError(f"{e} (pass a file's path, not the open file)") from None
-    import cloudpickle
     found.clear()
-    stream = cloudpickle.dumps(v, 5, buffer_callback=cb)
+    stream = dumps_by_value(v, cb)
     if bufs is not None:
         bufs.extend(found)
     return stream
+
+
+def _code_reduce(code):
+    # A code object as .pyc files hold it (marshal): every field kept,
+    # co_filename included. cloudpickle's own reducer renames the file to
+    # "<dynamic-code>" (for byte-identical payloads wherever a function is
+    # defined), which leaves tracebacks, dumps and linecache nothing to show.
+    # Every P runs the same interpreter, so marshal's format is shared.
+    return marshal.loads, (marshal.dumps(code),)
+
+
+_by_value_pickler = None
+
+
+def dumps_by_value(v, buffer_callback=None) -> bytes:
+    """cloudpickle's bytes for ``v``, with its code objects' file names kept."""
+    global _by_value_pickler
+    if _by_value_pickler is None:
+        import cloudpickle
+
+        class _Pickler(cloudpickle.Pickler):
+            dispatch_table = ChainMap({types.CodeType: _code_reduce},
+                                      cloudpickle.Pickler.dispatch_table)
+
+        _by_value_pickler = _Pickler
+    with io.BytesIO() as f:
+        _by_value_pickler(f, 5, buffer_callback=buffer_callback).dump(v)
+        return f.getvalue()
 
 
 # ---- functions copied by value, cached ------------------------------------------
@@ -141,9 +172,7 @@ def dumps_function(fn) -> bytes | None:
     if hit is not None and hit[0]() is fn and hit[1] == fp:
         return hit[2]
     import weakref
-
-    import cloudpickle
-    data = cloudpickle.dumps(fn, 5)
+    data = dumps_by_value(fn)
     if len(_SENT) >= _CACHE_MAX:
         _SENT.clear()
     try:

@@ -1,26 +1,32 @@
 """The bench command: run the standard suite and print side-by-side tables.
 
-Every section is planned first (so the progress bar knows how many kernels
-there are), then run kernel by kernel, its table printed as soon as it is
-done. Exit status: 0; 1 when a kernel failed (a parago kernel stops the run at
-once, a peer's failure is noted and reported at the end); 2 for a usage error
-(--plot without matplotlib); 130 on Ctrl-C, after the running kernel and
-everything it started are stopped (runner.stop).
+Every section is planned first (so the progress display knows how many runs
+there are), then run, its table printed as soon as it is done. The header
+line names the machine and its load average; when figures came out noisy
+the run ends with a warning saying how many and what the load was.
+
+Exit status: 0; 1 when a kernel failed (a parago kernel stops the run at
+once, a peer's failure is noted and reported at the end); 2 for a usage
+error (--plot without matplotlib); 130 on Ctrl-C, after the running kernel
+and everything it started are stopped (runner.stop).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.metadata
 import json
 import os
 import platform
 import sys
+import textwrap
 import time
 
-from . import plot, suite
+from . import plot, report, suite
 from .progress import Progress
 from .runner import KernelFailed
+from .stats import NOISE_BOUND, load_average
 
 SECTIONS = {
     "parallelism": lambda a: suite.parallelism(a.quick, a.procs),
@@ -30,6 +36,7 @@ SECTIONS = {
     "memory": lambda a: suite.goroutine_memory(a.quick),
     "throughput": lambda a: suite.xproc_throughput(a.quick),
     "patterns": lambda a: suite.patterns(a.quick, a.procs),
+    "pool": lambda a: suite.pool(a.quick),
 }
 PEERS = ("gevent", "faster-fifo", "loky", "greenlet")
 
@@ -49,7 +56,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         prog="python -m parago bench",
         description="Measure parallelism versus concurrency on this machine, "
                     "beside the peers installed here (docs/bench.md).")
-    p.add_argument("--quick", action="store_true", help="small sizes (under ~30 s)")
+    p.add_argument("--quick", action="store_true",
+                   help="smaller sizes and 3 runs instead of 5 (docs/bench.md gives the times)")
     p.add_argument("--procs", type=_procs, default=None,
                    help="process counts for the parallelism section: N (1..N) or a list 1,2,4 "
                         "(default: 1..the usable cores)")
@@ -57,8 +65,19 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
     p.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     p.add_argument("--plot", metavar="PATH",
-                   help="also draw speedup vs procs and concurrency time vs M (PNG; matplotlib)")
+                   help="also draw every section's figures beside the peers' (PNG; matplotlib)")
     return p.parse_args(argv)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _machine() -> dict:
@@ -68,7 +87,8 @@ def _machine() -> dict:
             peers[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             peers[name] = None
-    return {"usable_cores": suite.usable_cores(), "python": platform.python_version(),
+    return {"usable_cores": suite.usable_cores(), "cpu": _cpu_model(),
+            "python": platform.python_version(),
             "implementation": platform.python_implementation(), "platform": platform.platform(),
             "parago": importlib.metadata.version("parago"), "peers": peers}
 
@@ -83,8 +103,8 @@ def main(argv: list[str]) -> int:
             print(f"bench: {e}", file=sys.stderr)
             return 2
         if not set(names) & set(plot.PANELS):
-            print("bench: --plot draws the parallelism and concurrency sections; "
-                  "--only leaves both out", file=sys.stderr)
+            print(f"bench: --plot draws the sections {', '.join(plot.PANELS)}; "
+                  "--only leaves them all out", file=sys.stderr)
             return 2
     for path in (args.json, args.plot):
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
@@ -92,11 +112,16 @@ def main(argv: list[str]) -> int:
             return 2
     machine = _machine()
     mode = "tiny" if suite.tiny() else "quick" if args.quick else "full"
-    print(f"parago {machine['parago']} bench ({mode} sizes) on {machine['usable_cores']} usable "
-          f"cores, {machine['implementation']} {machine['python']}, {machine['platform']}\n",
-          flush=True)
+    started = datetime.datetime.now().astimezone()
+    load_start = load_average()
+    head = (f"parago {machine['parago']} bench ({mode} sizes, {suite.rounds(args.quick)} "
+            f"interleaved runs) on {machine['usable_cores']} usable cores ({machine['cpu']}), "
+            f"{machine['implementation']} {machine['python']}, {machine['platform']}, "
+            f"{started:%Y-%m-%d %H:%M}, load average {load_start[0]:.2f}. Figures: the "
+            "median of the runs, ±the farthest run from it, * when noisy.")
+    print("\n".join(textwrap.wrap(head, report.WIDTH)) + "\n", flush=True)
     sections = {n: SECTIONS[n](args) for n in names}          # planned; nothing measured yet
-    progress = Progress(sum(len(s.kernels) for s in sections.values()))
+    progress = Progress(sum(s.runs for s in sections.values()))
     t0 = time.perf_counter()
     try:
         for s in sections.values():
@@ -112,18 +137,31 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 130
     progress.close()
+    seconds = time.perf_counter() - t0
+    load_end = load_average()
+    run = {"command": "python -m parago bench " + " ".join(argv), "mode": mode,
+           "rounds": suite.rounds(args.quick), "date": started.isoformat(timespec="seconds"),
+           "machine": machine, "load_average": {"start": load_start, "end": load_end},
+           "seconds": seconds}
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"command": "python -m parago bench " + " ".join(argv), "mode": mode,
-                       "machine": machine, "seconds": time.perf_counter() - t0,
-                       "sections": {n: s.to_json() for n, s in sections.items()}},
+            json.dump({**run, "sections": {n: s.to_json() for n, s in sections.items()}},
                       f, indent=2, allow_nan=False)
     if args.plot:
-        plot.write(args.plot, sections)
+        plot.write(args.plot, sections, run)
+    noisy = sum(s.noisy for s in sections.values())
+    if noisy:
+        shown = sum(s.samples for s in sections.values())
+        warning = (f"warning: the machine was noisy: {noisy} of {shown} figures varied between "
+                   f"runs by more than {NOISE_BOUND:.0%} (stdev/mean; marked *); load average "
+                   f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end, on "
+                   f"{machine['usable_cores']} usable cores. Compare ratios of one run, or "
+                   "rerun on a quiet machine.")
+        print("\n".join(textwrap.wrap(warning, report.WIDTH)), file=sys.stderr)
     failures = [f for s in sections.values() for f in s.failures]
     if failures:
         print(f"bench failed: {len(failures)} peer kernel(s) failed:\n\n" + "\n\n".join(failures),
               file=sys.stderr)
         return 1
-    print(f"done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    print(f"done in {seconds:.1f} s", file=sys.stderr)
     return 0

@@ -1,7 +1,8 @@
 """Kernels for perf/pool.py: WorkerPool beside multiprocessing.Pool,
 ProcessPoolExecutor, loky and mpire, each with 2 workers (or ``workers``).
 
-- tiny: ``x + 1`` over 20,000 items, chunksize 1 (per-task overhead);
+- tiny: ``x + 1`` over 20,000 items, chunksize 1 (per-task overhead; the
+  bench's pool section also runs it with a larger chunksize);
 - roundtrip: one ``submit(...).result()`` at a time (latency percentiles);
 - cpu: 16 CPU-bound tasks on 1 worker and on ``workers`` (speedup);
 - start: a fresh interpreter, pool start to first result (cold start).
@@ -24,40 +25,41 @@ def cpu(k):
     return s
 
 
-def _make(impl: str, workers: int):
-    """(pool, map(fn, items) -> list, submit_result(fn, x) -> value, close)"""
+def _make(impl: str, workers: int, chunksize: int = 1):
+    """(map(fn, items) -> list, submit_result(fn, x) -> value, close)"""
     if impl == "parago":
         import parago as pg
         p = pg.WorkerPool(workers)
-        return (lambda f, it: list(p.map(f, it)), lambda f, x: p.submit(f, x).result(),
+        return (lambda f, it: list(p.map(f, it, chunksize=chunksize)),
+                lambda f, x: p.submit(f, x).result(),
                 p.shutdown)
     if impl == "multiprocessing":
         import multiprocessing as mp
         p = mp.get_context("forkserver").Pool(workers)
-        return (lambda f, it: p.map(f, it, chunksize=1), lambda f, x: p.apply(f, (x,)),
+        return (lambda f, it: p.map(f, it, chunksize=chunksize), lambda f, x: p.apply(f, (x,)),
                 p.terminate)
     if impl == "ProcessPoolExecutor":
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
         p = ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"))
-        return (lambda f, it: list(p.map(f, it, chunksize=1)),
+        return (lambda f, it: list(p.map(f, it, chunksize=chunksize)),
                 lambda f, x: p.submit(f, x).result(), p.shutdown)
     if impl == "loky":
         from loky import get_reusable_executor
         p = get_reusable_executor(max_workers=workers)
-        return (lambda f, it: list(p.map(f, it, chunksize=1)),
+        return (lambda f, it: list(p.map(f, it, chunksize=chunksize)),
                 lambda f, x: p.submit(f, x).result(), lambda: p.shutdown(wait=True))
     if impl == "mpire":
         from mpire import WorkerPool as MPool
         p = MPool(n_jobs=workers, start_method="forkserver")
         p.__enter__()
-        return (lambda f, it: p.map(f, it, chunk_size=1, progress_bar=False),
+        return (lambda f, it: p.map(f, it, chunk_size=chunksize, progress_bar=False),
                 lambda f, x: p.apply(f, (x,)), lambda: p.__exit__(None, None, None))
     raise ValueError(impl)
 
 
-def tiny(impl: str, n: int = 20000, workers: int = 2) -> dict:
-    pmap, _, close = _make(impl, workers)
+def tiny(impl: str, n: int = 20000, workers: int = 2, chunksize: int = 1) -> dict:
+    pmap, _, close = _make(impl, workers, chunksize)
     try:
         pmap(inc, range(200))
         t0 = time.perf_counter()

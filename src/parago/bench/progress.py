@@ -1,6 +1,7 @@
-"""The bench command's progress bar: tqdm when installed, else one plain
-line per kernel on stderr. Tables go to stdout through :meth:`write`, which
-keeps them clear of the bar."""
+"""The bench command's progress display on stderr: tqdm's bar when stderr is
+a terminal and tqdm is installed; otherwise (a log, a pipe, no tqdm) one
+plain line as each section starts, never a carriage-return frame. Tables go
+to stdout through :meth:`write`, which keeps them clear of the bar."""
 
 from __future__ import annotations
 
@@ -10,20 +11,26 @@ import sys
 class Progress:
     def __init__(self, total: int):
         self.total, self.count = total, 0
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self.bar = None
-        else:
-            self.bar = tqdm(total=total, unit="kernel", file=sys.stderr, dynamic_ncols=True,
-                            leave=False, bar_format="{percentage:3.0f}%|{bar}| {n}/{total} "
-                            "[{elapsed}<{remaining}] {desc}")
+        self.section = None
+        self.bar = None
+        if sys.stderr.isatty():
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                self.bar = tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True,
+                                leave=False, bar_format="{percentage:3.0f}%|{bar}| {n}/{total} "
+                                "[{elapsed}<{remaining}] {desc}")
 
     def start(self, label: str) -> None:
-        """A kernel starts; ``label`` says which."""
+        """A kernel run starts; ``label`` ("section: kernel args") says which."""
         if self.bar is not None:
             self.bar.set_description_str(label)
-        else:
+            return
+        section = label.split(":")[0]
+        if section != self.section:
+            self.section = section
             print(f"[{self.count + 1}/{self.total}] {label}", file=sys.stderr, flush=True)
 
     def advance(self) -> None:

@@ -1,6 +1,10 @@
-"""Side-by-side tables: parago's figure, each peer's, and the ratio."""
+"""Side-by-side tables: parago's figure, each peer's, and the ratio; the
+formats of times, rates, sizes and spreads."""
 
 from __future__ import annotations
+
+import io
+import textwrap
 
 
 def fmt_time(s: float) -> str:
@@ -25,13 +29,37 @@ def fmt_bandwidth(bytes_per_s: float) -> str:
     return f"{bytes_per_s / 1e9:.2f} GB/s"
 
 
-def table(title: str, header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    def fmt(cells):
-        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
-    out = [title, line, fmt(header), line, *(fmt(r) for r in rows)]
-    return "\n".join(out) + "\n"
+WIDTH = 100               # columns a table (and its title) may use
+
+
+def table(title: str, header: list[str], rows: list[list[str]], labels: int = 1) -> str:
+    """The table as text no wider than WIDTH, laid out by rich: the first
+    ``labels`` columns (names) left-aligned, the figures right-aligned;
+    headers and cells too long for their column wrap."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+              collapse_padding=True)
+    for i, name in enumerate(header):
+        t.add_column(name, justify="left" if i < labels else "right", overflow="fold")
+    for r in rows:
+        t.add_row(*(str(c) for c in r))
+    console = Console(width=WIDTH, file=io.StringIO(), color_system=None, force_terminal=False,
+                      emoji=False, highlight=False, soft_wrap=False)
+    with console.capture() as cap:
+        console.print(t)
+    lines = [ln.rstrip() for ln in cap.get().splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join([*textwrap.wrap(title, WIDTH), *lines]) + "\n"
+
+
+def note(text: str) -> str:
+    """A note under a table, wrapped to WIDTH."""
+    return "\n".join(textwrap.wrap(text, WIDTH, initial_indent="  note: ",
+                                    subsequent_indent="        ")) + "\n"
 
 
 def fmt_kb(nbytes: float) -> str:

@@ -1,16 +1,27 @@
 """The benchmark sections, each parago beside the peers installed here.
 
 A section function (parallelism, concurrency, context_switch, xproc_hop,
-goroutine_memory, xproc_throughput) only plans: it returns a Section that
-lists its kernels and knows how to turn their results into a table.
-Section.run measures every kernel in its own interpreter (runner.measure) and
-fills the printable rows and, for --json, one dict of raw figures per row
-(data). render() runs the section first if nobody has, so
+goroutine_memory, xproc_throughput, patterns, pool) only plans: it returns a
+Section that lists its kernels and knows how to turn their results into a
+table. Section.run measures: ``rounds`` times over, every kernel once per
+round, in an order that rotates, so the runs of the sides of a comparison
+are interleaved and the machine's ups and downs hit them alike. Each
+implementation (parago, asyncio, gevent, ...) runs in an interpreter of its
+own (runner.Server) that stays up for the section; the memory kernels get a
+fresh interpreter for every run (they measure the process's growth).
+
+A figure is the median of its runs (stats.Sample, pyperf's statistics),
+shown with its spread (the farthest run from the median, ``±4%``); a figure
+whose runs vary more than pyperf's bound for an unstable benchmark is marked
+``*`` and counted in the section's noise note. A ratio is the median of the
+run-by-run ratios (run i of both sides ran back to back).
+
+render() runs the section first if nobody has, so
 
     print(suite.context_switch(quick).render())
 
-measures and prints, while the bench command counts every kernel up front for
-its progress bar.
+measures and prints, while the bench command counts every run up front for
+its progress display.
 
 Sizes: full by default, smaller with ``quick``, smallest with the environment
 variable PARAGO_BENCH_TINY=1 (for the tests: every path, in seconds; a kernel
@@ -29,7 +40,8 @@ from dataclasses import dataclass, field
 
 from . import report
 from .memory import GO_MEMORY_KB
-from .runner import KernelFailed, available, measure
+from .runner import KernelFailed, Server, available, measure
+from .stats import NOISE_BOUND, Sample, load_average, paired_ratio
 from .switch import GO_REFERENCE_NS
 
 
@@ -41,21 +53,37 @@ def _size(quick: bool, full, fast, smallest):
     return smallest if tiny() else fast if quick else full
 
 
+def rounds(quick: bool) -> int:
+    """Interleaved runs of every kernel: 5 (full), 3 (quick), 2 (tiny)."""
+    return _size(quick, 5, 3, 2)
+
+
 @dataclass
 class Kernel:
-    key: str                   # its result's name in the section's results
-    target: str                # "module:function", run by runner.measure
+    key: str                   # its results' name in the section's results
+    target: str                # "module:function", run by a Server (or measure)
     kwargs: dict
     peer: str | None = None    # the module a peer needs; skipped (with a note) if absent
+    fresh: bool = False        # a fresh interpreter for every run (runner.measure)
 
     @property
     def label(self) -> str:
         args = " ".join(f"{k}={v}" for k, v in self.kwargs.items())
-        return f"{self.target.split(':')[1]} {args}"
+        return f"{self.function} {args}"
+
+    @property
+    def function(self) -> str:
+        return self.target.split(":")[1]
+
+    @property
+    def side(self) -> str:
+        """The implementation it measures, which names its server: the
+        ``impl`` argument, else the function's first word."""
+        return self.kwargs.get("impl") or self.function.split("_")[0]
 
     @property
     def ours(self) -> bool:
-        return self.target.split(":")[1].startswith("parago")
+        return self.side == "parago"
 
 
 @dataclass
@@ -63,36 +91,68 @@ class Section:
     name: str
     title: str
     header: list[str]
-    build: Callable[[Section, dict], None]     # fills rows and data from {key: result | None}
+    build: Callable[[Section, dict], None]     # fills rows and data from {key: [result] | None}
     params: dict = field(default_factory=dict)
+    rounds: int = 1
+    labels: int = 1                            # leading name columns (left-aligned)
     kernels: list[Kernel] = field(default_factory=list)
     rows: list[list] = field(default_factory=list)
     data: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    samples: int = 0                           # figures shown with a spread
+    noisy: int = 0                             # ... of which noisy
     done: bool = False
 
-    def add(self, key: str, target: str, peer: str | None = None, **kwargs) -> None:
-        self.kernels.append(Kernel(key, f"parago.bench.{target}", kwargs, peer))
+    def add(self, key: str, target: str, peer: str | None = None, fresh: bool = False,
+            **kwargs) -> None:
+        self.kernels.append(Kernel(key, f"parago.bench.{target}", kwargs, peer, fresh))
+
+    @property
+    def runs(self) -> int:
+        """Kernel runs this section makes (for the progress display)."""
+        return len(self.kernels) * self.rounds
 
     def run(self, progress=None) -> Section:
-        results = {}
-        for k in self.kernels:
-            if progress:
-                progress.start(f"{self.name}: {k.label}")
-            results[k.key] = self._measure(k)
-            if progress:
-                progress.advance()
+        results: dict[str, list | None] = {k.key: [] for k in self.kernels}
+        servers: dict[str, Server] = {}
+        n = len(self.kernels)
+        try:
+            for r in range(self.rounds):
+                for k in self.kernels[r % n:] + self.kernels[:r % n]:
+                    if progress:
+                        progress.start(f"{self.name}: {k.label}")
+                    if results[k.key] is not None:
+                        res = self._measure(k, servers)
+                        results[k.key] = None if res is None else [*results[k.key], res]
+                    if progress:
+                        progress.advance()
+        finally:
+            for srv in servers.values():
+                srv.close()
         self.build(self, results)
+        self.note_noise()
         self.done = True
         return self
 
-    def _measure(self, k: Kernel) -> dict | None:
+    def note_noise(self) -> None:
+        """Say so under the table when figures came out noisy, with the load."""
+        if self.noisy:
+            la = load_average()
+            self.notes.append(
+                f"noisy: {self.noisy} of {self.samples} figures (marked *) varied between runs "
+                f"by more than pyperf's bound (stdev >= {NOISE_BOUND:.0%} of the mean); load "
+                f"average {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} on {usable_cores()} usable cores")
+
+    def _measure(self, k: Kernel, servers: dict) -> dict | None:
         if k.peer and not available(k.peer):
             self._note(f"{k.peer} is not installed: its figures are skipped")
             return None
+        timeout = 60 if tiny() else 600
         try:
-            return measure(k.target, timeout=60 if tiny() else 600, **k.kwargs)
+            if k.fresh:
+                return measure(k.target, timeout=timeout, **k.kwargs)
+            return servers.setdefault(k.side, Server()).call(k.target, timeout, **k.kwargs)
         except KernelFailed as e:
             if k.ours:
                 raise
@@ -105,29 +165,58 @@ class Section:
         if text not in self.notes:
             self.notes.append(text)
 
+    def sample(self, results: dict, key: str, figure: str | Callable) -> Sample | None:
+        """The Sample of one figure of kernel ``key`` over the runs (None if
+        it has no results): ``figure`` names a field of its result, or
+        computes the figure from a result."""
+        res = results.get(key)
+        if not res:
+            return None
+        get = figure if callable(figure) else (lambda r: r[figure])
+        return Sample.of(get(r) for r in res)
+
+    def cell(self, sample: Sample | None, fmt: Callable[[float], str]) -> str:
+        """A figure as shown: its median, its spread, ``*`` when noisy."""
+        if sample is None:
+            return "-"
+        self.samples += 1
+        self.noisy += sample.noisy
+        if len(sample.values) < 2:
+            return fmt(sample.median)
+        return f"{fmt(sample.median)} ±{sample.spread:.0%}{'*' if sample.noisy else ''}"
+
     def row(self, cells: list, **figures) -> None:
-        """One table row and the raw figures behind it."""
+        """One table row and the raw figures behind it (Samples as dicts)."""
         self.rows.append(cells)
-        self.data.append(figures)
+        self.data.append({k: v.to_json() if isinstance(v, Sample) else v
+                          for k, v in figures.items()})
 
     def render(self) -> str:
         if not self.done:
             self.run()
-        text = report.table(self.title, self.header, self.rows)
-        return text + "".join(f"  note: {n}\n" for n in self.notes)
+        text = report.table(self.title, self.header, self.rows, self.labels)
+        return text + "".join(report.note(n) for n in self.notes)
 
     def to_json(self) -> dict:
-        return {"title": self.title, "params": self.params, "header": self.header,
-                "rows": [[str(c) for c in r] for r in self.rows], "data": self.data,
-                "notes": self.notes}
+        return {"title": self.title, "params": self.params, "rounds": self.rounds,
+                "header": self.header, "rows": [[str(c) for c in r] for r in self.rows],
+                "data": self.data, "notes": self.notes, "noisy": self.noisy}
 
 
-def _get(r: dict | None, key: str):
-    return r[key] if r else None
+def _ratio(s: Sample | None) -> str:
+    return "-" if s is None else f"{s.median:.2f}x"
 
 
-def _time(t: float | None) -> str:
-    return report.fmt_time(t) if t is not None else "-"
+def _median(s: Sample | None) -> float | None:
+    return None if s is None else s.median
+
+
+def _efficiency(e: float | None) -> str:
+    """Parallel efficiency; above 100% it can only be noise (a batch that ran
+    slow on one process), never a real superlinear speedup."""
+    if e is None:
+        return "-"
+    return f"{e:.0%}" + (" (noise)" if e > 1.0 else "")
 
 
 # ---- 1. parallelism ------------------------------------------------------------------
@@ -136,64 +225,65 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
+PAR_IMPLS = (("parago", "parago_cpu", None), ("ppe", "ppe_cpu", None), ("loky", "loky_cpu", "loky"))
+
+
 def parallelism(quick: bool, procs: list[int] | None = None) -> Section:
     m = _size(quick, 16, 16, 4)
-    k = _size(quick, 2_000_000, 300_000, 20_000)
-    repeat = _size(quick, 3, 2, 1)
+    k = _size(quick, 600_000, 200_000, 20_000)
     procs = sorted({1, *(procs or range(1, usable_cores() + 1))})   # procs=1 is the baseline
     s = Section("parallelism",
-                f"Parallelism: {m} CPU-bound goroutines of {k:,} steps on 1..N processes "
-                "(speedup and efficiency vs procs=1; ratio >1: parago faster)",
-                ["procs", "parago", "speedup", "efficiency", "ProcessPoolExecutor", "parago vs",
-                 "loky", "parago vs"],
-                _parallelism_table, {"m": m, "k": k, "repeat": repeat, "procs": procs,
-                                     "usable_cores": usable_cores()})
+                f"Parallelism: {m} CPU-bound goroutines of {k:,} steps on 1..N processes: "
+                "batch time, speedup and efficiency vs procs=1, beside the same calls on "
+                "ProcessPoolExecutor and loky (ratio >1: parago faster)",
+                ["procs", "parago", "speedup", "efficiency", "ProcessPool\nExecutor",
+                 "parago vs", "loky", "parago vs"],
+                _parallelism_table, {"m": m, "k": k, "procs": procs,
+                                     "usable_cores": usable_cores()}, rounds(quick))
     for p in procs:
-        kw = {"m": m, "k": k, "procs": p, "repeat": repeat}
-        s.add(f"parago_{p}", "speedup:parago_cpu", **kw)
-        s.add(f"ppe_{p}", "speedup:ppe_cpu", **kw)
-        s.add(f"loky_{p}", "speedup:loky_cpu", peer="loky", **kw)
+        for impl, fn, peer in PAR_IMPLS:
+            s.add(f"{impl}_{p}", f"speedup:{fn}", peer=peer, m=m, k=k, procs=p)
     if procs[-1] > usable_cores():
         s.notes.append(f"procs above the {usable_cores()} usable cores share cores")
     return s
 
 
 def _parallelism_table(s: Section, r: dict) -> None:
-    base = {impl: _get(r[f"{impl}_1"], "seconds") for impl in ("parago", "ppe", "loky")}
+    t = {(impl, p): s.sample(r, f"{impl}_{p}", "seconds")
+         for impl, _, _ in PAR_IMPLS for p in s.params["procs"]}
     for p in s.params["procs"]:
-        t = {impl: _get(r[f"{impl}_{p}"], "seconds") for impl in base}
-        up = {impl: base[impl] / t[impl] if base[impl] and t[impl] else None for impl in t}
-        s.row([p, _time(t["parago"]), f"{up['parago']:.2f}x", f"{up['parago'] / p:.0%}",
-               _time(t["ppe"]), report.ratio(t["parago"], t["ppe"]),
-               _time(t["loky"]), report.ratio(t["parago"], t["loky"])],
-              procs=p, parago_s=t["parago"], speedup=up["parago"], efficiency=up["parago"] / p,
-              ppe_s=t["ppe"], ppe_speedup=up["ppe"],
-              vs_ppe=report.ratio_value(t["parago"], t["ppe"]),
-              loky_s=t["loky"], loky_speedup=up["loky"],
-              vs_loky=report.ratio_value(t["parago"], t["loky"]))
+        up = {impl: paired_ratio(t[impl, p], t[impl, 1]) for impl, _, _ in PAR_IMPLS}
+        eff = _median(up["parago"]) / p if up["parago"] else None
+        vs = {impl: paired_ratio(t["parago", p], t[impl, p]) for impl in ("ppe", "loky")}
+        s.row([p, s.cell(t["parago", p], report.fmt_time), _ratio(up["parago"]),
+               _efficiency(eff), s.cell(t["ppe", p], report.fmt_time), _ratio(vs["ppe"]),
+               s.cell(t["loky", p], report.fmt_time), _ratio(vs["loky"])],
+              procs=p, parago_s=t["parago", p], speedup=up["parago"], efficiency=eff,
+              efficiency_is_noise=eff is not None and eff > 1.0,
+              ppe_s=t["ppe", p], ppe_speedup=up["ppe"], vs_ppe=vs["ppe"],
+              loky_s=t["loky", p], loky_speedup=up["loky"], vs_loky=vs["loky"])
 
 
 # ---- 2. concurrency ------------------------------------------------------------------
 
 WAITS = (("sleep", "sleepers"), ("chan", "chan_waiters"))
+CONC_IMPLS = (("parago", None), ("asyncio", None), ("gevent", "gevent"))
 
 
 def concurrency(quick: bool, counts: list[int] | None = None) -> Section:
-    wait = _size(quick, 0.5, 0.2, 0.02)
-    counts = counts or _size(quick, [10, 100, 1000, 10_000, 100_000], [10, 1000, 10_000],
-                             [10, 100])
+    wait = _size(quick, 0.2, 0.1, 0.02)
+    counts = counts or _size(quick, [10, 1000, 10_000], [10, 1000], [10, 100])
     s = Section("concurrency",
-                f"Concurrency: M goroutines each blocked {wait} s on ONE process "
-                "(total time vs the single wait: 1.00x = all M waited at once; "
-                "ratio >1: parago faster)",
-                ["blocked on", "M", "parago", "vs one wait", "asyncio", "gevent",
-                 "parago vs asyncio", "parago vs gevent"],
-                _concurrency_table, {"wait": wait, "counts": counts})
+                f"Concurrency: M goroutines each blocked {wait} s on ONE process: total time, "
+                "and that time over the single wait (1.00x: all M waited at once); "
+                "ratio >1: parago faster",
+                ["blocked on", "M", "parago", "vs one\nwait", "asyncio", "gevent",
+                 "parago vs\nasyncio", "parago vs\ngevent"],
+                _concurrency_table, {"wait": wait, "counts": counts}, rounds(quick), labels=1)
     for kind, fn in WAITS:
         for m in counts:
-            s.add(f"parago_{kind}_{m}", f"speedup:parago_{fn}", m=m, s=wait)
-            s.add(f"asyncio_{kind}_{m}", f"speedup:asyncio_{fn}", m=m, s=wait)
-            s.add(f"gevent_{kind}_{m}", f"speedup:gevent_{fn}", peer="gevent", m=m, s=wait)
+            for impl, peer in CONC_IMPLS:
+                s.add(f"{impl}_{kind}_{m}", f"speedup:{impl}_{fn}", peer=peer, m=m, s=wait)
     s.notes.append("sleep: pg.sleep / asyncio.sleep / gevent.sleep; chan: a receive on one "
                    "channel main closes after the wait (asyncio, gevent: an Event main sets)")
     return s
@@ -203,15 +293,16 @@ def _concurrency_table(s: Section, r: dict) -> None:
     wait = s.params["wait"]
     for kind, _ in WAITS:
         for m in s.params["counts"]:
-            t = {impl: _get(r[f"{impl}_{kind}_{m}"], "seconds")
-                 for impl in ("parago", "asyncio", "gevent")}
-            s.row([kind, m, _time(t["parago"]), f"{t['parago'] / wait:.2f}x",
-                   _time(t["asyncio"]), _time(t["gevent"]),
-                   report.ratio(t["parago"], t["asyncio"]), report.ratio(t["parago"], t["gevent"])],
-                  blocked_on=kind, m=m, parago_s=t["parago"], vs_one_wait=t["parago"] / wait,
-                  asyncio_s=t["asyncio"], gevent_s=t["gevent"],
-                  vs_asyncio=report.ratio_value(t["parago"], t["asyncio"]),
-                  vs_gevent=report.ratio_value(t["parago"], t["gevent"]))
+            t = {impl: s.sample(r, f"{impl}_{kind}_{m}", "seconds") for impl, _ in CONC_IMPLS}
+            over = _median(t["parago"]) / wait if t["parago"] else None
+            vs = {impl: paired_ratio(t["parago"], t[impl]) for impl in ("asyncio", "gevent")}
+            s.row([kind, m, s.cell(t["parago"], report.fmt_time),
+                   "-" if over is None else f"{over:.2f}x",
+                   s.cell(t["asyncio"], report.fmt_time), s.cell(t["gevent"], report.fmt_time),
+                   _ratio(vs["asyncio"]), _ratio(vs["gevent"])],
+                  blocked_on=kind, m=m, parago_s=t["parago"], vs_one_wait=over,
+                  asyncio_s=t["asyncio"], gevent_s=t["gevent"], vs_asyncio=vs["asyncio"],
+                  vs_gevent=vs["gevent"])
 
 
 # ---- 3. context switch and the cross-process hop -------------------------------------
@@ -222,10 +313,10 @@ SWITCH_PEERS = (("greenlet.switch (raw, no channel)", "greenlet_switch", "greenl
 
 
 def context_switch(quick: bool) -> Section:
-    n = _size(quick, 200_000, 20_000, 1_000)
+    n = _size(quick, 50_000, 20_000, 1_000)
     s = Section("switch", "Context switch: one handoff over an unbuffered channel, one process "
                 "(ratio >1: parago faster)", ["implementation", "per handoff", "parago vs"],
-                _switch_table, {"n": n})
+                _switch_table, {"n": n}, rounds(quick))
     s.add("parago", "switch:parago_handoff", n=n)
     for _, fn, mod, times in SWITCH_PEERS:
         s.add(fn, f"switch:{fn}", peer=mod, n=times * n)
@@ -233,14 +324,14 @@ def context_switch(quick: bool) -> Section:
 
 
 def _switch_table(s: Section, r: dict) -> None:
-    ours = r["parago"]["per_op"]
-    s.row(["parago chan (procs=1)", report.fmt_time(ours), "1.00x"],
-          impl="parago", per_op=ours, vs=1.0)
+    ours = s.sample(r, "parago", "per_op")
+    s.row(["parago chan (procs=1)", s.cell(ours, report.fmt_time), "1.00x"],
+          impl="parago", per_op=ours)
     for name, fn, _, _ in SWITCH_PEERS:
-        if r[fn]:
-            per = r[fn]["per_op"]
-            s.row([name, report.fmt_time(per), report.ratio(ours, per)],
-                  impl=fn, per_op=per, vs=report.ratio_value(ours, per))
+        per = s.sample(r, fn, "per_op")
+        if per:
+            vs = paired_ratio(ours, per)
+            s.row([name, s.cell(per, report.fmt_time), _ratio(vs)], impl=fn, per_op=per, vs=vs)
     s.row(["Go (the seed's figure, another machine)", f"{GO_REFERENCE_NS} ns", "-"],
           impl="go_seed", per_op=GO_REFERENCE_NS * 1e-9, vs=None)
 
@@ -250,60 +341,59 @@ XPROC_IMPLS = (("parago chan", None, "parago"), ("multiprocessing.Pipe", None, "
 
 
 def xproc_hop(quick: bool) -> Section:
-    n = _size(quick, 20_000, 2_000, 200)
+    n = _size(quick, 5_000, 2_000, 200)
     s = Section("hop", "One-way hop latency between two processes "
                 "(ping-pong / 2; ratio >1: parago faster)",
-                ["implementation", "hop", "parago vs"], _hop_table, {"n": n})
+                ["implementation", "hop", "parago vs"], _hop_table, {"n": n}, rounds(quick))
     for _, mod, key in XPROC_IMPLS:
         s.add(key, f"xproc:{key}_hop", peer=mod, n=n)
     return s
 
 
 def _hop_table(s: Section, r: dict) -> None:
-    ours = r["parago"]["per_op"]
+    ours = s.sample(r, "parago", "per_op")
     for name, _, key in XPROC_IMPLS:
-        if r[key]:
-            per = r[key]["per_op"]
-            s.row([name, report.fmt_time(per), report.ratio(ours, per)],
-                  impl=key, per_op=per, vs=report.ratio_value(ours, per))
+        per = s.sample(r, key, "per_op")
+        if per:
+            vs = paired_ratio(ours, per)
+            s.row([name, s.cell(per, report.fmt_time), _ratio(vs)], impl=key, per_op=per, vs=vs)
 
 
 # ---- 4. goroutine memory -------------------------------------------------------------
 
+MEM_IMPLS = (("parago", None), ("gevent", "gevent"), ("asyncio", None))
+
+
 def goroutine_memory(quick: bool, counts: list[int] | None = None) -> Section:
-    counts = counts or _size(quick, [10, 100, 1000, 10_000, 100_000], [10, 1000, 10_000],
-                             [10, 100])
+    counts = counts or _size(quick, [100, 10_000], [100, 10_000], [10, 100])
     s = Section("memory", "Goroutine memory: M goroutines blocked receiving on a channel nobody "
-                "sends to, procs=1; USS of the process after minus before "
-                "(ratio >1: parago smaller)",
-                ["M", "parago total", "per goroutine", "gevent per greenlet", "asyncio per task",
-                 "Go (seed) per goroutine", "parago vs gevent", "parago vs asyncio"],
-                _memory_table, {"counts": counts})
+                "sends to, procs=1; USS of the process after minus before, a fresh "
+                "interpreter each run (ratio >1: parago smaller)",
+                ["M", "parago total", "per goroutine", "gevent per\ngreenlet",
+                 "asyncio per\ntask", "Go (seed) per\ngoroutine", "parago vs\ngevent",
+                 "parago vs\nasyncio"],
+                _memory_table, {"counts": counts}, max(2, rounds(quick) - 2))
     for m in counts:
-        s.add(f"parago_{m}", "memory:parago_memory", m=m)
-        s.add(f"gevent_{m}", "memory:gevent_memory", peer="gevent", m=m)
-        s.add(f"asyncio_{m}", "memory:asyncio_memory", m=m)
+        for impl, peer in MEM_IMPLS:
+            s.add(f"{impl}_{m}", f"memory:{impl}_memory", peer=peer, fresh=True, m=m)
     s.notes.append("gevent: greenlets blocked on an Event; asyncio: tasks awaiting a Future; "
                    "Go: the seed's table (runtime.MemStats.Sys, another machine)")
     return s
 
 
 def _memory_table(s: Section, r: dict) -> None:
-    def per(res):
-        return res["uss"] / res["m"] if res else None
-
     for m in s.params["counts"]:
-        ours, gev, aio = r[f"parago_{m}"], r[f"gevent_{m}"], r[f"asyncio_{m}"]
+        total = s.sample(r, f"parago_{m}", "uss")
+        per = {impl: s.sample(r, f"{impl}_{m}", lambda res: res["uss"] / res["m"])
+               for impl, _ in MEM_IMPLS}
         go = GO_MEMORY_KB[m] * 1e3 / m if m in GO_MEMORY_KB else None
-        s.row([m, report.fmt_kb(ours["uss"]), report.fmt_kb(per(ours)),
-               report.fmt_kb(per(gev)) if gev else "-", report.fmt_kb(per(aio)) if aio else "-",
-               report.fmt_kb(go) if go else "-",
-               report.ratio(per(ours), per(gev)), report.ratio(per(ours), per(aio))],
-              m=m, parago_uss=ours["uss"], parago_rss=ours["rss"], parago_per_goroutine=per(ours),
-              gevent_uss=_get(gev, "uss"), gevent_rss=_get(gev, "rss"), gevent_per=per(gev),
-              asyncio_uss=_get(aio, "uss"), asyncio_rss=_get(aio, "rss"), asyncio_per=per(aio),
-              go_seed_per=go, vs_gevent=report.ratio_value(per(ours), per(gev)),
-              vs_asyncio=report.ratio_value(per(ours), per(aio)))
+        vs = {impl: paired_ratio(per["parago"], per[impl]) for impl in ("gevent", "asyncio")}
+        s.row([m, s.cell(total, report.fmt_kb), s.cell(per["parago"], report.fmt_kb),
+               s.cell(per["gevent"], report.fmt_kb), s.cell(per["asyncio"], report.fmt_kb),
+               report.fmt_kb(go) if go else "-", _ratio(vs["gevent"]), _ratio(vs["asyncio"])],
+              m=m, parago_uss=total, parago_per_goroutine=per["parago"],
+              gevent_per=per["gevent"], asyncio_per=per["asyncio"], go_seed_per=go,
+              vs_gevent=vs["gevent"], vs_asyncio=vs["asyncio"])
 
 
 # ---- 5. throughput across processes --------------------------------------------------
@@ -312,12 +402,13 @@ PARAGO_CAP = {"int": 1024, "64KiB": 256, "4MiB": 4}
 
 
 def xproc_throughput(quick: bool) -> Section:
-    sizes = {"int": _size(quick, 200_000, 20_000, 500), "64KiB": _size(quick, 20_000, 2_000, 50),
-             "4MiB": _size(quick, 500, 50, 4)}
+    sizes = {"int": _size(quick, 50_000, 20_000, 500), "64KiB": _size(quick, 5_000, 2_000, 50),
+             "4MiB": _size(quick, 200, 50, 4)}
     s = Section("throughput", "Streaming values from one process to another "
                 "(ratio >1: parago faster)",
                 ["values", "implementation", "throughput", "parago vs"],
-                _throughput_table, {"n": sizes, "parago_cap": PARAGO_CAP})
+                _throughput_table, {"n": sizes, "parago_cap": PARAGO_CAP}, rounds(quick),
+                labels=2)
     for kind, n in sizes.items():
         for _, mod, key in XPROC_IMPLS:
             extra = {"cap": PARAGO_CAP[kind]} if key == "parago" else {}
@@ -327,25 +418,54 @@ def xproc_throughput(quick: bool) -> Section:
 
 def _throughput_table(s: Section, r: dict) -> None:
     for kind in s.params["n"]:
-        ours = r[f"parago_{kind}"]["per_op"]
+        ours = s.sample(r, f"parago_{kind}", "per_op")
         for name, _, key in XPROC_IMPLS:
-            res = r[f"{key}_{kind}"]
-            if not res:
+            per = s.sample(r, f"{key}_{kind}", "per_op")
+            if not per:
                 continue
-            per = res["per_op"]
-            shown = (report.fmt_rate(1 / per, "items/s") if kind == "int"
-                     else report.fmt_bandwidth(res["bytes"] / per))
-            s.row([kind, name, shown, report.ratio(ours, per)],
-                  values=kind, impl=key, per_op=per, items_per_s=1 / per,
-                  bytes_per_s=res["bytes"] / per, vs=report.ratio_value(ours, per))
+            size = r[f"{key}_{kind}"][0]["bytes"]
+            rate = per.inverse()
+            shown = (s.cell(rate, lambda v: report.fmt_rate(v, "items/s")) if kind == "int"
+                     else s.cell(rate, lambda v, b=size: report.fmt_bandwidth(v * b)))
+            vs = paired_ratio(ours, per)
+            s.row([kind, name, shown, _ratio(vs)], values=kind, impl=key, per_op=per,
+                  items_per_s=rate, bytes_per_value=size, vs=vs)
 
 
+# ---- 6. WorkerPool: the README's tiny-task figure ------------------------------------
 
-# ---- 6. Go's patterns on N cores -----------------------------------------------------
+POOL_IMPLS = (("parago.WorkerPool", "parago"), ("multiprocessing.Pool", "multiprocessing"))
+
+
+def pool(quick: bool) -> Section:
+    n = _size(quick, 10_000, 5_000, 200)
+    chunks = (1, 100)
+    s = Section("pool", f"WorkerPool, tiny tasks: map(x + 1) over {n:,} items on 2 workers, "
+                "tasks per second; chunksize 1 is where batching pays, a large chunksize "
+                "batches the peers too (ratio >1: parago faster)",
+                ["chunksize", "pool", "tasks/s", "parago vs"], _pool_table,
+                {"n": n, "chunksizes": chunks, "workers": 2}, rounds(quick), labels=2)
+    for c in chunks:
+        for _, impl in POOL_IMPLS:
+            s.add(f"{impl}_{c}", "poolbench:tiny", impl=impl, n=n, workers=2, chunksize=c)
+    return s
+
+
+def _pool_table(s: Section, r: dict) -> None:
+    for c in s.params["chunksizes"]:
+        ours = s.sample(r, f"parago_{c}", "tasks_per_s")
+        for name, impl in POOL_IMPLS:
+            rate = s.sample(r, f"{impl}_{c}", "tasks_per_s")
+            vs = paired_ratio(rate, ours)
+            s.row([c, name, s.cell(rate, lambda v: report.fmt_rate(v, "/s")), _ratio(vs)],
+                  chunksize=c, impl=impl, tasks_per_s=rate, vs=vs)
+
+
+# ---- 7. Go's patterns on N cores -----------------------------------------------------
 
 PATTERN_VARIANTS = (
-    ("workers first (4, fed by a goroutine)", "workers", {"w": 4, "feeder": "go", "cap": 0}),
-    ("workers first (2, fed by main)", "workers", {"w": 2, "feeder": "main", "cap": 0}),
+    ("4 workers, fed by a go", "workers", {"w": 4, "feeder": "go", "cap": 0}),
+    ("2 workers, fed by main", "workers", {"w": 2, "feeder": "main", "cap": 0}),
     ("jobs first (README)", "jobs", {}),
     ("fan-out / fan-in", "fanout", {}),
     ("pipeline, 3 stages x N", "pipeline", {}),
@@ -355,45 +475,49 @@ PATTERN_VARIANTS = (
 
 def patterns(quick: bool, procs: list[int] | None = None) -> Section:
     top = max(procs or [usable_cores()])
-    n = _size(quick, 240, 80, 8)
-    runs = _size(quick, 3, 3, 1)
+    n = _size(quick, 120, 80, 8)
+    runs = rounds(quick)
     s = Section("patterns",
-                f"Go patterns on {top} cores: CPU-bound, plain goroutines and channels, no hint "
-                f"(speedup procs={top} vs procs=1, min/median/max of {runs} interleaved runs; "
-                "beside the same work on ProcessPoolExecutor, multiprocessing queues for the "
-                "pipeline)",
-                ["pattern", "speedup", "efficiency", "work off main", "reference", "its speedup",
-                 "parago vs"],
+                f"Go patterns on {top} cores: CPU-bound, plain goroutines and channels, no hint; "
+                f"speedup procs={top} vs procs=1 over {runs} interleaved runs, beside the same "
+                "work on ProcessPoolExecutor (multiprocessing queues for the pipeline)",
+                ["pattern", "speedup", "efficiency", "work off\nmain", "reference",
+                 "its\nspeedup", "parago\nvs"],
                 _patterns_table, {"procs": top, "n": n, "runs": runs})
     for name, pattern, params in PATTERN_VARIANTS:
         kw = dict(params)
         if pattern == "forkjoin":
-            kw["depth"] = _size(quick, 6, 5, 2)
+            kw["depth"] = _size(quick, 5, 5, 2)
         elif pattern == "pipeline":
             kw["n"] = n * 3 // 8
         else:
             kw["n"] = n
+        # One kernel runs both sides, interleaved, on fresh runtimes (patterns.interleaved).
         s.add(name, "patterns:interleaved", pattern=pattern, procs=[1, top], runs=runs, **kw)
+    s.notes.append("workers first: the workers start before any job exists; PPE: "
+                   "ProcessPoolExecutor; mp queues: processes joined by multiprocessing queues")
     if top > usable_cores():
         s.notes.append(f"procs={top} is more than the {usable_cores()} usable cores")
     return s
 
 
-def _spread(xs: list[float]) -> str:
-    xs = sorted(xs)
-    return f"{xs[0]:.2f} / {xs[len(xs) // 2]:.2f} / {xs[-1]:.2f}x"
+REFERENCE_SHORT = {"ProcessPoolExecutor": "PPE", "multiprocessing queues": "mp queues"}
 
 
 def _patterns_table(s: Section, r: dict) -> None:
-    top = str(s.params["procs"])
+    top = s.params["procs"]
     for name, _, _ in PATTERN_VARIANTS:
-        res = r[name]
-        up = [a / b for a, b in zip(res["parago"]["1"], res["parago"][top], strict=True)]
-        ref = [a / b for a, b in zip(res["reference"]["1"], res["reference"][top], strict=True)]
-        med, ref_med = sorted(up)[len(up) // 2], sorted(ref)[len(ref) // 2]
-        off = sorted(res["off_main"][top])[len(up) // 2]
-        s.row([name, _spread(up), f"{med / int(top):.0%}", f"{off:.0%}", res["reference_name"],
-               _spread(ref), f"{med / ref_med:.2f}x"],
-              pattern=name, procs=int(top), speedups=up, speedup=med,
-              efficiency=med / int(top), off_main=off, reference=res["reference_name"],
-              reference_speedups=ref, reference_speedup=ref_med, vs_reference=med / ref_med)
+        res = r[name][0]
+        times = {(side, p): Sample.of(res[side][str(p)])
+                 for side in ("parago", "reference") for p in (1, top)}
+        up = paired_ratio(times["parago", top], times["parago", 1])
+        ref = paired_ratio(times["reference", top], times["reference", 1])
+        off = Sample.of(max(x, 1e-9) for x in res["off_main"][str(top)])
+        eff = up.median / top
+        reference = REFERENCE_SHORT.get(res["reference_name"], res["reference_name"])
+        s.row([name, s.cell(up, lambda v: f"{v:.2f}x"), _efficiency(eff),
+               f"{off.median:.0%}", reference, s.cell(ref, lambda v: f"{v:.2f}x"),
+               f"{up.median / ref.median:.2f}x"],
+              pattern=name, procs=top, speedup=up, efficiency=eff,
+              efficiency_is_noise=eff > 1.0, off_main=off, reference=res["reference_name"],
+              reference_speedup=ref, vs_reference=up.median / ref.median)

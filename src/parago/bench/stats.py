@@ -1,0 +1,87 @@
+"""The statistics of repeated runs, from pyperf.
+
+A figure of the bench is a Sample: the values one kernel gave in each of the
+section's interleaved runs. Its median is the figure shown; its spread (how
+far the farthest run lies from the median) is shown beside it; it is *noisy*
+when the runs disagree by more than pyperf's own bound for an unstable
+benchmark (standard deviation >= 10% of the mean). The arithmetic is
+pyperf's (pyperf.Benchmark: median, mean, stdev), not ours.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+NOISE_BOUND = 0.10        # stdev / mean at which pyperf calls a benchmark unstable
+
+
+def _benchmark(values: list[float]):
+    import pyperf
+    run = pyperf.Run(values, metadata={"name": "figure"}, collect_metadata=False)
+    return pyperf.Benchmark([run])
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Values (all > 0) of one figure over a section's runs."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, values) -> Sample | None:
+        """The sample of ``values``, or None if there is none (a peer that is
+        missing or failed)."""
+        vals = tuple(float(v) for v in values if v is not None)
+        return cls(vals) if vals and all(v > 0 for v in vals) else None
+
+    @property
+    def median(self) -> float:
+        return _benchmark(list(self.values)).median()
+
+    @property
+    def min(self) -> float:
+        return min(self.values)
+
+    @property
+    def max(self) -> float:
+        return max(self.values)
+
+    @property
+    def spread(self) -> float:
+        """The farthest run from the median, as a fraction of the median."""
+        m = self.median
+        return max(m - self.min, self.max - m) / m
+
+    @property
+    def variation(self) -> float | None:
+        """Standard deviation over mean (None with a single run)."""
+        if len(self.values) < 2:
+            return None
+        b = _benchmark(list(self.values))
+        return b.stdev() / b.mean()
+
+    @property
+    def noisy(self) -> bool:
+        v = self.variation
+        return v is not None and v >= NOISE_BOUND
+
+    def inverse(self) -> Sample:
+        """The sample of 1/value (a time per item as a rate)."""
+        return Sample(tuple(1 / v for v in self.values))
+
+    def to_json(self) -> dict:
+        return {"median": self.median, "min": self.min, "max": self.max,
+                "variation": self.variation, "noisy": self.noisy, "values": list(self.values)}
+
+
+def paired_ratio(ours: Sample | None, theirs: Sample | None) -> Sample | None:
+    """theirs / ours, run by run: the runs of both sides were interleaved,
+    so run i of each saw the same moment of the machine."""
+    if ours is None or theirs is None or len(ours.values) != len(theirs.values):
+        return None
+    return Sample(tuple(t / o for o, t in zip(ours.values, theirs.values, strict=True)))
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()
