@@ -14,7 +14,7 @@ from __future__ import annotations
 from weakref import WeakValueDictionary
 
 from ._core import sched as _sched
-from ._errors import no_runtime, not_in_goroutine, other_runtime, runtime_ended
+from ._errors import no_runtime, other_runtime, runtime_ended
 
 _registry: WeakValueDictionary = WeakValueDictionary()
 
@@ -37,14 +37,7 @@ def _name(cls) -> str:
     return "object" if n.startswith("_") else n
 
 
-def misuse(arena, proc, what: str):
-    """The NoRuntime error for using an object (a ``what``) of ``arena``
-    where ``proc`` runs (None: no scheduler in this thread)."""
-    if arena.seg.mm is None:
-        return runtime_ended(what)
-    if proc is None:
-        return not_in_goroutine(f"this {what}")
-    return other_runtime(what)
+misuse = _sched.misuse
 
 
 class ShmObject:

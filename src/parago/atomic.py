@@ -9,31 +9,26 @@ on store and out on load, so it never tears (AT-12).
 
 from __future__ import annotations
 
+from ._core import cells as _k
 from ._errors import Panic
 from ._handle import ShmObject, current_arena
-from ._shm import layout as L
-from ._shm import lock as _lock
-from ._shm import syncrec as R
-from ._shm import values as V
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
-
-_X = 4 * 8              # byte offset of the value word in a small record
 
 
 class _Atomic(ShmObject):
     __slots__ = ("_vb",)
-    _REFS_OFF = R.R_REFS * 8
+    _REFS_OFF = _k.REFS_OFF
 
     def __init__(self, v=0):
         arena = current_arena()
-        self._attach(arena, R.create_small(arena, R.T_ATOMIC))
+        self._attach(arena, _k.create_atomic(arena))
         if v:
             self.store(v)
 
     def _attach(self, arena, b):
         super()._attach(arena, b)
-        self._vb = b + _X
+        self._vb = b + _k.VALUE_OFF
 
     def __repr__(self):
         return f"{type(self).__name__}({self.load()!r})"
@@ -65,17 +60,16 @@ class _Int(_Atomic):
 
     def load(self) -> int:
         """The value now (AT-04: never torn)."""
-        m = self._arena.mem
-        return self._norm(m.load64(self._vb) if self.BITS == 64 else m.load32(self._vb))
+        return self._norm(_k.load64(self) if self.BITS == 64 else _k.load32(self))
 
     def store(self, v: int) -> None:
         """Set the value. TypeError if ``v`` is not an int, OverflowError
         if it does not fit the type."""
         v = self._norm(self._check_range(v))
         if self.BITS == 64:
-            self._arena.mem.store64(self._vb, v)
+            _k.store64(self, v)
         else:
-            self._arena.mem.store32(self._vb, v)
+            _k.store32(self, v)
 
     def add(self, delta: int) -> int:
         """Add ``delta`` (negative to subtract), wrapping modulo 2**bits as
@@ -84,22 +78,19 @@ class _Int(_Atomic):
         if not isinstance(delta, int):
             raise TypeError("delta must be an int")
         d = delta & ((1 << self.BITS) - 1)
-        m = self._arena.mem
-        return self._norm(m.add64(self._vb, d) if self.BITS == 64 else m.add32(self._vb, d))
+        return self._norm(_k.add64(self, d) if self.BITS == 64 else _k.add32(self, d))
 
     def swap(self, v: int) -> int:
         """Set the value to ``v`` and return the old one (AT-02)."""
         v = self._norm(self._check_range(v))
-        m = self._arena.mem
-        return self._norm(m.swap64(self._vb, v) if self.BITS == 64 else m.swap32(self._vb, v))
+        return self._norm(_k.swap64(self, v) if self.BITS == 64 else _k.swap32(self, v))
 
     def compare_and_swap(self, old: int, new: int) -> bool:
         """If the value is ``old``, set it to ``new`` and return True; else
         leave it and return False (AT-03)."""
         old = self._norm(self._check_range(old))
         new = self._norm(self._check_range(new))
-        m = self._arena.mem
-        return m.cas64(self._vb, old, new) if self.BITS == 64 else m.cas32(self._vb, old, new)
+        return _k.cas64(self, old, new) if self.BITS == 64 else _k.cas32(self, old, new)
 
 
 class Int64(_Int):
@@ -120,12 +111,12 @@ class Int64(_Int):
     # conversion needed on the hot paths.
     def load(self) -> int:
         """The value now (AT-04: never torn)."""
-        return self._arena.mem.load64(self._vb)
+        return _k.load64(self)
 
     def add(self, delta: int) -> int:
         """Add ``delta`` (negative to subtract), wrapping modulo 2**64 as
         Go does (AT-05); returns the new value (AT-01)."""
-        return self._arena.mem.add64(self._vb, delta)
+        return _k.add64(self, delta)
 
 
 class Int32(_Int):
@@ -145,12 +136,12 @@ class Int32(_Int):
 
     def load(self) -> int:
         """The value now (AT-04: never torn)."""
-        return self._arena.mem.load32(self._vb)
+        return _k.load32(self)
 
     def add(self, delta: int) -> int:
         """Add ``delta`` (negative to subtract), wrapping modulo 2**32 as
         Go does (AT-05); returns the new value (AT-01)."""
-        return self._arena.mem.add32(self._vb, delta)
+        return _k.add32(self, delta)
 
 
 class Uint64(_Int):
@@ -203,26 +194,23 @@ class Bool(_Atomic):
 
     def load(self) -> bool:
         """The value now, True or False."""
-        return self._arena.mem.load64(self._vb) != 0
+        return _k.load64(self) != 0
 
     def store(self, v: bool) -> None:
         """Set the value to ``bool(v)``."""
-        self._arena.mem.store64(self._vb, 1 if v else 0)
+        _k.store64(self, 1 if v else 0)
 
     def swap(self, v: bool) -> bool:
         """Set the value to ``bool(v)`` and return the old one."""
-        return self._arena.mem.swap64(self._vb, 1 if v else 0) != 0
+        return _k.swap64(self, 1 if v else 0) != 0
 
     def compare_and_swap(self, old: bool, new: bool) -> bool:
         """If the value is ``old``, set it to ``new`` and return True; else
         return False."""
-        return self._arena.mem.cas64(self._vb, 1 if old else 0, 1 if new else 0)
+        return _k.cas64(self, 1 if old else 0, 1 if new else 0)
 
 
 # ---- Value ----------------------------------------------------------------------------
-
-_DATA = 4               # word: address of the data block holding the current value
-_TYPENAME = 5           # word: address of a data block naming its type
 
 
 def _type_name(v) -> str:
@@ -248,11 +236,11 @@ class Value(ShmObject):
     (NoRuntime otherwise); use it from goroutines in any process."""
 
     __slots__ = ("_w", "_lb")
-    _REFS_OFF = R.R_REFS * 8
+    _REFS_OFF = _k.REFS_OFF
 
     def __init__(self):
         arena = current_arena()
-        self._attach(arena, R.create_small(arena, R.T_VALUE))
+        self._attach(arena, _k.create_value(arena))
 
     def _attach(self, arena, b):
         super()._attach(arena, b)
@@ -261,98 +249,33 @@ class Value(ShmObject):
 
     @staticmethod
     def _free_block(arena, b):
-        M = arena.M
-        for f in (_DATA, _TYPENAME):
-            if M[(b >> 3) + f]:
-                arena.free(M[(b >> 3) + f])
-        arena.free(b)
-
-    def _block(self, arena, obj) -> int:
-        """A data block holding ``obj`` as one inline cell (never spilled, so
-        reading it copies and never hands over memory)."""
-        kind, payload = V.encode(obj)
-        if kind == V.VK_P5:
-            kind, payload = V.VK_PICKLE, V.dumps(obj)
-        n = V.sizeof_payload(kind, payload)
-        blk = arena.alloc(32 + n, L.K_DATA)
-        V.put(arena, (blk >> 3) + 2, kind, payload, n)
-        return blk
+        _k.free_value(arena, b)
 
     def load(self):
         """A copy of the value stored last, or None before any store."""
-        arena = self._check().arena
-        _lock.acquire(arena, self._lb)
-        try:
-            blk = arena.M[self._w + _DATA]
-            if not blk:
-                return None
-            raw = V.take_raw(arena, (blk >> 3) + 2)
-        finally:
-            _lock.release(arena, self._lb)
-        return V.decode_raw(arena, raw)
+        self._check()
+        return _k.value_load(self)
 
     def _put(self, obj, what: str, expect=None, compare=False):
-        arena = self._check().arena
+        self._check()
         if obj is None:
             raise Panic(f"sync/atomic: {what} of nil value into Value")
-        name = _type_name(obj)
-        blk = self._block(arena, obj)
-        M = arena.M
-        old = 0
         try:
-            _lock.acquire(arena, self._lb)
-            try:
-                tn = M[self._w + _TYPENAME]
-                if tn and self._name_at(arena, tn) != name:
-                    raise Panic(f"sync/atomic: {what} of inconsistently typed value into Value")
-                cur = M[self._w + _DATA]
-                if compare:
-                    current = (V.decode_raw(arena, V.take_raw(arena, (cur >> 3) + 2))
-                               if cur else None)
-                    if not (current == expect or (current is None and expect is None)):
-                        return False
-                if not tn:
-                    M[self._w + _TYPENAME] = self._name_block(arena, name)
-                M[self._w + _DATA] = blk          # the single store that commits
-                old = cur
-                blk = 0
-            finally:
-                _lock.release(arena, self._lb)
-        finally:
-            if blk:
-                arena.free(blk)
-        return old
-
-    @staticmethod
-    def _name_block(arena, name: str) -> int:
-        data = name.encode()
-        b = arena.alloc(16 + len(data), L.K_DATA)
-        arena.M[(b >> 3) + 1] = len(data)
-        arena.B[b + 16:b + 16 + len(data)] = data
-        return b
-
-    @staticmethod
-    def _name_at(arena, b: int) -> str:
-        n = arena.M[(b >> 3) + 1]
-        return arena.B[b + 16:b + 16 + n].tobytes().decode()
+            return _k.value_put(self, obj, _type_name(obj), expect, compare)
+        except _k.TypeChanged:
+            raise Panic(f"sync/atomic: {what} of inconsistently typed value into Value") from None
 
     def store(self, obj) -> None:
         """Store a copy of ``obj``. Panic for None or a change of type."""
         old = self._put(obj, "store")
         if old:
-            self._arena.free(old)
+            _k.take_replaced(self._arena, old, False)
 
     def swap(self, obj):
         """Store ``obj``; returns the previous value (None if none, AT-10).
         Panic for None or a change of type."""
-        arena = self._arena
         old = self._put(obj, "swap")
-        if not old:
-            return None
-        try:
-            return V.decode_raw(arena, V.take_raw(arena, (old >> 3) + 2))
-        finally:
-            arena.free(old)
+        return _k.take_replaced(self._arena, old, True) if old else None
 
     def compare_and_swap(self, old, new) -> bool:
         """If the value == ``old`` (None: nothing stored yet), store ``new``
@@ -366,5 +289,5 @@ class Value(ShmObject):
         if prev is False:
             return False
         if prev:
-            self._arena.free(prev)
+            _k.take_replaced(self._arena, prev, False)
         return True

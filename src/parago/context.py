@@ -34,14 +34,15 @@ import pickle
 import time as _time
 from weakref import WeakValueDictionary
 
+from ._core import chan as _kchan
+from ._core import ctx as X
 from ._core import sched as _sched
+from ._core import wait as _wait
 from ._errors import NoRuntime, Panic, RemoteError
 from ._handle import _registry as _handle_registry
 from ._handle import current_arena, misuse
 from ._runtime import spawn as _spawn
-from ._shm import ctxrec as X
-from ._shm import values as V
-from .chan import DEADLINE, Chan, _proc_of, chan_at, timer_chan
+from .chan import DEADLINE, Chan, timer_chan
 from .select import select
 from .sync import _Record
 
@@ -127,9 +128,9 @@ class _StandIn:
 def _new_cause(arena, obj) -> tuple[int, _Cause]:
     """A cause block for ``obj`` (the caller holds its reference) and its _Cause."""
     try:
-        data = V.dumps(obj)
+        data = X.dumps(obj)
     except Exception:  # noqa: BLE001 - other processes get a stand-in
-        data = V.dumps(_StandIn(obj))
+        data = X.dumps(_StandIn(obj))
     blk, token = X.new_cause(arena, data)
     box = _Cause(obj)
     _causes[(arena.seg.name, token)] = box
@@ -373,33 +374,23 @@ def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> 
     (whose cause this process holds as ``box``, if it does); False if ``b``
     already was. ``unlink``: also take ``b`` off its parent's list (a cancel
     of ``b`` itself, not one coming from above)."""
-    got = X.cancel(arena, b, word)
-    if got is None:
-        return False
-    proc = _sched.tls.proc
-    pending = [(b, got, False)]
-    while pending:
-        rb, (done_b, children, funcs), listed = pending.pop()
+    proc = _kchan.proc_for(arena)
+
+    def visit(rb):
         h = _local_rec(arena, rb)
         if h is not None:
             if box is not None:
                 h._cause = box
             if h._timer is not None:
-                proc.timers.cancel(h._timer)
+                _wait.cancel_timer(h._timer)
                 h._timer = None
-        _close_done(arena, done_b)
-        for ch in children:
-            sub = X.cancel(arena, ch, word)
-            if sub is None:
-                X.decref(arena, ch)                       # the list's reference
-            else:
-                pending.append((ch, sub, True))
-        for data in funcs:
-            _spawn.go(proc, pickle.loads(data), (), {})   # after_func: its own goroutine
-        if listed:
-            X.decref(arena, rb)
+
+    def start(data):
+        _spawn.go(proc, pickle.loads(data), (), {})       # after_func: its own goroutine
+
+    if not X.cancel_tree(arena, b, word, visit, start, unlink):   # CTX-06 when unlink
+        return False
     if unlink:
-        X.unlink(arena, b)                                # CTX-06
         h = _local_rec(arena, b)
         if h is not None and h._unhook is not None:
             stop, h._unhook = h._unhook, None
@@ -408,13 +399,6 @@ def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> 
             else:
                 stop()
     return True
-
-
-def _close_done(arena, done_b: int) -> None:
-    try:
-        chan_at(arena, done_b, DEADLINE).close()
-    except Panic:
-        pass                                              # already closed
 
 
 def _is_err(why, code: int) -> bool:
@@ -524,7 +508,7 @@ def _propagate(arena, parent, pc: _CancelCtx | None, c: _CancelCtx) -> None:
     if callable(hook):
         c._rec._unhook = hook(_CancelFromParent(c))
         return
-    _spawn.go_local(_proc_of(arena), _watch, (parent, pdone, c))
+    _spawn.go_local(_kchan.proc_for(arena), _watch, (parent, pdone, c))
 
 
 def _check_parent(parent) -> None:
@@ -570,7 +554,7 @@ def _new_cancel(parent, when: float | None, dcause) -> _CancelCtx:
             # Expired at birth (CTX-09, CTX-19), after the parent had its say.
             _cancel_tree(arena, rec._b, X.expiry_word(arena, rec._b), dbox, True)
         elif not X.err_word(arena, rec._b):
-            rec._timer = _proc_of(arena).timers.add(mono / 1e9, _on_deadline, rec)
+            rec._timer = _wait.timer(_kchan.proc_for(arena), mono / 1e9, _on_deadline, rec)
     return c
 
 
@@ -822,8 +806,8 @@ def after_func(ctx, fn):
     rec = c._rec
     entry = ident = 0
     if c.err() is None:
-        entry, ident = X.add_after(arena, rec._b, V.dumps(fn))
+        entry, ident = X.add_after(arena, rec._b, X.dumps(fn))
     if not entry:
-        _spawn.go(_proc_of(arena), fn, (), {})
+        _spawn.go(_kchan.proc_for(arena), fn, (), {})
         return _StopResult(False)
     return _AfterFuncStop(rec, entry, ident)

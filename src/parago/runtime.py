@@ -14,11 +14,9 @@ from ._core import sched as _sched
 from ._core.sched import GoExit
 from ._errors import no_runtime, not_in_goroutine
 from ._runtime import dump as _dump
-from ._runtime import panics as _panics
 from ._runtime import runtime as _rt
 from ._runtime import spawn as _spawn
 from ._runtime import stats as _stats
-from ._shm import layout as _L
 
 __all__ = ["go", "goexit", "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "stack",
            "stats"]
@@ -120,18 +118,7 @@ def gomaxprocs(n: int | None = None) -> int:
 
     Raises ValueError for more than 256 Ps. Call it from any goroutine, in
     any process; outside a runtime it raises NoRuntime."""
-    proc = _proc()
-    cur = proc.M[_L.H_NPROCS]
-    if n is None or n < 1 or n == cur:
-        return cur
-    if n > _L.MAXP:
-        raise ValueError(f"gomaxprocs: at most {_L.MAXP} Ps")
-    rt = _rt.current()
-    if proc.p == 0 and rt is not None:
-        return rt.set_procs(n)
-    proc.mem.store64(_L.H_WANT_PROCS << 3, n)      # P0 starts or retires the workers
-    _panics.raise_event(proc.arena, _L.EV_PROCS)
-    return cur
+    return _rt.gomaxprocs(_proc(), n)
 
 
 def num_goroutine() -> int:
@@ -139,7 +126,7 @@ def num_goroutine() -> int:
     1 in a fresh program, as many as stack() lists.
 
     Call it from a goroutine; outside a runtime it raises NoRuntime."""
-    return _proc().M[_L.H_NGOROUTINE]
+    return _rt.num_goroutine(_proc())
 
 
 def crashes() -> list:

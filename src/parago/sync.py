@@ -15,53 +15,35 @@ to starvation mode, where unlock hands the lock straight to the head waiter.
 
 from __future__ import annotations
 
-import time as _time
 import uuid
 
-from ._errors import Panic
+from ._core import sema as _k
 from ._handle import ShmObject, current_arena
-from ._shm import lock as _lock
-from ._shm import syncrec as R
-from ._shm import values as V
-from ._shm import waiter as W
+from ._runtime import spawn as _spawn
 
 __all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]
 
-_acquire = _lock.acquire
-_release = _lock.release
-
-LOCKED = 1
-STARVING = 2
-WAITER = 4                      # one waiter, in the state word's count
-STARVATION_NS = 1_000_000       # Go's starvationThresholdNs
-
-HANDOFF = 2                     # G_OK of a waiter that was handed the lock
-RETRY = 1                       # G_OK of a waiter woken to compete again
 
 
 class _Record(ShmObject):
     """A sync record of one type; subclasses set _TYPE."""
 
-    __slots__ = ("_w", "_lb")
-    _REFS_OFF = R.R_REFS * 8
+    __slots__ = ("_w", "_lb", "_xb")
+    _REFS_OFF = _k.REFS_OFF
     _TYPE = 0
 
     def __init__(self):
         arena = current_arena()
-        self._attach(arena, R.create(arena, self._TYPE))
+        self._attach(arena, _k.create(arena, self._TYPE))
 
     def _attach(self, arena, b):
         super()._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
+        self._xb = b + _k.X_OFF          # its first X word: a mutex's state, a counter
 
     def __repr__(self):
         return f"<{type(self).__name__} at {self._b:#x}>"
-
-
-def _park(proc, gw, reason):
-    proc.park(reason)
-    return proc.M[gw + W.G_OK]
 
 
 # ---- Mutex --------------------------------------------------------------------
@@ -84,139 +66,38 @@ class Mutex(_Record):
     memory; elsewhere NoRuntime) and pass it to goroutines in any process:
     it pickles as a handle, so every copy is the same object."""
 
-    __slots__ = ("_sb",)
-    _TYPE = R.T_MUTEX
-
-    def _attach(self, arena, b):
-        super()._attach(arena, b)
-        self._sb = b + R.R_X0 * 8          # the state word
+    __slots__ = ()
+    _TYPE = _k.T_MUTEX
 
     def lock(self) -> None:
         """Lock, waiting until it is free (wait reason "sync.Mutex.Lock").
         A lock that must wait needs a goroutine (NoRuntime otherwise)."""
-        if not self._arena.mem.cas64(self._sb, 0, LOCKED):
-            self._lock_slow()
+        _k.mutex_lock(self)
 
     def try_lock(self) -> bool:
         """Lock if free and return True, else False at once (MU-02); it
         fails in starvation mode, as Go's does. It never waits, so it needs
         no goroutine."""
-        mem = self._arena.mem
-        s = mem.load64(self._sb)
-        return not s & (LOCKED | STARVING) and mem.cas64(self._sb, s, s | LOCKED)
+        return _k.mutex_try_lock(self)
 
     def unlock(self) -> None:
         """Unlock; the first waiter, if any, gets it next. Raises
         Panic("sync: unlock of unlocked mutex") if it is not locked (MU-03)."""
-        if not self._arena.mem.cas64(self._sb, LOCKED, 0):
-            self._unlock_slow()
+        _k.mutex_unlock(self)
 
     def __enter__(self):
-        self.lock()
+        _k.mutex_lock(self)
         return self
 
     def __exit__(self, *exc):
-        self.unlock()
+        _k.mutex_unlock(self)
 
     def locked(self) -> bool:
         """Is it locked now? (For diagnostics: racy by nature.)"""
-        return bool(self._arena.mem.load64(self._sb) & LOCKED)
-
-    def _lock_slow(self) -> None:
-        proc = self._check()
-        arena, mem, M = proc.arena, proc.mem, proc.M
-        rw, lb, sb = self._w, self._lb, self._sb
-        head, tail = rw + R.R_W0, rw + R.R_W0 + 1
-        started = 0
-        front = False
-        while True:
-            _acquire(arena, lb)
-            try:
-                s = mem.load64(sb)
-                if not s & (LOCKED | STARVING):
-                    if mem.cas64(sb, s, s | LOCKED):
-                        return
-                    continue
-                if started and not s & STARVING and \
-                        _time.monotonic_ns() - started > STARVATION_NS:
-                    # Waited too long: from now on, unlock hands over (MU-07).
-                    if not mem.cas64(sb, s, s | STARVING):
-                        continue
-                    s |= STARVING
-                if not mem.cas64(sb, s, s + WAITER):
-                    continue
-                R.begin(M, rw)
-                gw = proc.enqueue_self(head, tail, front)
-                if not started:
-                    started = _time.monotonic_ns()
-                M[gw + W.G_WHY] = started
-                R.commit(M, rw)
-            finally:
-                _release(arena, lb)
-            if _park(proc, gw, "sync.Mutex.Lock") == HANDOFF:
-                return
-            front = True                    # lost the race: back to the front (MU-06)
-
-    def _unlock_slow(self) -> None:
-        proc = self._check()
-        arena, mem, M = proc.arena, proc.mem, proc.M
-        rw, lb, sb = self._w, self._lb, self._sb
-        if not mem.load64(sb) & LOCKED:
-            raise Panic("sync: unlock of unlocked mutex")
-        _acquire(arena, lb)
-        try:
-            # Holding the record lock and the mutex, nobody else can change
-            # the state word until we write it (waiters and starvation change
-            # only under the record lock; lockers' CASes fail while LOCKED).
-            s = mem.load64(sb)
-            if not s & LOCKED:
-                raise Panic("sync: unlock of unlocked mutex")
-            if s < WAITER:
-                mem.store64(sb, 0)
-                return
-            R.begin(M, rw)
-            sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
-            if not sw:
-                mem.store64(sb, 0)          # every counted waiter was on a dead P
-                R.commit(M, rw)
-                return
-            gw = sw >> 3
-            if s & STARVING:
-                new = s - WAITER            # still LOCKED: handed to the waiter
-                if new < WAITER or _time.monotonic_ns() - M[gw + W.G_WHY] < STARVATION_NS:
-                    new &= ~STARVING        # starvation ends (MU-08)
-                ok = HANDOFF
-            else:
-                new = (s & ~LOCKED) - WAITER
-                ok = RETRY
-            mem.store64(sb, new)
-            proc.finish_wait(gw, 0, ok)
-            R.commit(M, rw)
-        finally:
-            _release(arena, lb)
-        if proc.pending_wake:
-            proc.flush_wakes()
-
-
-def _mutex_fixup(arena, rw, dead_p):
-    """After a crash: the waiter count must match the rebuilt queue."""
-    n = W.queue_length(arena.M, rw + R.R_W0)
-    sb = (rw + R.R_X0) << 3
-    while True:
-        st = arena.mem.load64(sb)
-        if arena.mem.cas64(sb, st, (st & (LOCKED | STARVING)) | (n * WAITER)):
-            return
-
-
-R.FIXUPS[R.T_MUTEX] = _mutex_fixup
+        return _k.mutex_locked(self)
 
 
 # ---- RWMutex ----------------------------------------------------------------------
-
-# W words: 0,1 readers' queue; 2,3 writers' queue; 4 active readers;
-# 5 writer holds it; 6 writers waiting
-_RW_READERS, _RW_WRITER, _RW_WWAIT = 4, 5, 6
-
 
 class RWMutex(_Record):
     """Go's sync.RWMutex, shared by every process: many readers or one writer.
@@ -238,135 +119,48 @@ class RWMutex(_Record):
     it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ()
-    _TYPE = R.T_RWMUTEX
+    _TYPE = _k.T_RWMUTEX
 
     def rlock(self) -> None:
         """Read-lock, waiting while a writer holds or waits for it
         (wait reason "sync.RWMutex.RLock"). Call it from a goroutine."""
-        self._enter(False, True)
+        _k.rw_enter(self, False, True)
 
     def try_rlock(self) -> bool:
         """Read-lock if no writer holds or waits for it (RW-09); never blocks."""
-        return self._enter(False, False)
+        return _k.rw_enter(self, False, False)
 
     def lock(self) -> None:
         """Write-lock, waiting for every reader and writer to leave
         (wait reason "sync.RWMutex.Lock"). Call it from a goroutine."""
-        self._enter(True, True)
+        _k.rw_enter(self, True, True)
 
     def try_lock(self) -> bool:
         """Write-lock if nobody holds or waits for it (RW-09); never blocks."""
-        return self._enter(True, False)
-
-    def _enter(self, write: bool, block: bool) -> bool:
-        """Take the lock for writing or reading; with ``block`` False, only if
-        that needs no waiting. A waiter is woken already holding it."""
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        w0 = rw + R.R_W0
-        _acquire(arena, self._lb)
-        try:
-            # A waiting writer keeps new readers out (RW-03) and writers queue.
-            free = not M[w0 + _RW_WRITER] and not M[w0 + _RW_WWAIT]
-            if write:
-                free = free and not M[w0 + _RW_READERS]
-            if not free and not block:
-                return False
-            R.begin(M, rw)
-            if free:
-                if write:
-                    M[w0 + _RW_WRITER] = 1
-                else:
-                    M[w0 + _RW_READERS] += 1
-                R.commit(M, rw)
-                return True
-            if write:
-                M[w0 + _RW_WWAIT] += 1
-                gw = proc.enqueue_self(w0 + 2, w0 + 3)
-            else:
-                gw = proc.enqueue_self(w0, w0 + 1)
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        _park(proc, gw, "sync.RWMutex.Lock" if write else "sync.RWMutex.RLock")
-        return True
+        return _k.rw_enter(self, True, False)
 
     def runlock(self) -> None:
         """Release a read lock; the last reader out lets a waiting writer
         in. Raises Panic("sync: RUnlock of unlocked RWMutex") if no reader
         holds it (RW-06)."""
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            n = M[rw + R.R_W0 + _RW_READERS]
-            if n <= 0:
-                raise Panic("sync: RUnlock of unlocked RWMutex")
-            R.begin(M, rw)
-            M[rw + R.R_W0 + _RW_READERS] = n - 1
-            if n == 1 and M[rw + R.R_W0 + _RW_WWAIT]:
-                self._hand_to_writer(proc, M, rw)
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        if proc.pending_wake:
-            proc.flush_wakes()
+        _k.rw_runlock(self)
 
     def unlock(self) -> None:
         """Release the write lock: the readers that queued meanwhile go
         first (RW-05), else the next writer. Raises Panic("sync: Unlock of
         unlocked RWMutex") if it is not write-locked (RW-07)."""
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            if not M[rw + R.R_W0 + _RW_WRITER]:
-                raise Panic("sync: Unlock of unlocked RWMutex")
-            R.begin(M, rw)
-            M[rw + R.R_W0 + _RW_WRITER] = 0
-            # Readers that queued while the writer held it go first (RW-05).
-            woke = 0
-            while True:
-                sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
-                if not sw:
-                    break
-                M[rw + R.R_W0 + _RW_READERS] += 1
-                proc.finish_wait(sw >> 3, 0, 1)
-                woke += 1
-            if not woke and M[rw + R.R_W0 + _RW_WWAIT]:
-                self._hand_to_writer(proc, M, rw)
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        if proc.pending_wake:
-            proc.flush_wakes()
-
-    def _hand_to_writer(self, proc, M, rw) -> None:
-        sw = W.dequeue_claim(proc.arena, rw + R.R_W0 + 2, rw + R.R_W0 + 3, rw + R.R_PENDING)
-        if sw:
-            M[rw + R.R_W0 + _RW_WWAIT] -= 1
-            M[rw + R.R_W0 + _RW_WRITER] = 1
-            proc.finish_wait(sw >> 3, 0, 1)
-        else:
-            M[rw + R.R_W0 + _RW_WWAIT] = 0        # only dead writers were waiting
+        _k.rw_unlock(self)
 
     def rlocker(self) -> _RLocker:
         """A Locker whose lock/unlock are rlock/runlock (RW-08)."""
         return _RLocker(self)
 
     def __enter__(self):
-        self.lock()
+        _k.rw_enter(self, True, True)
         return self
 
     def __exit__(self, *exc):
-        self.unlock()
-
-
-def _rwmutex_fixup(arena, rw, dead_p):
-    arena.M[rw + R.R_W0 + _RW_WWAIT] = W.queue_length(arena.M, rw + R.R_W0 + 2)
-
-
-R.FIXUPS[R.T_RWMUTEX] = _rwmutex_fixup
+        _k.rw_unlock(self)
 
 
 class _RLocker:
@@ -396,10 +190,6 @@ class _RLocker:
 
 # ---- WaitGroup ------------------------------------------------------------------------
 
-# X0: the counter (atomic); W words: 0,1 waiters' queue; 2 number of waiters
-_WG_WAITERS = 2
-
-
 class WaitGroup(_Record):
     """Go's sync.WaitGroup, shared by every process: wait for goroutines
     to finish.
@@ -417,73 +207,23 @@ class WaitGroup(_Record):
     memory; elsewhere NoRuntime) and pass it to goroutines in any process:
     it pickles as a handle, so every copy is the same object."""
 
-    __slots__ = ("_cb",)
-    _TYPE = R.T_WAITGROUP
-
-    def _attach(self, arena, b):
-        super()._attach(arena, b)
-        self._cb = b + R.R_X0 * 8
+    __slots__ = ()
+    _TYPE = _k.T_WAITGROUP
 
     def add(self, delta: int = 1) -> None:
         """Add ``delta`` (may be negative) to the counter; at zero every
         waiter is released. Raises Panic("sync: negative WaitGroup
         counter") below zero."""
-        proc = self._check()
-        mem = proc.mem
-        v = mem.add64(self._cb, delta)
-        if v < 0:
-            mem.add64(self._cb, -delta)
-            raise Panic("sync: negative WaitGroup counter")
-        M, rw = proc.M, self._w
-        if delta > 0 and v == delta and M[rw + R.R_W0 + _WG_WAITERS]:
-            raise Panic("sync: WaitGroup misuse: Add called concurrently with Wait")
-        if v == 0 and delta != 0:
-            self._release_waiters(proc)
+        _k.wg_add(self, delta)
 
     def done(self) -> None:
         """add(-1): one goroutine has finished (WG-04)."""
-        self.add(-1)
-
-    def _release_waiters(self, proc) -> None:
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            if proc.mem.load64(self._cb) != 0 or not M[rw + R.R_W0 + _WG_WAITERS]:
-                return
-            R.begin(M, rw)
-            while True:
-                sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
-                if not sw:
-                    break
-                proc.finish_wait(sw >> 3, 0, 1)
-            M[rw + R.R_W0 + _WG_WAITERS] = 0
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        if proc.pending_wake:
-            proc.flush_wakes()
+        _k.wg_add(self, -1)
 
     def wait(self) -> None:
         """Wait until the counter is zero (at once if it is; WG-01), with
         wait reason "sync.WaitGroup.Wait". Call it from a goroutine."""
-        proc = self._check()
-        mem = proc.mem
-        if mem.load64(self._cb) == 0:
-            return
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            if mem.load64(self._cb) == 0:
-                return
-            R.begin(M, rw)
-            gw = proc.enqueue_self(rw + R.R_W0, rw + R.R_W0 + 1)
-            M[rw + R.R_W0 + _WG_WAITERS] += 1
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        _park(proc, gw, "sync.WaitGroup.Wait")
-        if mem.load64(self._cb) != 0:
-            raise Panic("sync: WaitGroup is reused before previous Wait has returned")
+        _k.wg_wait(self)
 
     def go(self, fn, *args, **kwargs) -> None:
         """add(1), run fn(*args, **kwargs) in a new goroutine, done() when it
@@ -498,9 +238,10 @@ class WaitGroup(_Record):
             self.add(-1)
             raise
 
+
     def counter(self) -> int:
         """The counter now (for diagnostics; racy by nature)."""
-        return self._arena.mem.load64(self._cb)
+        return _k.wg_counter(self)
 
 
 def _wg_run(wg, fn, args, kwargs):
@@ -508,11 +249,6 @@ def _wg_run(wg, fn, args, kwargs):
     wg.done()
 
 
-def _wg_fixup(arena, rw, dead_p):
-    arena.M[rw + R.R_W0 + _WG_WAITERS] = W.queue_length(arena.M, rw + R.R_W0)
-
-
-R.FIXUPS[R.T_WAITGROUP] = _wg_fixup
 
 
 # ---- Cond -----------------------------------------------------------------------------
@@ -538,7 +274,7 @@ class Cond(_Record):
     it pickles as a handle, so every copy is the same object."""
 
     __slots__ = ("L",)
-    _TYPE = R.T_COND
+    _TYPE = _k.T_COND
 
     def __init__(self, locker):
         if not (callable(getattr(locker, "lock", None))
@@ -561,57 +297,17 @@ class Cond(_Record):
         them), until signal() or broadcast() wakes this goroutine; then
         lock ``L`` again before returning (COND-01). Callers loop on their
         condition. Call it from a goroutine holding ``L``."""
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            R.begin(M, rw)
-            gw = proc.enqueue_self(rw + R.R_W0, rw + R.R_W0 + 1)
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        try:
-            self.L.unlock()                 # enqueued first: no signal is lost
-        except BaseException:
-            _acquire(arena, self._lb)
-            try:
-                W.unlink(M, rw + R.R_W0, rw + R.R_W0 + 1, gw << 3)
-                proc.waiting.pop(gw << 3, None)
-            finally:
-                _release(arena, self._lb)
-            raise
-        _park(proc, gw, "sync.Cond.Wait")
-        self.L.lock()
+        _k.cond_wait(self, self.L.unlock, self.L.lock)
 
     def signal(self) -> None:
         """Wake the goroutine that has waited longest, if any (COND-02,
         COND-03). Holding ``L`` is allowed, not required."""
-        self._wake(1)
+        _k.cond_wake(self, 1)
 
     def broadcast(self) -> None:
         """Wake every goroutine waiting now; later waiters are not woken
         (COND-04). Holding ``L`` is allowed, not required."""
-        self._wake(-1)
-
-    def _wake(self, n: int) -> None:
-        proc = self._check()
-        arena, M, rw = proc.arena, proc.M, self._w
-        _acquire(arena, self._lb)
-        try:
-            if not M[rw + R.R_W0]:
-                return                      # no waiter: not remembered (COND-05)
-            R.begin(M, rw)
-            while n:
-                sw = W.dequeue_claim(arena, rw + R.R_W0, rw + R.R_W0 + 1, rw + R.R_PENDING)
-                if not sw:
-                    break
-                proc.finish_wait(sw >> 3, 0, 1)
-                n -= 1
-            R.commit(M, rw)
-        finally:
-            _release(arena, self._lb)
-        if proc.pending_wake:
-            proc.flush_wakes()
+        _k.cond_wake(self, -1)
 
 
 # ---- Once -----------------------------------------------------------------------------
@@ -716,13 +412,13 @@ class Pool:
     def __reduce__(self):
         # new() travels as cached bytes when it is copied by value (a lambda
         # made in main, say): pools ride along with many goroutines.
-        data = V.dumps_function(self.new) if self.new is not None else None
+        data = _spawn.dumps_function(self.new) if self.new is not None else None
         return _rebuild_pool, (None if data else self.new, data, self._id)
 
 
 def _rebuild_pool(new, new_bytes, pool_id):
     p = object.__new__(Pool)
-    p.new = V.loads_function(new_bytes) if new_bytes else new
+    p.new = _spawn.loads_function(new_bytes) if new_bytes else new
     p._id = pool_id
     p._free = _pools.setdefault(pool_id, [])
     return p

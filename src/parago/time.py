@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import time as _time
 
+from ._core import chan as _kchan
 from ._core import sched as _sched
+from ._core import wait as _wait
 from ._errors import Panic, no_runtime, not_in_goroutine
 from ._runtime import spawn as _spawn
-from ._shm import chan as C
-from ._shm import lock as _lock
-from .chan import Chan, _proc_of, nudge_waiters, timer_chan
+from .chan import Chan, set_timer, timer_chan
 
 __all__ = ["Ticker", "Timer", "after", "after_func", "sleep", "tick"]
 
@@ -57,9 +57,9 @@ def sleep(s: float) -> None:
     if proc.current is None:
         raise not_in_goroutine("pg.sleep")
     if s <= 0:
-        proc.gosched()
+        _wait.gosched(proc)
         return
-    proc.sleep_until(_time.monotonic() + s)
+    _wait.sleep_until(proc, _time.monotonic() + s)
 
 
 def after(s: float) -> Chan:
@@ -79,23 +79,7 @@ def _ns(s: float) -> int:
     return _time.monotonic_ns() + max(0, int(s * 1e9))
 
 
-def _set(ch: Chan, when_ns: int, period_ns: int | None = None) -> bool:
-    """Set a timer channel's deadline (0: stopped); True if it was active
-    (its value not yet taken, TM-09)."""
-    arena = ch._arena
-    M, hw = arena.M, ch._w
-    _lock.acquire(arena, ch._lb)
-    try:
-        C.begin(M, hw)
-        was = M[hw + C.C_TWHEN] != 0
-        M[hw + C.C_TWHEN] = when_ns
-        if period_ns is not None:
-            M[hw + C.C_TPERIOD] = period_ns
-        C.commit(M, hw)
-    finally:
-        _lock.release(arena, ch._lb)
-    nudge_waiters(ch)
-    return was
+_set = set_timer
 
 
 class Timer:
@@ -133,9 +117,7 @@ class Timer:
         timer does not count as pending (RT-15). A copy of the Timer in
         another process leaves that process's timer to find nothing to do."""
         entry, self._entry = getattr(self, "_entry", None), None
-        proc = _sched.tls.proc
-        if entry is not None and proc is not None:
-            proc.timers.cancel(entry)
+        _kchan.cancel_timer(entry)
 
     def reset(self, s: float) -> bool:
         """Fire after ``s`` from now instead; True if it was active (TM-07)."""
@@ -241,34 +223,7 @@ def after_func(s: float, fn) -> Timer:
 
 
 def _arm_func(t: Timer, when_ns: int) -> None:
-    proc = _proc_of(t._ch._arena)
-    t._entry = proc.timers.add(when_ns / 1e9, _fire_func, t)
+    def keep(entry):
+        t._entry = entry
 
-
-def _fire_func(t: Timer) -> None:
-    """Timer callback (in the scheduler): start fn if the timer is due and
-    nobody else has; re-arm if it was reset to later."""
-    ch = t._ch
-    arena = ch._arena
-    if arena.seg.mm is None:
-        return
-    M, hw = arena.M, ch._w
-    now = _time.monotonic_ns()
-    _lock.acquire(arena, ch._lb)
-    try:
-        when = M[hw + C.C_TWHEN]
-        due = 0 < when <= now
-        if due:
-            C.begin(M, hw)
-            M[hw + C.C_TWHEN] = 0
-            C.commit(M, hw)
-    finally:
-        _lock.release(arena, ch._lb)
-    t._entry = None
-    if due:
-        _spawn.go(_sched.tls.proc, t._fn, (), {})
-    elif when > now:
-        _arm_func(t, when)
-
-
-
+    _kchan.arm_func(t._ch, when_ns, lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}), keep)

@@ -42,6 +42,7 @@ from time import monotonic, monotonic_ns
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
+from .._errors import no_runtime, not_in_goroutine, other_runtime, runtime_ended
 from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
@@ -61,6 +62,31 @@ class _ThisThread(threading.local):
 
 
 tls = _ThisThread()
+
+
+def misuse(arena, proc, what: str):
+    """The NoRuntime error for using an object (a ``what``) of ``arena``
+    (None: it has none) where ``proc`` runs (None: no scheduler in this
+    thread)."""
+    if arena is None:
+        return no_runtime(what)
+    if arena.seg.mm is None:
+        return runtime_ended(what)
+    if proc is None:
+        return not_in_goroutine(f"this {what}")
+    return other_runtime(what)
+
+
+def runtime_of(arena, what: str, op: str | None = None):
+    """This thread's P, if it runs ``arena``'s runtime — and, when ``op``
+    names an operation that may park, if a goroutine of it is calling.
+    Raises NoRuntime saying which of these fails."""
+    proc = tls.proc
+    if proc is None or proc.arena is not arena:
+        raise misuse(arena, proc, what)
+    if op is not None and proc.current is None:
+        raise not_in_goroutine(op)
+    return proc
 
 
 class GoExit(BaseException):
@@ -190,18 +216,6 @@ class Processor:
         self.mem.add64(L.H_NGOROUTINE << 3, -1)
         self.current = None
 
-    def group(self, g: G) -> int:
-        """``g``'s wait group (byte address)."""
-        return g.gb
-
-    def arm(self, g: G) -> int:
-        """Begin a new wait for ``g``: returns its group's word index."""
-        gw = self.group(g) >> 3
-        self.ticket += 1
-        W.arm(self.M, gw, self.ticket)
-        g.xval = NOVAL
-        return gw
-
     # ---- park / ready ----------------------------------------------------------
 
     def park(self, reason: str) -> None:
@@ -264,66 +278,6 @@ class Processor:
             return False
         self.gosched()
         return True
-
-    # ---- waiting on shared objects (the caller holds the object's lock) ------------
-
-    def enqueue_self(self, head_w: int, tail_w: int, front: bool = False) -> int:
-        """Start a plain wait of the running goroutine: arm its group and link
-        it (as its own sudog) at the tail (or head) of the queue
-        ``head_w``/``tail_w``. Returns the group's word index; the caller
-        unlocks, then parks."""
-        g = self.current
-        gb = g.gb
-        gw = gb >> 3
-        M = self.M
-        self.ticket += 1
-        M[gw + W.G_STATE] = (self.ticket << 12) | W.WAITING
-        M[gw + W.G_OK] = 0
-        g.xval = NOVAL
-        if front:
-            W.enqueue_front(self.arena, head_w, tail_w, gb)
-        else:
-            W.enqueue(self.arena, head_w, tail_w, gb)
-        self.waiting[gb] = g
-        return gw
-
-    def finish_wait(self, gw: int, case: int, ok: int, xval=NOVAL) -> None:
-        """End the wait of claimed group ``gw`` (lock held): case ``case``
-        fired with result ``ok``. A goroutine of this P is queued to run now;
-        one elsewhere is told by flush_wakes, after the caller unlocks."""
-        M = self.M
-        if M[gw + W.G_P] == self.p:
-            g = self.waiting.pop(gw << 3, None)
-            M[gw + W.G_FIRED] = case
-            M[gw + W.G_OK] = ok
-            if g is not None:
-                g.xval = xval
-                self.runq.append(g)
-        else:
-            W.deliver(self.arena, gw, case, ok)
-            self.pending_wake.append(gw)
-
-    def flush_wakes(self) -> None:
-        """Push every group finish_wait delivered to another P on its inbox."""
-        arena = self.arena
-        M = self.M
-        for gw in self.pending_wake:
-            p = M[gw + W.G_P]
-            ptable.inbox_push(arena, p, gw << 3, W.INBOX_OFF)
-            preempt.nudge(arena, p)
-        self.pending_wake.clear()
-
-    def wake(self, gw: int, xval=NOVAL) -> None:
-        """Make the owner of wait group ``gw`` runnable after a delivery."""
-        p = self.M[gw + W.G_P]
-        if p == self.p:
-            g = self.waiting.pop(gw << 3, None)
-            if g is not None:
-                g.xval = xval
-                self.runq.append(g)
-        else:
-            ptable.inbox_push(self.arena, p, gw << 3, W.INBOX_OFF)
-            preempt.nudge(self.arena, p)
 
     def gosched(self) -> None:
         if self.stop:

@@ -441,6 +441,27 @@ class Runtime:
             arena.unlink()
 
 
+def gomaxprocs(proc, n: int | None) -> int:
+    """The number of Ps; with ``n`` >= 1, set it (from any P: a worker asks
+    P0, which starts or retires the workers) and return the previous one."""
+    cur = proc.M[L.H_NPROCS]
+    if n is None or n < 1 or n == cur:
+        return cur
+    if n > L.MAXP:
+        raise ValueError(f"gomaxprocs: at most {L.MAXP} Ps")
+    rt = current()
+    if proc.p == 0 and rt is not None:
+        return rt.set_procs(n)
+    proc.mem.store64(L.H_WANT_PROCS << 3, n)
+    panics.raise_event(proc.arena, L.EV_PROCS)
+    return cur
+
+
+def num_goroutine(proc) -> int:
+    """Goroutines that exist now, in every process, started or not."""
+    return proc.M[L.H_NGOROUTINE]
+
+
 def run(main, args=(), kwargs=None, procs: int | None = None, on_crash: str = "raise",
         detect_deadlock: bool = True):
     if not callable(main):

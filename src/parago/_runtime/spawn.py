@@ -27,6 +27,9 @@ from .._shm import layout as L
 from .._shm import values as V
 from . import placement
 
+dumps_function = V.dumps_function     # a function's cached by-value bytes, or None
+loads_function = V.loads_function
+
 
 def dumps(obj) -> bytes:
     """Pickle ``obj`` so any P can load it. Raises on failure."""

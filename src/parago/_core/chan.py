@@ -1,0 +1,577 @@
+"""Channel operations: send, receive and close, and the timer and deadline
+channels, over the K_CHAN layout of _shm/chan.py (Go's runtime/chan.go).
+
+Owns: the algorithms. The channel's words and their invariants are
+_shm/chan.py's; waiting and waking go through wait.py; the public Chan
+(parago/chan.py) is a handle whose fields (``_arena``, ``_w`` the header's
+word index, ``_lb`` its lock, ``_cap``, ``_timer``) these functions read.
+
+    send: a waiting receiver gets the value directly, else the ring, else
+          the sender parks until a receiver takes it or close() wakes it;
+    recv: the ring (a blocked sender's value then joins its tail, CH-07),
+          else a waiting sender, else closed and drained, else park;
+    close: every waiter is delivered to, then woken.
+
+Invariants:
+  - Every change to a channel's words happens under its lock, between the
+    undo log's begin() and commit() (_shm/undo.py), except where a comment
+    says why not (the in-process handoff).
+  - A value is encoded (pickled) before the lock is taken and decoded after
+    it is released: user code (a __reduce__, a __setstate__) never runs
+    under a channel's lock.
+  - Between goroutines of one P an immutable value (int, str, a tuple of
+    them ...) is handed over as the object itself, never copied: nobody can
+    observe the sharing.
+"""
+
+from __future__ import annotations
+
+import time as _time
+
+from .._errors import Panic, no_runtime
+from .._shm import chan as C
+from .._shm import lock as _lock
+from .._shm import ring as _ring
+from .._shm import values as V
+from .._shm import waiter as W
+from . import wait
+from .sched import NOVAL, runtime_of, tls
+
+_acquire = _lock.acquire
+_begin = C.begin
+_commit = C.commit
+_dequeue_claim = W.dequeue_claim
+_deliver = W.deliver
+_encode = V.encode
+_put = V.put
+_take_raw = V.take_raw
+_decode_raw = V.decode_raw
+_IMM = V.IMMUTABLE_SCALARS
+_immutable = V.immutable
+_ready = wait.ready
+
+C_CLOSED, C_COUNT, C_RING = C.C_CLOSED, C.C_COUNT, C.C_RING
+C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_PENDING
+C_RBASE, C_RSIZE = C.C_RBASE, C.C_RSIZE
+G_P, G_OK, S_GROUP, S_CASE = W.G_P, W.G_OK, W.S_GROUP, W.S_CASE
+S_NEXT, S_PREV, S_LINKED = W.S_NEXT, W.S_PREV, W.S_LINKED
+VW = W.V
+V_INLINE = W.V_INLINE
+
+RETRY = -2            # G_FIRED of a wait ended so the goroutine looks again (timers)
+PLAIN = 0             # a channel's kind (the handle's _timer): an ordinary channel
+TIMER = 1             # a timer channel (pg.after, Timer.c, Ticker.c)
+DEADLINE = 2          # a context's done channel, closed at its deadline
+
+# status of recv_now
+EMPTY, RAW, OBJECT, CLOSED = 0, 1, 2, 3
+
+
+class _Copy:
+    """An encoded value handed to a receiver on the same P, decoded by it."""
+
+    __slots__ = ("kind", "payload")
+
+    def __init__(self, kind, payload):
+        self.kind = kind
+        self.payload = payload
+
+
+def is_imm(v) -> bool:
+    """Can ``v`` be handed to a goroutine of this process without a copy?"""
+    t = type(v)
+    return t is int or t in _IMM or _immutable(v)
+
+
+def received(arena, g, gw: int):
+    """The value a woken receiver (goroutine ``g``, group ``gw``) was given."""
+    xv = g.xval
+    if xv is NOVAL:
+        return V.take(arena, gw + VW)
+    g.xval = NOVAL
+    if type(xv) is _Copy:
+        return V.decode(xv.kind, xv.payload)
+    return xv
+
+
+def proc_for(arena):
+    """This thread's P, checking ``arena`` is its runtime's; no goroutine
+    needed (for operations that never park, usable from timer callbacks)."""
+    proc = tls.proc
+    if proc is None or proc.arena is not arena:
+        runtime_of(arena, "Chan")
+    return proc
+
+
+def _unlink_head(M, head_w: int, tail_w: int, sw: int) -> None:
+    """Take sudog ``sw`` (the head) out of its queue (lock held)."""
+    n = M[sw + S_NEXT]
+    M[head_w] = n
+    if n:
+        M[(n >> 3) + S_PREV] = 0
+    else:
+        M[tail_w] = 0
+    M[sw + S_LINKED] = 0
+
+
+# ---- the steps that never block (the caller holds the channel's lock) ---------------
+
+def recv_now(arena, proc, hw: int, cap: int):
+    """Receive without blocking. Returns (status, value): RAW — ``value`` is a
+    raw cell (decode it after unlocking), OBJECT — ``value`` is the object
+    itself, CLOSED — the channel is closed and drained, EMPTY — nothing
+    ready. A sender this frees is readied (wait.ready): the caller's
+    wait.unlock posts it."""
+    M = arena.M
+    cnt = M[hw + C_COUNT]
+    if cnt:
+        base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
+        _begin(M, hw)
+        raw = _ring.pop_raw(arena, hw + C_RING, base, size)
+        cnt -= 1
+        if M[hw + C_SQH]:
+            # The buffer was full: the longest-waiting sender's value joins
+            # the tail, so FIFO holds across buffer and queue (CH-07).
+            s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
+            if s:
+                sw = s >> 3
+                _ring.push_raw(arena, hw + C_RING, base, size, cnt, cap,
+                               _take_raw(arena, sw + VW))
+                cnt += 1
+                _ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
+        M[hw + C_COUNT] = cnt
+        _commit(M, hw)
+        return RAW, raw
+    s = M[hw + C_SQH]
+    if s:
+        sw = s >> 3
+        if M[sw + S_GROUP] == s and M[sw + G_P] == proc.p:
+            # A plain send of a goroutine on this P (the in-process handoff):
+            # take the very object when it is immutable and ready the sender.
+            # No undo log and no claim: if this process dies, the sender dies
+            # with it, and a repair relinks the queue from its head anyway.
+            _unlink_head(M, hw + C_SQH, hw + C_SQT, sw)
+            sg = wait.take_local(proc, s)
+            v = sg.sendval
+            if v is NOVAL:
+                st, v = RAW, _take_raw(arena, sw + VW)
+            else:
+                st = OBJECT
+                if M[sw + VW] & V.VK_SPILL:
+                    V.discard(arena, sw + VW)
+            M[sw + G_OK] = 1
+            proc.ready(sg)
+            return st, v
+        _begin(M, hw)
+        s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
+        if s:
+            sw = s >> 3
+            raw = _take_raw(arena, sw + VW)
+            _ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
+            _commit(M, hw)
+            return RAW, raw
+        _commit(M, hw)
+    if M[hw + C_CLOSED]:
+        return CLOSED, None
+    return EMPTY, None
+
+
+def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> bool:
+    """Send without blocking; the caller holds the lock and has checked the
+    channel is open. Returns whether it sent. A receiver it serves is
+    readied (wait.ready): the caller's wait.unlock posts it."""
+    M = arena.M
+    s = M[hw + C_RQH]
+    if s:
+        sw = s >> 3
+        if M[sw + S_GROUP] == s and M[sw + G_P] == proc.p:
+            # A plain receive of a goroutine on this P: hand the value over
+            # in process memory and ready it (no log, no claim: see recv_now).
+            _unlink_head(M, hw + C_RQH, hw + C_RQT, sw)
+            g = wait.take_local(proc, s)
+            g.xval = v if imm else _Copy(kind, payload)
+            M[sw + G_OK] = 1
+            proc.ready(g)
+            return True
+        _begin(M, hw)
+        s = _dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
+        if s:
+            gw = M[(s >> 3) + S_GROUP] >> 3
+            if M[gw + G_P] == proc.p:
+                xval = v if imm else _Copy(kind, payload)
+            else:
+                xval = NOVAL
+                if imm:
+                    kind, payload = _encode(v)
+                _put(arena, gw + VW, kind, payload, V_INLINE)
+            _ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
+            _commit(M, hw)
+            return True
+        _commit(M, hw)
+    cnt = M[hw + C_COUNT]
+    if cnt < cap:
+        if imm:
+            kind, payload = _encode(v)
+        _begin(M, hw)
+        _ring.push(arena, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
+                   kind, payload)
+        M[hw + C_COUNT] = cnt + 1
+        _commit(M, hw)
+        return True
+    return False
+
+
+# ---- the operations --------------------------------------------------------------------
+
+def send(ch, v) -> None:
+    """``ch.send(v)`` from a goroutine: see parago/chan.py for the contract."""
+    arena = ch._arena
+    proc = tls.proc
+    if proc is None or proc.arena is not arena or proc.current is None:
+        runtime_of(arena, "Chan", "a channel operation")
+    if is_imm(v):
+        imm = True
+        kind = payload = None
+    else:
+        imm = False
+        kind, payload = _encode(v)
+    M = arena.M
+    hw = ch._w
+    lb = ch._lb
+    if not arena.mem.cas64(lb, 0, arena.tag):
+        _acquire(arena, lb)
+    try:
+        if M[hw + C_CLOSED]:
+            raise Panic("send on closed channel")
+        if send_now(arena, proc, hw, ch._cap, v, imm, kind, payload):
+            wait.unlock(proc, lb)
+            lb = 0
+            if proc.slicing:
+                proc.give_way()
+            return
+        # Park until a receiver takes the value (or close wakes us).
+        if imm:
+            kind, payload = _encode(v)
+        gw = wait.start(proc, hw + C_SQH, hw + C_SQT)
+        _put(arena, gw + VW, kind, payload, V_INLINE)
+        g = proc.current
+        g.sendval = v if imm else NOVAL
+    except BaseException:
+        if lb:          # e.g. MemoryError mid-operation: undo it (not once unlocked)
+            C.abort(M, hw)
+        raise
+    finally:
+        if lb:
+            wait.unlock(proc, lb)
+    wait.park(proc, "chan send")
+    g.sendval = NOVAL
+    if not M[gw + G_OK]:
+        V.discard(arena, gw + VW)
+        raise Panic("send on closed channel")
+
+
+def recv_ok(ch):
+    """``ch.recv_ok()`` from a goroutine: (value, True), or (None, False)
+    once closed and drained."""
+    arena = ch._arena
+    proc = tls.proc
+    if proc is None or proc.arena is not arena or proc.current is None:
+        runtime_of(arena, "Chan", "a channel operation")
+    if ch._timer:
+        return recv_special(ch, proc, True)
+    M = arena.M
+    hw = ch._w
+    lb = ch._lb
+    if not arena.mem.cas64(lb, 0, arena.tag):
+        _acquire(arena, lb)
+    try:
+        st, val = recv_now(arena, proc, hw, ch._cap)
+        if st:
+            wait.unlock(proc, lb)
+            lb = 0
+            if proc.slicing:
+                proc.give_way()
+            if st == RAW:
+                return _decode_raw(arena, val), True
+            return val, st == OBJECT
+        gw = wait.start(proc, hw + C_RQH, hw + C_RQT)
+        g = proc.current
+    except BaseException:
+        if lb:          # not once unlocked: decoding a received value may raise
+            C.abort(M, hw)
+        raise
+    finally:
+        if lb:
+            wait.unlock(proc, lb)
+    wait.park(proc, "chan receive")
+    if M[gw + G_OK]:
+        return received(arena, g, gw), True
+    return None, False
+
+
+def close(ch) -> None:
+    """``ch.close()``: deliver to every waiter (receivers get (None, False),
+    senders will panic), then wake them. Callable without a goroutine."""
+    arena = ch._arena
+    proc = proc_for(arena)
+    M = arena.M
+    hw = ch._w
+    lb = ch._lb
+    woken = []
+    _acquire(arena, lb)
+    try:
+        if M[hw + C_CLOSED]:
+            raise Panic("close of closed channel")
+        _begin(M, hw)
+        M[hw + C_CLOSED] = 1
+        for head, tail in ((C_RQH, C_RQT), (C_SQH, C_SQT)):
+            while True:
+                s = _dequeue_claim(arena, hw + head, hw + tail, hw + C_PENDING)
+                if not s:
+                    break
+                gw = M[(s >> 3) + S_GROUP] >> 3
+                _deliver(arena, gw, M[(s >> 3) + S_CASE], 0)
+                woken.append(gw)
+        _commit(M, hw)
+    finally:
+        _lock.release(arena, lb)
+    for gw in woken:
+        wait.wake(proc, gw)
+
+
+def length(ch) -> int:
+    """Values buffered now (CH-11)."""
+    return ch._arena.M[ch._w + C_COUNT]
+
+
+def try_send(ch, v) -> bool:
+    """Send ``v`` if that needs no waiting; False otherwise. Usable from this
+    P's scheduler (timer and crash callbacks), not only from goroutines.
+    Panics if the channel is closed."""
+    arena = ch._arena
+    proc = proc_for(arena)
+    imm = is_imm(v)
+    kind, payload = (None, None) if imm else _encode(v)
+    _acquire(arena, ch._lb)
+    try:
+        if arena.M[ch._w + C_CLOSED]:
+            raise Panic("send on closed channel")
+        sent = send_now(arena, proc, ch._w, ch._cap, v, imm, kind, payload)
+    finally:
+        wait.unlock(proc, ch._lb)
+    return sent
+
+
+def try_recv(ch):
+    """Receive if that needs no waiting: (value, ok, True), or (None, False,
+    False) when nothing is ready. Usable from this P's scheduler too."""
+    arena = ch._arena
+    proc = proc_for(arena)
+    _acquire(arena, ch._lb)
+    try:
+        st, val = recv_now(arena, proc, ch._w, ch._cap)
+    finally:
+        wait.unlock(proc, ch._lb)
+    if st == RAW:
+        return _decode_raw(arena, val), True, True
+    if st == OBJECT:
+        return val, True, True
+    return None, False, st == CLOSED
+
+
+# ---- timer and deadline channels -----------------------------------------------------------
+
+def create_timer(arena, when_ns: int, period_ns: int = 0, kind: int = TIMER) -> int:
+    """A new timer channel's block: as a TIMER it delivers the fire time at
+    ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
+    DEADLINE it reads as closed from ``when_ns`` on (0: no deadline)."""
+    b = C.create(arena, 0, C.F_TIMER if kind == TIMER else C.F_DEADLINE)
+    M = arena.M
+    M[(b >> 3) + C.C_TWHEN] = max(1, when_ns) if kind == TIMER or when_ns else 0
+    M[(b >> 3) + C.C_TPERIOD] = period_ns
+    return b
+
+
+def timer_arena():
+    """The running runtime's arena, for a new timer."""
+    proc = tls.proc
+    if proc is None:
+        raise no_runtime("a timer")
+    return proc.arena
+
+
+def timer_due(M, hw: int, now_ns: int):
+    """Under the lock: the fire time if the timer is due (consuming it),
+    else None."""
+    when = M[hw + C.C_TWHEN]
+    if not when or when > now_ns:
+        return None
+    _begin(M, hw)
+    period = M[hw + C.C_TPERIOD]
+    if period:
+        # A slow receiver misses ticks; it never queues them (TM-15).
+        M[hw + C.C_TWHEN] = when + ((now_ns - when) // period + 1) * period
+    else:
+        M[hw + C.C_TWHEN] = 0
+    _commit(M, hw)
+    return _time.time() - (now_ns - when) / 1e9
+
+
+def recv_special(ch, proc, block: bool):
+    """Receive from a timer channel (gets the fire time) or a deadline
+    channel (reads as closed once its deadline passes, or when closed).
+    A parked receiver is woken by a timer of its own P at the deadline,
+    or by nudge_waiters after a reset, and looks again."""
+    arena = ch._arena
+    M = arena.M
+    hw = ch._w
+    lb = ch._lb
+    kind = ch._timer
+    while True:
+        _acquire(arena, lb)
+        try:
+            now = _time.monotonic_ns()
+            if kind == TIMER:
+                fired = timer_due(M, hw, now)
+                if fired is not None:
+                    return fired, True
+            elif M[hw + C_CLOSED] or 0 < M[hw + C.C_TWHEN] <= now:
+                return None, False
+            if not block:
+                return None, False
+            when = M[hw + C.C_TWHEN]
+            gw = wait.start(proc, hw + C_RQH, hw + C_RQT)
+        finally:
+            wait.unlock(proc, lb)
+        entry = wait.timer(proc, when / 1e9, retry_wait, (proc, gw)) if when else None
+        wait.park(proc, "chan receive")
+        wait.cancel_timer(entry)
+        if M[gw + W.G_FIRED] != RETRY:
+            return None, False          # a deadline channel was closed
+        _acquire(arena, lb)
+        W.unlink(M, hw + C_RQH, hw + C_RQT, gw << 3)
+        _lock.release(arena, lb)
+
+
+def retry_wait(arg) -> None:
+    """Timer callback: wake a goroutine parked on a timer channel so it looks
+    again (the timer is due, or was reset)."""
+    proc, gw = arg
+    arena = proc.arena
+    if W.try_claim(arena, gw):
+        _deliver(arena, gw, RETRY, 0)
+        wait.wake(proc, gw)
+
+
+def set_timer(ch, when_ns: int, period_ns: int | None = None) -> bool:
+    """Set a timer channel's deadline (0: stopped) and period; True if it was
+    active (its value not yet taken, TM-09). Its parked receivers look again."""
+    arena = ch._arena
+    M, hw = arena.M, ch._w
+    _acquire(arena, ch._lb)
+    try:
+        _begin(M, hw)
+        was = M[hw + C.C_TWHEN] != 0
+        M[hw + C.C_TWHEN] = when_ns
+        if period_ns is not None:
+            M[hw + C.C_TPERIOD] = period_ns
+        _commit(M, hw)
+    finally:
+        _lock.release(arena, ch._lb)
+    nudge_waiters(ch)
+    return was
+
+
+def nudge_waiters(ch) -> None:
+    """Wake every goroutine parked on a timer channel so it re-reads the
+    timer (after a reset or stop). Called with no lock held."""
+    arena = ch._arena
+    proc = proc_for(arena)
+    M = arena.M
+    hw = ch._w
+    woken = []
+    _acquire(arena, ch._lb)
+    try:
+        s = M[hw + C_RQH]
+        while s:
+            gw = M[(s >> 3) + S_GROUP] >> 3
+            if W.try_claim(arena, gw):
+                _deliver(arena, gw, RETRY, 0)
+                woken.append(gw)
+            s = M[(s >> 3) + W.S_NEXT]
+    finally:
+        _lock.release(arena, ch._lb)
+    for gw in woken:
+        wait.wake(proc, gw)
+
+
+def take_if_due(ch, now_ns: int):
+    """If the timer channel's deadline has passed, clear it: this caller (in
+    whichever process) is the one that fires it (after_func). Returns
+    (due, the deadline as it was)."""
+    arena = ch._arena
+    M, hw = arena.M, ch._w
+    _acquire(arena, ch._lb)
+    try:
+        when = M[hw + C.C_TWHEN]
+        due = 0 < when <= now_ns
+        if due:
+            _begin(M, hw)
+            M[hw + C.C_TWHEN] = 0
+            _commit(M, hw)
+    finally:
+        _lock.release(arena, ch._lb)
+    return due, when
+
+
+def arm_func(ch, when_ns: int, on_due, keep) -> None:
+    """Set a timer of this P that, at ``when_ns``, calls ``on_due()`` (in the
+    scheduler) if this process takes the channel's deadline (take_if_due),
+    and sets itself again if the deadline moved later (Timer.reset).
+    ``keep(entry)`` is given each timer entry made (for cancel_timer)."""
+    proc = proc_for(ch._arena)
+    keep(wait.timer(proc, when_ns / 1e9, _fire, (ch, on_due, keep)))
+
+
+def _fire(arg) -> None:
+    ch, on_due, keep = arg
+    keep(None)
+    if ch._arena.seg.mm is None:
+        return
+    now = _time.monotonic_ns()
+    due, when = take_if_due(ch, now)
+    if due:
+        on_due()
+    elif when > now:
+        arm_func(ch, when, on_due, keep)
+
+
+cancel_timer = wait.cancel_timer
+
+
+def deadline_of(ch) -> int:
+    """A deadline channel's deadline (monotonic ns; 0: none)."""
+    return ch._arena.M[ch._w + C.C_TWHEN]
+
+
+def refs_offset() -> int:
+    """Byte offset of a channel block's reference count (for handles)."""
+    return C.C_REFS * 8
+
+
+def create(arena, cap: int) -> int:
+    return C.create(arena, cap)
+
+
+def destroy(arena, b: int) -> None:
+    C.destroy(arena, b)
+
+
+def add_ref(arena, b: int) -> None:
+    """One more reference on the channel at ``b`` (a new handle holds it)."""
+    arena.mem.add64(b + C.C_REFS * 8, 1)
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())
