@@ -9,9 +9,25 @@ from setuptools import Extension, setup
 
 # The kernel modules compiled, as paths under src/parago without ".py".
 KERNEL = [
-    "_shm/ring",
+    "_shm/lock",
+    "_shm/undo",
     "_shm/waiter",
+    "_shm/ring",
+    "_shm/values",
+    "_shm/chan",
+    "_shm/syncrec",
+    "_shm/ctxrec",
+    "_shm/gqueue",
+    "_shm/ptable",
+    "_shm/loadtab",
     "_core/timers",
+    "_core/sched",
+    "_core/wait",
+    "_core/chan",
+    "_core/select",
+    "_core/sema",
+    "_core/cells",
+    "_core/ctx",
 ]
 
 
@@ -26,7 +42,10 @@ def kernel() -> list[Extension]:
                               extra_compile_args=["-O2", "-Wno-unused-function"]))
     return cythonize(exts, include_path=["src"], quiet=True,
                      compiler_directives={"language_level": 3, "binding": True,
-                                          "embedsignature": True})
+                                          "embedsignature": True,
+                                          # types come from the .pxd files only:
+                                          # annotations are for mypy
+                                          "annotation_typing": False})
 
 
 setup(ext_modules=[

@@ -96,7 +96,10 @@ def _user_code(filename: str) -> bool:
 
 def _safe(frame, entry) -> bool:
     """Is every frame from ``frame`` down to the goroutine's entry (the code
-    object ``entry``) user code?"""
+    object ``entry``; compiled, the entry has no frame and the walk ends at
+    the greenlet's root) user code? Compiled kernel code has no frames
+    either: it never calls user code with a kernel lock held (values are
+    copied before locking, decoded after), so it needs none."""
     while frame is not None:
         code = frame.f_code
         if code is entry:
@@ -104,7 +107,7 @@ def _safe(frame, entry) -> bool:
         if not _user_code(code.co_filename):
             return False
         frame = frame.f_back
-    return False
+    return True
 
 
 def _on_signal(_signum, frame) -> None:

@@ -466,3 +466,8 @@ class Processor:
 
     def goroutines(self) -> list[G]:
         return list(self.gs.values())
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

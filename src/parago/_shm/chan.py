@@ -150,3 +150,8 @@ def repair(arena, b: int, dead_tag: int) -> None:
 
 
 lock.register_repairer(L.K_CHAN, repair)
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -282,3 +282,8 @@ def remove_after(arena, b: int, entry: int, ident: int) -> bool:
         lock.release(arena, b + 8)
     arena.free(entry)
     return True
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

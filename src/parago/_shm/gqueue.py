@@ -211,3 +211,8 @@ def _repair(arena, record_b: int, dead_tag: int) -> None:
 
 
 lock.register_repairer(L.K_GQ, _repair)
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -84,3 +84,8 @@ def count(arena, p: int, key: int) -> int:
         if w >= 0:
             return M[w] if w else 0
     return M[s + ptable.PS_LOAD]
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -81,3 +81,8 @@ def take_over_if_dead(arena, record_b: int, dead_tag: int) -> bool:
             release(arena, lock_b)
         return True
     return False
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

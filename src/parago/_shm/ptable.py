@@ -237,3 +237,8 @@ def inbox_take(arena, p: int, next_off: int) -> list[int]:
         h = M[(h >> 3) + nw]
     out.reverse()
     return out
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

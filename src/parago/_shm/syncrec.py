@@ -126,3 +126,8 @@ def _repair(arena, b: int, dead_tag: int) -> None:
 
 
 lock.register_repairer(L.K_SYNC, _repair)
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -411,3 +411,8 @@ def sizeof_payload(kind: int, payload) -> int:
         return len(payload[0]) + sum(len(b) for b in payload[1])
     return len(payload)
 
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())

@@ -1,0 +1,1 @@
+# Types for the compiled twin of sched.py (see parago/_accel.py).

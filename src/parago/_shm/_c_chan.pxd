@@ -1,0 +1,1 @@
+# Types for the compiled twin of chan.py (see parago/_accel.py).

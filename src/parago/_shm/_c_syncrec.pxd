@@ -1,0 +1,1 @@
+# Types for the compiled twin of syncrec.py (see parago/_accel.py).

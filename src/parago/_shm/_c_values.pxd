@@ -1,0 +1,1 @@
+# Types for the compiled twin of values.py (see parago/_accel.py).
