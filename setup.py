@@ -38,7 +38,7 @@ def kernel() -> list[Extension]:
     for path in KERNEL:
         package, module = path.rsplit("/", 1)
         exts.append(Extension(f"parago.{package.replace('/', '.')}._c_{module}",
-                              [f"src/parago/{path}.py"],
+                              [f"src/parago/{path}.py"], include_dirs=["src/parago"],
                               extra_compile_args=["-O2", "-Wno-unused-function"]))
     return cythonize(exts, include_path=["src"], quiet=True,
                      compiler_directives={"language_level": 3, "binding": True,

@@ -134,7 +134,9 @@ class Processor:
     def __init__(self, arena, p: int, hooks):
         self.arena = arena
         self.M = arena.M
+        self.Mv = arena.M            # the same view; compiled, a typed one (_c_sched.pxd)
         self.mem = arena.mem
+        self.tag = arena.tag         # the lock owner tag of this P (lock.py)
         self.p = p
         self.hooks = hooks
         self.slot = ptable.slot_w(arena, p)
@@ -169,6 +171,11 @@ class Processor:
         self.slice_t = 0         # when the running goroutine was switched in (ns, if slicing)
         self.idle_ns = 0         # time spent with nothing to run (published likewise)
         self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
+
+    def release(self) -> None:
+        """Let go of the arena's memory (before the arena is closed: a
+        compiled Processor's typed view holds the buffer)."""
+        self.Mv = None
 
     # ---- goroutines ----------------------------------------------------------
 

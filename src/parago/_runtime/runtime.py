@@ -437,6 +437,8 @@ class Runtime:
             sched.tls.proc = None
             _this_thread.rt = None
             values.forget_functions()
+            if proc is not None:
+                proc.release()
             arena.close()
             arena.unlink()
 
