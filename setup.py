@@ -5,6 +5,9 @@ twins named ``_c_<module>`` (src/parago/_accel.py switches between them).
 Everything else about the package is in pyproject.toml.
 """
 
+import glob
+import os
+
 from setuptools import Extension, setup
 
 # The kernel modules compiled, as paths under src/parago without ".py".
@@ -31,12 +34,23 @@ KERNEL = [
 ]
 
 
+def _stale(c_file: str, sources: list[str]) -> bool:
+    return os.path.exists(c_file) and any(
+        os.path.getmtime(s) > os.path.getmtime(c_file) for s in sources if os.path.exists(s))
+
+
 def kernel() -> list[Extension]:
     from Cython.Build import cythonize
 
+    # Cython's own dependency check does not see a twin's .pxd (it is named
+    # after the twin, not the source), nor the .pxd files it cimports: a C
+    # file older than any of them is generated again.
+    pxds = glob.glob("src/parago/**/*.pxd", recursive=True) + ["src/parago/_native_atomics.h"]
     exts = []
     for path in KERNEL:
         package, module = path.rsplit("/", 1)
+        if _stale(f"src/parago/{path}.c", [f"src/parago/{path}.py", *pxds]):
+            os.remove(f"src/parago/{path}.c")
         exts.append(Extension(f"parago.{package.replace('/', '.')}._c_{module}",
                               [f"src/parago/{path}.py"], include_dirs=["src/parago"],
                               extra_compile_args=["-O2", "-Wno-unused-function"]))

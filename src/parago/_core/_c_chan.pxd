@@ -1,1 +1,34 @@
-# Types for the compiled twin of chan.py (see parago/_accel.py).
+# Types for the compiled twin of _core/chan.py (see parago/_accel.py).
+cimport cython
+
+from parago._core._c_sched cimport G, Processor
+from parago._shm cimport _c_waiter as W
+from parago._shm cimport _c_atom as atom
+from parago._core cimport _c_wait as wait
+
+cdef Py_ssize_t C_CLOSED, C_COUNT, C_RING, C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING
+cdef Py_ssize_t C_RBASE, C_RSIZE, G_P, G_OK, S_GROUP, S_CASE, S_NEXT, S_PREV, S_LINKED
+cdef Py_ssize_t VW, V_INLINE
+
+cdef void _unlink_head(long long[::1] M, Py_ssize_t head_w, Py_ssize_t tail_w, Py_ssize_t sw)
+
+@cython.locals(M="long long[::1]", cnt=Py_ssize_t, s=Py_ssize_t, sw=Py_ssize_t,
+               base=Py_ssize_t, size=Py_ssize_t, sg=G)
+cpdef tuple recv_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap)
+
+@cython.locals(M="long long[::1]", s=Py_ssize_t, sw=Py_ssize_t, gw=Py_ssize_t,
+               cnt=Py_ssize_t, g=G)
+cpdef bint send_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap, object v,
+                    bint imm, object kind, object payload) except? -1
+
+cpdef bint is_imm(object v) except? -1
+
+@cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
+               imm=bint, gw=Py_ssize_t, g=G)
+cpdef send(object ch, object v)
+
+@cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
+               gw=Py_ssize_t, g=G)
+cpdef recv_ok(object ch)
+
+cpdef object received(object arena, G g, Py_ssize_t gw)

@@ -34,21 +34,19 @@ from .._shm import lock as _lock
 from .._shm import ring as _ring
 from .._shm import values as V
 from .._shm import waiter as W
+from .._shm import atom
 from . import wait
 from .sched import NOVAL, runtime_of, tls
 
 _acquire = _lock.acquire
 _begin = C.begin
 _commit = C.commit
-_dequeue_claim = W.dequeue_claim
-_deliver = W.deliver
 _encode = V.encode
 _put = V.put
 _take_raw = V.take_raw
 _decode_raw = V.decode_raw
 _IMM = V.IMMUTABLE_SCALARS
 _immutable = V.immutable
-_ready = wait.ready
 
 C_CLOSED, C_COUNT, C_RING = C.C_CLOSED, C.C_COUNT, C.C_RING
 C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_PENDING
@@ -122,7 +120,7 @@ def recv_now(arena, proc, hw: int, cap: int):
     itself, CLOSED — the channel is closed and drained, EMPTY — nothing
     ready. A sender this frees is readied (wait.ready): the caller's
     wait.unlock posts it."""
-    M = arena.M
+    M = proc.Mv
     cnt = M[hw + C_COUNT]
     if cnt:
         base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
@@ -132,13 +130,13 @@ def recv_now(arena, proc, hw: int, cap: int):
         if M[hw + C_SQH]:
             # The buffer was full: the longest-waiting sender's value joins
             # the tail, so FIFO holds across buffer and queue (CH-07).
-            s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
+            s = W.dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
             if s:
                 sw = s >> 3
                 _ring.push_raw(arena, hw + C_RING, base, size, cnt, cap,
                                _take_raw(arena, sw + VW))
                 cnt += 1
-                _ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
+                wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
         M[hw + C_COUNT] = cnt
         _commit(M, hw)
         return RAW, raw
@@ -163,11 +161,11 @@ def recv_now(arena, proc, hw: int, cap: int):
             proc.ready(sg)
             return st, v
         _begin(M, hw)
-        s = _dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
+        s = W.dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
         if s:
             sw = s >> 3
             raw = _take_raw(arena, sw + VW)
-            _ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
+            wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
             _commit(M, hw)
             return RAW, raw
         _commit(M, hw)
@@ -180,7 +178,7 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
     """Send without blocking; the caller holds the lock and has checked the
     channel is open. Returns whether it sent. A receiver it serves is
     readied (wait.ready): the caller's wait.unlock posts it."""
-    M = arena.M
+    M = proc.Mv
     s = M[hw + C_RQH]
     if s:
         sw = s >> 3
@@ -194,7 +192,7 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
             proc.ready(g)
             return True
         _begin(M, hw)
-        s = _dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
+        s = W.dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
         if s:
             gw = M[(s >> 3) + S_GROUP] >> 3
             if M[gw + G_P] == proc.p:
@@ -204,7 +202,7 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
                 if imm:
                     kind, payload = _encode(v)
                 _put(arena, gw + VW, kind, payload, V_INLINE)
-            _ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
+            wait.ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
             _commit(M, hw)
             return True
         _commit(M, hw)
@@ -235,10 +233,10 @@ def send(ch, v) -> None:
     else:
         imm = False
         kind, payload = _encode(v)
-    M = arena.M
+    M = proc.Mv
     hw = ch._w
     lb = ch._lb
-    if not arena.mem.cas64(lb, 0, arena.tag):
+    if not atom.cas64(proc.mem, M, lb >> 3, 0, proc.tag):
         _acquire(arena, lb)
     try:
         if M[hw + C_CLOSED]:
@@ -279,10 +277,10 @@ def recv_ok(ch):
         runtime_of(arena, "Chan", "a channel operation")
     if ch._timer:
         return recv_special(ch, proc, True)
-    M = arena.M
+    M = proc.Mv
     hw = ch._w
     lb = ch._lb
-    if not arena.mem.cas64(lb, 0, arena.tag):
+    if not atom.cas64(proc.mem, M, lb >> 3, 0, proc.tag):
         _acquire(arena, lb)
     try:
         st, val = recv_now(arena, proc, hw, ch._cap)
@@ -326,11 +324,11 @@ def close(ch) -> None:
         M[hw + C_CLOSED] = 1
         for head, tail in ((C_RQH, C_RQT), (C_SQH, C_SQT)):
             while True:
-                s = _dequeue_claim(arena, hw + head, hw + tail, hw + C_PENDING)
+                s = W.dequeue_claim(arena, hw + head, hw + tail, hw + C_PENDING)
                 if not s:
                     break
                 gw = M[(s >> 3) + S_GROUP] >> 3
-                _deliver(arena, gw, M[(s >> 3) + S_CASE], 0)
+                W.deliver(arena, gw, M[(s >> 3) + S_CASE], 0)
                 woken.append(gw)
         _commit(M, hw)
     finally:
@@ -459,7 +457,7 @@ def retry_wait(arg) -> None:
     proc, gw = arg
     arena = proc.arena
     if W.try_claim(arena, gw):
-        _deliver(arena, gw, RETRY, 0)
+        W.deliver(arena, gw, RETRY, 0)
         wait.wake(proc, gw)
 
 
@@ -496,7 +494,7 @@ def nudge_waiters(ch) -> None:
         while s:
             gw = M[(s >> 3) + S_GROUP] >> 3
             if W.try_claim(arena, gw):
-                _deliver(arena, gw, RETRY, 0)
+                W.deliver(arena, gw, RETRY, 0)
                 woken.append(gw)
             s = M[(s >> 3) + W.S_NEXT]
     finally:

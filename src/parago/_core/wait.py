@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from .._shm import ptable
 from .._shm import waiter as W
+from .._shm import atom
 from . import preempt
 from .sched import NOVAL, tls
 
@@ -47,7 +48,7 @@ def start(proc, head_w: int, tail_w: int, front: bool = False) -> int:
     g = proc.current
     gb = g.gb
     gw = gb >> 3
-    M = proc.M
+    M = proc.Mv
     proc.ticket += 1
     M[gw + W.G_STATE] = (proc.ticket << 12) | _WAITING
     M[gw + W.G_OK] = 0
@@ -132,7 +133,7 @@ def ready(proc, gw: int, case: int, ok: int, xval=NOVAL) -> None:
     (and, for a goroutine of this P, the value ``xval`` handed over in
     process memory). It runs soon: at once on this P, or once unlock()
     posts it to its own P."""
-    M = proc.M
+    M = proc.Mv
     if M[gw + W.G_P] == proc.p:
         g = proc.waiting.pop(gw << 3, None)
         M[gw + W.G_FIRED] = case
@@ -171,7 +172,7 @@ def wake(proc, gw: int, xval=NOVAL) -> None:
 def unlock(proc, lock_b: int) -> None:
     """Release the lock at ``lock_b``, then post every wake-up gathered
     under it."""
-    proc.mem.store64(lock_b, 0)
+    atom.store64(proc.mem, proc.Mv, lock_b >> 3, 0)
     if proc.pending_wake:
         post(proc)
 

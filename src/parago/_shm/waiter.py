@@ -36,8 +36,8 @@ Invariants:
 
 from __future__ import annotations
 
+from . import atom, ptable
 from . import layout as L
-from . import ptable
 
 REC_WORDS = 32
 REC_BYTES = REC_WORDS * 8
@@ -123,7 +123,7 @@ def deliver(arena, gw: int, case: int, ok: int) -> None:
     M[gw + G_FIRED] = case
     M[gw + G_OK] = ok
     st = M[gw + G_STATE]
-    arena.mem.store64((gw + G_STATE) << 3, (st & ~CODE_MASK) | DELIVERED)
+    atom.store64(arena.mem, M, gw + G_STATE, (st & ~CODE_MASK) | DELIVERED)
 
 
 def state_code(M, gw: int) -> int:
@@ -220,8 +220,7 @@ def dequeue_claim(arena, head_w: int, tail_w: int, pending_w: int) -> int:
         elif M[ptable.slot_w(arena, owner) + ptable.PS_STATE] == ptable.S_DEAD:
             continue
         M[pending_w] = g
-        if arena.mem.cas64((gw + G_STATE) << 3, st,
-                           (st & ~0xFFF) | ((me + 1) << 4) | CLAIMED):
+        if atom.cas64(arena.mem, M, gw + G_STATE, st, (st & ~0xFFF) | ((me + 1) << 4) | CLAIMED):
             return s
 
 
