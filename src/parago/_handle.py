@@ -11,10 +11,14 @@ reference. The last reference frees the block.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from weakref import WeakValueDictionary
 
 from ._core import sched as _sched
 from ._errors import no_runtime, other_runtime, runtime_ended
+
+if TYPE_CHECKING:
+    from ._shm.arena import Arena
 
 _registry: WeakValueDictionary = WeakValueDictionary()
 
@@ -47,7 +51,7 @@ class ShmObject:
     __slots__ = ("_arena", "_b", "__weakref__")
     _REFS_OFF = 16
 
-    def _attach(self, arena, b: int) -> None:
+    def _attach(self, arena: Arena, b: int) -> None:
         self._arena = arena
         self._b = b
         _registry[b] = self
@@ -78,16 +82,16 @@ class ShmObject:
         return self
 
     @classmethod
-    def _from_block(cls, arena, b: int, extra: tuple):
+    def _from_block(cls, arena: Arena, b: int, extra: tuple):
         obj = object.__new__(cls)
         obj._attach(arena, b)
         return obj
 
     @staticmethod
-    def _free_block(arena, b: int) -> None:
+    def _free_block(arena: Arena, b: int) -> None:
         arena.free(b)
 
-    def __del__(self):
+    def __del__(self) -> None:
         arena = getattr(self, "_arena", None)
         if arena is None or arena.seg.mm is None or not self._owns_ref():
             return

@@ -9,9 +9,14 @@ on store and out on load, so it never tears (AT-12).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._core import cells as _k
 from ._errors import Panic
 from ._handle import ShmObject, current_arena
+
+if TYPE_CHECKING:
+    from ._shm.arena import Arena
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
 
@@ -20,17 +25,17 @@ class _Atomic(ShmObject):
     __slots__ = ("_vb",)
     _REFS_OFF = _k.REFS_OFF
 
-    def __init__(self, v=0):
+    def __init__(self, v: int = 0) -> None:
         arena = current_arena()
         self._attach(arena, _k.create_atomic(arena))
         if v:
             self.store(v)
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b) -> None:
         super()._attach(arena, b)
         self._vb = b + _k.VALUE_OFF
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.load()!r})"
 
 
@@ -189,7 +194,7 @@ class Bool(_Atomic):
     runtime (NoRuntime otherwise); pass it to goroutines in any process."""
     __slots__ = ()
 
-    def __init__(self, v: bool = False):
+    def __init__(self, v: bool = False) -> None:
         super().__init__(1 if v else 0)
 
     def load(self) -> bool:
@@ -238,17 +243,17 @@ class Value(ShmObject):
     __slots__ = ("_w", "_lb")
     _REFS_OFF = _k.REFS_OFF
 
-    def __init__(self):
+    def __init__(self) -> None:
         arena = current_arena()
         self._attach(arena, _k.create_value(arena))
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b) -> None:
         super()._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
 
     @staticmethod
-    def _free_block(arena, b):
+    def _free_block(arena: Arena, b) -> None:
         _k.free_value(arena, b)
 
     def load(self):
@@ -256,7 +261,7 @@ class Value(ShmObject):
         self._check()
         return _k.value_load(self)
 
-    def _put(self, obj, what: str, expect=None, compare=False):
+    def _put(self, obj, what: str, expect=None, compare: bool = False):
         self._check()
         if obj is None:
             raise Panic(f"sync/atomic: {what} of nil value into Value")

@@ -15,10 +15,14 @@ receiver, outside any lock.
 from __future__ import annotations
 
 from types import GenericAlias
+from typing import TYPE_CHECKING
 
 from ._core import chan as _k
 from ._handle import ShmObject, current_arena
 from ._handle import _registry as _handle_registry
+
+if TYPE_CHECKING:
+    from ._shm.arena import Arena
 
 __all__ = ["Chan", "chan"]
 
@@ -58,7 +62,7 @@ class Chan(ShmObject):
     __class_getitem__ = classmethod(GenericAlias)
     _REFS_OFF = _k.refs_offset()
 
-    def __init__(self, cap: int = 0):
+    def __init__(self, cap: int = 0) -> None:
         if type(cap) is not int and not hasattr(cap, "__index__"):
             raise TypeError(f"channel capacity must be an int, not {type(cap).__name__}")
         cap = int(cap)
@@ -67,7 +71,7 @@ class Chan(ShmObject):
         arena = current_arena()
         self._init(arena, _k.create(arena, cap), cap, _k.PLAIN)
 
-    def _init(self, arena, b, cap, timer):
+    def _init(self, arena: Arena, b, cap, timer) -> None:
         self._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
@@ -84,7 +88,7 @@ class Chan(ShmObject):
         return self._cap, self._timer, _VIEW_CODE[type(self)]
 
     @classmethod
-    def _from_block(cls, arena, b, extra):
+    def _from_block(cls, arena: Arena, b, extra):
         cap, timer, view_code = extra
         ch = object.__new__(Chan)
         ch._init(arena, b, cap, timer)
@@ -94,7 +98,7 @@ class Chan(ShmObject):
         return self if cls is Chan else _view(cls, self)
 
     @staticmethod
-    def _free_block(arena, b) -> None:
+    def _free_block(arena: Arena, b) -> None:
         _k.destroy(arena, b)
 
     # ---- the operations ----------------------------------------------------------
@@ -237,7 +241,7 @@ def chan(cap: int = 0) -> Chan:
 
 # ---- for the rest of the public layer (time, context, the pool) ----------------------
 
-def chan_at(arena, b: int, kind: int = 0, cap: int = 0) -> Chan:
+def chan_at(arena: Arena, b: int, kind: int = 0, cap: int = 0) -> Chan:
     """A handle on the channel at ``b`` known only by address (the caller
     keeps the block alive): this process's existing handle, or a new one
     holding its own reference."""

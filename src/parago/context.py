@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import pickle
 import time as _time
+from typing import TYPE_CHECKING
 from weakref import WeakValueDictionary
 
 from ._core import chan as _kchan
@@ -45,6 +46,9 @@ from ._runtime import spawn as _spawn
 from .chan import DEADLINE, Chan, timer_chan
 from .select import select
 from .sync import _Record
+
+if TYPE_CHECKING:
+    from ._shm.arena import Arena
 
 __all__ = [
     "Canceled", "Context", "DeadlineExceeded", "after_func", "background", "cause", "todo",
@@ -61,7 +65,7 @@ class Canceled(Exception):
     identity: a copy in another process is another instance (CTX-08).
     Usable anywhere, with or without a runtime."""
 
-    def __init__(self, msg: str = "context canceled"):
+    def __init__(self, msg: str = "context canceled") -> None:
         super().__init__(msg)
 
 
@@ -73,7 +77,7 @@ class DeadlineExceeded(TimeoutError):
     raise it. Compare with isinstance, never by identity: a copy in another
     process is another instance (CTX-08). Usable anywhere."""
 
-    def __init__(self, msg: str = "context deadline exceeded"):
+    def __init__(self, msg: str = "context deadline exceeded") -> None:
         super().__init__(msg)
 
     def timeout(self) -> bool:
@@ -93,7 +97,7 @@ _ERRS = (None, _CANCELED, _DEADLINE)
 _CANCEL_KEY = object()
 
 
-def _dead_runtime(arena) -> NoRuntime:
+def _dead_runtime(arena: Arena) -> NoRuntime:
     return misuse(arena, _sched.tls.proc, "context")
 
 
@@ -105,7 +109,7 @@ class _Cause:
 
     __slots__ = ("__weakref__", "obj")
 
-    def __init__(self, obj):
+    def __init__(self, obj) -> None:
         self.obj = obj
 
 
@@ -118,14 +122,14 @@ class _StandIn:
 
     __slots__ = ("_args",)
 
-    def __init__(self, obj):
+    def __init__(self, obj) -> None:
         self._args = (type(obj).__qualname__, str(obj))
 
     def __reduce__(self):
         return RemoteError, self._args
 
 
-def _new_cause(arena, obj) -> tuple[int, _Cause]:
+def _new_cause(arena: Arena, obj) -> tuple[int, _Cause]:
     """A cause block for ``obj`` (the caller holds its reference) and its _Cause."""
     try:
         data = X.dumps(obj)
@@ -137,7 +141,7 @@ def _new_cause(arena, obj) -> tuple[int, _Cause]:
     return blk, box
 
 
-def _load_cause(arena, blk: int) -> _Cause:
+def _load_cause(arena: Arena, blk: int) -> _Cause:
     key = (arena.seg.name, X.cause_token(arena, blk))
     box = _causes.get(key)
     if box is None:
@@ -159,15 +163,15 @@ class _Rec(_Record):
 
     __slots__ = ("_cause", "_dcause", "_timer", "_unhook")
 
-    def __init__(self, arena, done_b: int, dcause_b: int):
+    def __init__(self, arena: Arena, done_b: int, dcause_b: int) -> None:
         self._attach(arena, X.new(arena, done_b, dcause_b))
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b) -> None:
         super()._attach(arena, b)
         self._cause = self._dcause = self._timer = self._unhook = None
 
     @staticmethod
-    def _free_block(arena, b):
+    def _free_block(arena: Arena, b) -> None:
         X.free(arena, b)
 
 
@@ -178,7 +182,7 @@ def _arena_of(rec: _Rec):
     return rec._arena
 
 
-def _local_rec(arena, b: int) -> _Rec | None:
+def _local_rec(arena: Arena, b: int) -> _Rec | None:
     h = _handle_registry.get(b)
     return h if type(h) is _Rec and h._arena is arena else None
 
@@ -211,7 +215,7 @@ class Context:
 
     __slots__ = ("_parent",)
 
-    def __init__(self, parent: Context | None = None):
+    def __init__(self, parent: Context | None = None) -> None:
         self._parent = parent
 
     def done(self) -> Chan | None:
@@ -254,11 +258,11 @@ def _name(ctx) -> str:
 class _Empty(Context):
     __slots__ = ("_label",)
 
-    def __init__(self, label):
+    def __init__(self, label) -> None:
         self._parent = None
         self._label = label
 
-    def _name(self):
+    def _name(self) -> str:
         return f"context.{self._label}"
 
     def __reduce__(self):
@@ -287,7 +291,7 @@ def todo() -> Context:
 class _ValueCtx(Context):
     __slots__ = ("_key", "_val")
 
-    def __init__(self, parent, key, val):
+    def __init__(self, parent, key, val) -> None:
         self._parent, self._key, self._val = parent, key, val
 
     def value(self, key):
@@ -295,7 +299,7 @@ class _ValueCtx(Context):
             return self._val
         return self._parent.value(key)
 
-    def _name(self):
+    def _name(self) -> str:
         return f"{_name(self._parent)}.WithValue({self._key!r}, {self._val!r})"
 
     def __reduce__(self):
@@ -317,7 +321,7 @@ class _WithoutCancelCtx(Context):
     def value(self, key):
         return None if key is _CANCEL_KEY else self._parent.value(key)
 
-    def _name(self):
+    def _name(self) -> str:
         return f"{_name(self._parent)}.WithoutCancel"
 
     def __reduce__(self):
@@ -353,7 +357,7 @@ class _CancelCtx(Context):
             return self._when, True
         return self._parent.deadline()
 
-    def _name(self):
+    def _name(self) -> str:
         return f"{_name(self._parent)}.{self._label}"
 
     def __reduce__(self):
@@ -369,14 +373,14 @@ def _rebuild_cancel(parent, rec, done, when, mono, label):
 
 # ---- cancelling ------------------------------------------------------------------------
 
-def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> bool:
+def _cancel_tree(arena: Arena, b: int, word: int, box: _Cause | None, unlink: bool) -> bool:
     """Cancel record ``b`` and every record below it with ERR = ``word``
     (whose cause this process holds as ``box``, if it does); False if ``b``
     already was. ``unlink``: also take ``b`` off its parent's list (a cancel
     of ``b`` itself, not one coming from above)."""
     proc = _kchan.proc_for(arena)
 
-    def visit(rb):
+    def visit(rb) -> None:
         h = _local_rec(arena, rb)
         if h is not None:
             if box is not None:
@@ -385,7 +389,7 @@ def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> 
                 _wait.cancel_timer(h._timer)
                 h._timer = None
 
-    def start(data):
+    def start(data) -> None:
         _spawn.go(proc, pickle.loads(data), (), {})       # after_func: its own goroutine
 
     if not X.cancel_tree(arena, b, word, visit, start, unlink):   # CTX-06 when unlink
@@ -460,10 +464,10 @@ class _CancelFromParent:
 
     __slots__ = ("_child",)
 
-    def __init__(self, child):
+    def __init__(self, child) -> None:
         self._child = child
 
-    def __call__(self):
+    def __call__(self) -> None:
         _cancel_from_parent(self._child)
 
 
@@ -473,7 +477,7 @@ def _watch(parent, pdone, c: _CancelCtx) -> None:
         _cancel_from_parent(c)
 
 
-def _parent_cancel_ctx(parent, arena) -> _CancelCtx | None:
+def _parent_cancel_ctx(parent, arena: Arena) -> _CancelCtx | None:
     """The context of this module whose cancellation is ``parent``'s: itself,
     or the one a wrapper's value() names if the wrapper's done() is its done
     channel (Go's parentCancelCtx)."""
@@ -491,7 +495,7 @@ def _parent_cancel_ctx(parent, arena) -> _CancelCtx | None:
     return c
 
 
-def _propagate(arena, parent, pc: _CancelCtx | None, c: _CancelCtx) -> None:
+def _propagate(arena: Arena, parent, pc: _CancelCtx | None, c: _CancelCtx) -> None:
     """Arrange for ``c`` to be cancelled with its parent (CTX-03, CTX-05, CTX-16)."""
     if pc is not None:
         word = X.link(arena, pc._rec._b, c._rec._b)
@@ -567,13 +571,13 @@ class _CancelFunc:
 
     __slots__ = ("_rec",)
 
-    def __init__(self, rec):
+    def __init__(self, rec) -> None:
         self._rec = rec
 
     def __call__(self) -> None:
         _cancel(self._rec, X.CANCELED, None, unlink=True)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<CancelFunc of {self._rec!r}>"
 
 
@@ -587,7 +591,7 @@ class _CancelCauseFunc(_CancelFunc):
     def __call__(self, cause: BaseException | None = None) -> None:
         _cancel(self._rec, X.CANCELED, cause, unlink=True)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<CancelCauseFunc of {self._rec!r}>"
 
 
@@ -748,7 +752,7 @@ class _StopResult:
 
     __slots__ = ("_first",)
 
-    def __init__(self, first: bool):
+    def __init__(self, first: bool) -> None:
         self._first = first
 
     def __call__(self) -> bool:
@@ -761,7 +765,7 @@ class _AfterFuncStop:
 
     __slots__ = ("_entry", "_id", "_rec")
 
-    def __init__(self, rec, entry, ident):
+    def __init__(self, rec, entry, ident) -> None:
         self._rec, self._entry, self._id = rec, entry, ident
 
     def __call__(self) -> bool:
@@ -774,7 +778,7 @@ class _StopAndCancel:
 
     __slots__ = ("_cancel", "_stop")
 
-    def __init__(self, stop, cancel):
+    def __init__(self, stop, cancel) -> None:
         self._stop, self._cancel = stop, cancel
 
     def __call__(self) -> bool:

@@ -54,7 +54,7 @@ def _send(done, out: Chan, v) -> bool:
 
 # ---- sources ------------------------------------------------------------------------
 
-def _generate(done, out, values):
+def _generate(done, out, values) -> None:
     try:
         for v in values:
             if not _send(done, out, v):
@@ -77,7 +77,7 @@ def generator(done, *values) -> Chan:
     return out.recv_only()
 
 
-def _repeat(done, out, values):
+def _repeat(done, out, values) -> None:
     try:
         while values:
             for v in values:
@@ -102,7 +102,7 @@ def repeat(done, *values) -> Chan:
     return out.recv_only()
 
 
-def _repeat_fn(done, out, fn):
+def _repeat_fn(done, out, fn) -> None:
     try:
         while _send(done, out, fn()):
             pass
@@ -127,7 +127,7 @@ def repeat_fn(done, fn) -> Chan:
 
 # ---- shaping ------------------------------------------------------------------------------
 
-def _take(done, stream, n, out):
+def _take(done, stream, n, out) -> None:
     try:
         for _ in range(n):
             i, v, ok = select(stream.recv, _done_case(done))
@@ -152,7 +152,7 @@ def take(done, stream: Chan, n: int) -> Chan:
     return out.recv_only()
 
 
-def _or_done(done, c, out):
+def _or_done(done, c, out) -> None:
     try:
         while True:
             i, v, ok = select(c.recv, _done_case(done))
@@ -177,7 +177,7 @@ def or_done(done, c: Chan) -> Chan:
     return out.recv_only()
 
 
-def _or(channels, out):
+def _or(channels, out) -> None:
     try:
         select(*(c.recv for c in channels))
     finally:
@@ -202,7 +202,7 @@ def or_channel(*channels: Chan) -> Chan:
     return out.recv_only()
 
 
-def _tee(done, c, out1, out2):
+def _tee(done, c, out1, out2) -> None:
     try:
         for v in or_done(done, c):
             # Send v on both, in whichever order they are ready.
@@ -233,7 +233,7 @@ def tee(done, c: Chan) -> tuple[Chan, Chan]:
     return out1.recv_only(), out2.recv_only()
 
 
-def _bridge(done, chan_stream, out):
+def _bridge(done, chan_stream, out) -> None:
     try:
         while True:
             i, stream, ok = select(chan_stream.recv, _done_case(done))
@@ -262,7 +262,7 @@ def bridge(done, chan_stream: Chan) -> Chan:
     return out.recv_only()
 
 
-def _forward(done, c, out, wg):
+def _forward(done, c, out, wg) -> None:
     try:
         for v in or_done(done, c):
             if not _send(done, out, v):
@@ -271,7 +271,7 @@ def _forward(done, c, out, wg):
         wg.done()
 
 
-def _close_when_done(wg, out):
+def _close_when_done(wg, out) -> None:
     wg.wait()
     out.close()
 
@@ -313,18 +313,18 @@ class StageError(Exception):
     other items' results follow.
     """
 
-    def __init__(self, exception: BaseException, item, tb: str = ""):
+    def __init__(self, exception: BaseException, item, tb: str = "") -> None:
         super().__init__(exception, item, tb)
         self.exception = exception
         self.item = item
         self.traceback = tb
 
-    def __str__(self):
+    def __str__(self) -> str:
         e = self.exception
         head = f"the stage function raised {type(e).__name__}: {e} for item {_short(self.item)}"
         return f"{head}\n{self.traceback.rstrip()}" if self.traceback else head
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"StageError({self.exception!r}, item={_short(self.item)})"
 
     def __reduce__(self):
@@ -345,7 +345,7 @@ class _Failed:
 
     __slots__ = ("error",)
 
-    def __init__(self, error: StageError):
+    def __init__(self, error: StageError) -> None:
         self.error = error
 
     def __reduce__(self):
@@ -370,7 +370,7 @@ def _apply(fn, item):
         return StageError(e, item, tb)
 
 
-def _stage_worker(fn, inbox, out, done, numbered, raising, wg):
+def _stage_worker(fn, inbox, out, done, numbered, raising, wg) -> None:
     try:
         while True:
             i, item, ok = select(inbox.recv, _done_case(done))
@@ -389,7 +389,7 @@ def _stage_worker(fn, inbox, out, done, numbered, raising, wg):
         wg.done()
 
 
-def _number(inbox, numbered, done):
+def _number(inbox, numbered, done) -> None:
     try:
         seq = 0
         for item in or_done(done, inbox):
@@ -400,7 +400,7 @@ def _number(inbox, numbered, done):
         numbered.close()
 
 
-def _reorder(done, unordered, out, raising):
+def _reorder(done, unordered, out, raising) -> None:
     try:
         waiting, nxt = {}, 0
         for seq, result in or_done(done, unordered):
@@ -467,7 +467,7 @@ def stage(fn, inbox: Chan, workers: int = 1, ordered: bool = False, ctx=None,
     return out.recv_only()
 
 
-def _spread(n, fn, *args):
+def _spread(n, fn, *args) -> None:
     """Start n long-lived workers pinned round-robin to the Ps, P0 last: a
     started goroutine never moves, so leaving placement to chance could put
     every worker of a CPU-bound stage in one process."""

@@ -39,6 +39,7 @@ import time
 import traceback
 import weakref
 from collections import deque
+from typing import TYPE_CHECKING
 
 from ._core import sched as _sched
 from ._errors import RemoteError, WorkerCrashed
@@ -49,6 +50,9 @@ from ._shm import values as V
 from ._shm import waiter as W
 from .chan import chan, offer, poll
 from .select import select
+
+if TYPE_CHECKING:
+    from ._core.sched import Processor
 
 __all__ = ["WorkerPool"]
 
@@ -65,11 +69,11 @@ class RemoteTraceback(Exception):
     """Carries the traceback text of a task that failed in another process
     (set as the __cause__ of its exception, as ProcessPoolExecutor does)."""
 
-    def __init__(self, tb: str):
+    def __init__(self, tb: str) -> None:
         super().__init__(tb)
         self.tb = tb
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.tb
 
 
@@ -90,7 +94,7 @@ def _exc_from(rec) -> BaseException:
     return exc
 
 
-def _worker(tag, inbox, results, wid):
+def _worker(tag, inbox, results, wid) -> None:
     """A pool worker: runs the batches its inbox brings until it is closed."""
     proc = _sched.tls.proc
     proc.M[(proc.current.gb >> 3) + W.G_TAG] = tag   # its tasks fail alone if it dies
@@ -130,7 +134,7 @@ class _Signal:
 
     __slots__ = ("_cond", "_flag", "_g")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._flag = False
         self._g = None
@@ -179,7 +183,7 @@ class PoolFuture(cf.Future):
     (instead of blocking the scheduler's thread) when awaited on the pool's
     process."""
 
-    def _await(self, timeout):
+    def _await(self, timeout) -> None:
         proc = _sched.tls.proc
         if proc is None or proc.current is None or self.done():
             return
@@ -204,7 +208,7 @@ def _in_goroutine() -> bool:
 class _Job:
     """One map()/imap() call: reads its input lazily, collects its results."""
 
-    def __init__(self, pool, fn, items, ordered, timeout, chunksize):
+    def __init__(self, pool, fn, items, ordered, timeout, chunksize) -> None:
         self.pool = pool
         self.fn = fn
         self.items = iter(items)
@@ -276,7 +280,7 @@ class _Job:
 class _Worker:
     __slots__ = ("wid", "p", "gid", "inbox", "inflight", "known")
 
-    def __init__(self, wid, p):
+    def __init__(self, wid, p) -> None:
         self.wid, self.p = wid, p
         self.gid = 0
         self.inbox = None
@@ -295,7 +299,7 @@ class WorkerPool(cf.Executor):
     its cause; an argument or result that cannot be copied fails that
     task alone with TypeError."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None) -> None:
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError("workers must be a positive int")
         self._pending: deque = deque()      # (tid, fn, args, kwargs, min batch)
@@ -336,7 +340,7 @@ class WorkerPool(cf.Executor):
     # ---- the runtime ------------------------------------------------------------------
 
     def _run_alone(self, n: int) -> None:
-        def main():
+        def main() -> None:
             proc = _sched.tls.proc
             self._start(proc, _rt.current(), [1 + i for i in range(n)])
             self._ready.set()
@@ -351,7 +355,7 @@ class WorkerPool(cf.Executor):
             self._ready.set()
             self._done.set()
 
-    def _start(self, proc, rt, places: list[int]) -> None:
+    def _start(self, proc: Processor, rt, places: list[int]) -> None:
         self._proc = proc
         self._results = chan(1024)
         self._kick_ch = chan(1)
@@ -383,7 +387,7 @@ class WorkerPool(cf.Executor):
         if self._thread is None and _sched.tls.proc is not self._proc:
             raise RuntimeError("this WorkerPool belongs to another process or runtime")
 
-    def _enqueue(self, fn, args, kwargs, sink, min_batch=1) -> None:
+    def _enqueue(self, fn, args, kwargs, sink, min_batch: int = 1) -> None:
         tid = next(self._tids)
         self._sinks[tid] = sink
         self._pending.append((tid, fn, args, kwargs, min_batch))
@@ -410,7 +414,7 @@ class WorkerPool(cf.Executor):
         self._kick()
         return fut
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
+    def map(self, fn, *iterables, timeout=None, chunksize: int = 1):
         """Like Executor.map (results in order; ``timeout`` for the whole
         map), but reading the input lazily: bounded memory on any input."""
         self._check_open()
@@ -585,7 +589,7 @@ class WorkerPool(cf.Executor):
         raise TypeError("a WorkerPool cannot be copied to another process")
 
 
-def _shutdown_at_exit():
+def _shutdown_at_exit() -> None:
     for pool in list(_standalone):
         pool.shutdown(wait=True)
 

@@ -16,10 +16,14 @@ to starvation mode, where unlock hands the lock straight to the head waiter.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from ._core import sema as _k
 from ._handle import ShmObject, current_arena
 from ._runtime import spawn as _spawn
+
+if TYPE_CHECKING:
+    from ._shm.arena import Arena
 
 __all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]
 
@@ -32,17 +36,17 @@ class _Record(ShmObject):
     _REFS_OFF = _k.REFS_OFF
     _TYPE = 0
 
-    def __init__(self):
+    def __init__(self) -> None:
         arena = current_arena()
         self._attach(arena, _k.create(arena, self._TYPE))
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b) -> None:
         super()._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
         self._xb = b + _k.X_OFF          # its first X word: a mutex's state, a counter
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} at {self._b:#x}>"
 
 
@@ -89,7 +93,7 @@ class Mutex(_Record):
         _k.mutex_lock(self)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         _k.mutex_unlock(self)
 
     def locked(self) -> bool:
@@ -159,7 +163,7 @@ class RWMutex(_Record):
         _k.rw_enter(self, True, True)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         _k.rw_unlock(self)
 
 
@@ -168,20 +172,20 @@ class _RLocker:
 
     __slots__ = ("_rw",)
 
-    def __init__(self, rw: RWMutex):
+    def __init__(self, rw: RWMutex) -> None:
         self._rw = rw
 
-    def lock(self):
+    def lock(self) -> None:
         self._rw.rlock()
 
-    def unlock(self):
+    def unlock(self) -> None:
         self._rw.runlock()
 
     def __enter__(self):
         self._rw.rlock()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self._rw.runlock()
 
     def __reduce__(self):
@@ -244,7 +248,7 @@ class WaitGroup(_Record):
         return _k.wg_counter(self)
 
 
-def _wg_run(wg, fn, args, kwargs):
+def _wg_run(wg, fn, args, kwargs) -> None:
     fn(*args, **kwargs)
     wg.done()
 
@@ -276,7 +280,7 @@ class Cond(_Record):
     __slots__ = ("L",)
     _TYPE = _k.T_COND
 
-    def __init__(self, locker):
+    def __init__(self, locker) -> None:
         if not (callable(getattr(locker, "lock", None))
                 and callable(getattr(locker, "unlock", None))):
             raise TypeError("Cond needs a Locker (an object with lock() and unlock())")
@@ -287,7 +291,7 @@ class Cond(_Record):
         return (self.L,)
 
     @classmethod
-    def _from_block(cls, arena, b, extra):
+    def _from_block(cls, arena: Arena, b, extra):
         obj = super()._from_block(arena, b, extra)
         obj.L = extra[0]
         return obj
@@ -330,7 +334,7 @@ class Once:
 
     __slots__ = ("_m", "_done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         from .atomic import Bool
         self._m = Mutex()
         self._done = Bool()
@@ -389,7 +393,7 @@ class Pool:
 
     __slots__ = ("new", "_id", "_free")
 
-    def __init__(self, new=None):
+    def __init__(self, new=None) -> None:
         if new is not None and not callable(new):
             raise TypeError("Pool(new): new must be callable")
         self.new = new

@@ -99,7 +99,7 @@ class Timer:
 
     __slots__ = ("c", "_ch", "_fn", "_entry")
 
-    def __init__(self, s: float):
+    def __init__(self, s: float) -> None:
         self.c = timer_chan(_ns(_duration(s)))
         self._ch = self.c._base
         self._fn = None
@@ -149,7 +149,7 @@ class Ticker:
 
     __slots__ = ("c", "_ch")
 
-    def __init__(self, s: float):
+    def __init__(self, s: float) -> None:
         s = _duration(s)
         if s <= 0:
             raise Panic("non-positive interval for NewTicker")
@@ -223,7 +223,7 @@ def after_func(s: float, fn) -> Timer:
 
 
 def _arm_func(t: Timer, when_ns: int) -> None:
-    def keep(entry):
+    def keep(entry) -> None:
         t._entry = entry
 
     _kchan.arm_func(t._ch, when_ns, lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}), keep)

@@ -23,10 +23,15 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._shm import layout as L
 from .._shm import lock as _lock
 from .._shm import syncrec as R
 from .._shm import values as V
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
 
 REFS_OFF = R.R_REFS * 8
 VALUE_OFF = 4 * 8           # byte offset of an atomic's value word
@@ -34,11 +39,11 @@ _DATA = 4                   # word of a Value record: its data block
 _TYPENAME = 5               # word of a Value record: the block naming its type
 
 
-def create_atomic(arena) -> int:
+def create_atomic(arena: Arena) -> int:
     return R.create_small(arena, R.T_ATOMIC)
 
 
-def create_value(arena) -> int:
+def create_value(arena: Arena) -> int:
     return R.create_small(arena, R.T_VALUE)
 
 
@@ -86,7 +91,7 @@ def cas32(h, old: int, new: int) -> bool:
 
 # ---- Value ---------------------------------------------------------------------------------
 
-def _block(arena, obj) -> int:
+def _block(arena: Arena, obj) -> int:
     """A data block holding ``obj`` as one inline cell (never spilled, so
     reading it copies and never hands over memory)."""
     kind, payload = V.encode(obj)
@@ -98,7 +103,7 @@ def _block(arena, obj) -> int:
     return blk
 
 
-def _name_block(arena, name: str) -> int:
+def _name_block(arena: Arena, name: str) -> int:
     data = name.encode()
     b = arena.alloc(16 + len(data), L.K_DATA)
     arena.M[(b >> 3) + 1] = len(data)
@@ -106,7 +111,7 @@ def _name_block(arena, name: str) -> int:
     return b
 
 
-def _name_at(arena, b: int) -> str:
+def _name_at(arena: Arena, b: int) -> str:
     n = arena.M[(b >> 3) + 1]
     return arena.B[b + 16:b + 16 + n].tobytes().decode()
 
@@ -161,7 +166,7 @@ def value_put(h, obj, type_name: str, expect=None, compare: bool = False):
             arena.free(blk)
 
 
-def take_replaced(arena, blk: int, want: bool):
+def take_replaced(arena: Arena, blk: int, want: bool):
     """Free a data block value_put replaced; its value first if ``want``."""
     try:
         return V.decode_raw(arena, V.take_raw(arena, (blk >> 3) + 2)) if want else None
@@ -169,7 +174,7 @@ def take_replaced(arena, blk: int, want: bool):
         arena.free(blk)
 
 
-def free_value(arena, b: int) -> None:
+def free_value(arena: Arena, b: int) -> None:
     """Free a Value record and its blocks (its last reference is gone)."""
     M = arena.M
     for f in (_DATA, _TYPENAME):

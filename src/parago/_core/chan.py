@@ -27,6 +27,7 @@ Invariants:
 from __future__ import annotations
 
 import time as _time
+from typing import TYPE_CHECKING
 
 from .._errors import Panic, no_runtime
 from .._shm import chan as C
@@ -36,6 +37,10 @@ from .._shm import values as V
 from .._shm import waiter as W
 from . import wait
 from .sched import NOVAL, runtime_of, tls
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+    from .sched import Processor
 
 _acquire = _lock.acquire
 _begin = C.begin
@@ -72,7 +77,7 @@ class _Copy:
 
     __slots__ = ("kind", "payload")
 
-    def __init__(self, kind, payload):
+    def __init__(self, kind, payload) -> None:
         self.kind = kind
         self.payload = payload
 
@@ -83,7 +88,7 @@ def is_imm(v) -> bool:
     return t is int or t in _IMM or _immutable(v)
 
 
-def received(arena, g, gw: int):
+def received(arena: Arena, g, gw: int):
     """The value a woken receiver (goroutine ``g``, group ``gw``) was given."""
     xv = g.xval
     if xv is NOVAL:
@@ -94,7 +99,7 @@ def received(arena, g, gw: int):
     return xv
 
 
-def proc_for(arena):
+def proc_for(arena: Arena):
     """This thread's P, checking ``arena`` is its runtime's; no goroutine
     needed (for operations that never park, usable from timer callbacks)."""
     proc = tls.proc
@@ -103,7 +108,7 @@ def proc_for(arena):
     return proc
 
 
-def _unlink_head(M, head_w: int, tail_w: int, sw: int) -> None:
+def _unlink_head(M: memoryview, head_w: int, tail_w: int, sw: int) -> None:
     """Take sudog ``sw`` (the head) out of its queue (lock held)."""
     n = M[sw + S_NEXT]
     M[head_w] = n
@@ -116,7 +121,7 @@ def _unlink_head(M, head_w: int, tail_w: int, sw: int) -> None:
 
 # ---- the steps that never block (the caller holds the channel's lock) ---------------
 
-def recv_now(arena, proc, hw: int, cap: int):
+def recv_now(arena: Arena, proc: Processor, hw: int, cap: int):
     """Receive without blocking. Returns (status, value): RAW — ``value`` is a
     raw cell (decode it after unlocking), OBJECT — ``value`` is the object
     itself, CLOSED — the channel is closed and drained, EMPTY — nothing
@@ -176,7 +181,7 @@ def recv_now(arena, proc, hw: int, cap: int):
     return EMPTY, None
 
 
-def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> bool:
+def send_now(arena: Arena, proc: Processor, hw: int, cap: int, v, imm: bool, kind, payload) -> bool:
     """Send without blocking; the caller holds the lock and has checked the
     channel is open. Returns whether it sent. A receiver it serves is
     readied (wait.ready): the caller's wait.unlock posts it."""
@@ -381,7 +386,7 @@ def try_recv(ch):
 
 # ---- timer and deadline channels -----------------------------------------------------------
 
-def create_timer(arena, when_ns: int, period_ns: int = 0, kind: int = TIMER) -> int:
+def create_timer(arena: Arena, when_ns: int, period_ns: int = 0, kind: int = TIMER) -> int:
     """A new timer channel's block: as a TIMER it delivers the fire time at
     ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
     DEADLINE it reads as closed from ``when_ns`` on (0: no deadline)."""
@@ -400,7 +405,7 @@ def timer_arena():
     return proc.arena
 
 
-def timer_due(M, hw: int, now_ns: int):
+def timer_due(M: memoryview, hw: int, now_ns: int):
     """Under the lock: the fire time if the timer is due (consuming it),
     else None."""
     when = M[hw + C.C_TWHEN]
@@ -417,7 +422,7 @@ def timer_due(M, hw: int, now_ns: int):
     return _time.time() - (now_ns - when) / 1e9
 
 
-def recv_special(ch, proc, block: bool):
+def recv_special(ch, proc: Processor, block: bool):
     """Receive from a timer channel (gets the fire time) or a deadline
     channel (reads as closed once its deadline passes, or when closed).
     A parked receiver is woken by a timer of its own P at the deadline,
@@ -559,15 +564,15 @@ def refs_offset() -> int:
     return C.C_REFS * 8
 
 
-def create(arena, cap: int) -> int:
+def create(arena: Arena, cap: int) -> int:
     return C.create(arena, cap)
 
 
-def destroy(arena, b: int) -> None:
+def destroy(arena: Arena, b: int) -> None:
     C.destroy(arena, b)
 
 
-def add_ref(arena, b: int) -> None:
+def add_ref(arena: Arena, b: int) -> None:
     """One more reference on the channel at ``b`` (a new handle holds it)."""
     arena.mem.add64(b + C.C_REFS * 8, 1)
 

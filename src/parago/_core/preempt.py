@@ -44,9 +44,13 @@ import signal
 import sysconfig
 import threading
 from time import monotonic_ns
+from typing import TYPE_CHECKING
 
 from .._shm import layout as L
 from .._shm import ptable
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
 
 SIGNAL = signal.SIGURG
 SLICE_NS = 1_000_000      # a goroutine that has run this long may be preempted
@@ -57,7 +61,7 @@ _STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
                  for k in ("stdlib", "platstdlib")})
 
 
-def nudge(arena, p: int) -> None:
+def nudge(arena: Arena, p: int) -> None:
     """After readying a goroutine of P ``p``, or queuing a new one there, from
     another process: preempt the goroutine running there if it has run
     SLICE_NS or more."""

@@ -39,6 +39,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from time import monotonic, monotonic_ns
+from typing import TYPE_CHECKING
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
@@ -48,6 +49,10 @@ from .._shm import layout as L
 from .._shm import waiter as W
 from . import preempt, spin
 from .timers import TimerHeap
+
+if TYPE_CHECKING:
+    from .._native import Mem
+    from .._shm.arena import Arena
 
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
@@ -64,7 +69,7 @@ class _ThisThread(threading.local):
 tls = _ThisThread()
 
 
-def misuse(arena, proc, what: str):
+def misuse(arena: Arena, proc: Processor, what: str):
     """The NoRuntime error for using an object (a ``what``) of ``arena``
     (None: it has none) where ``proc`` runs (None: no scheduler in this
     thread)."""
@@ -77,7 +82,7 @@ def misuse(arena, proc, what: str):
     return other_runtime(what)
 
 
-def runtime_of(arena, what: str, op: str | None = None):
+def runtime_of(arena: Arena, what: str, op: str | None = None):
     """This thread's P, if it runs ``arena``'s runtime — and, when ``op``
     names an operation that may park, if a goroutine of it is calling.
     Raises NoRuntime saying which of these fails."""
@@ -112,7 +117,7 @@ class G:
         "xval",
     )
 
-    def __init__(self, gid: int, fn, created_by: int = 0):
+    def __init__(self, gid: int, fn, created_by: int = 0) -> None:
         self.id = gid
         self.fn = fn
         self.start = None
@@ -131,7 +136,7 @@ class G:
 class Processor:
     """The scheduler of one P."""
 
-    def __init__(self, arena, p: int, hooks):
+    def __init__(self, arena: Arena, p: int, hooks) -> None:
         self.arena = arena
         self.M = arena.M
         self.mem = arena.mem
@@ -190,7 +195,7 @@ class Processor:
             self.runq.append(g)
         return g
 
-    def _body(self):
+    def _body(self) -> None:
         g = self.current
         args, kwargs = g.start
         g.start = None
@@ -435,7 +440,7 @@ class Processor:
         finally:
             self.idle_ns += monotonic_ns() - t0
 
-    def _wait_for_work(self, M, mem, s) -> None:
+    def _wait_for_work(self, M: memoryview, mem: Mem, s) -> None:
         if self.spinner is not None and M[L.H_NSLOTS] > 1:
             inbox_w, foreign = self.inbox_w, self.foreign
             if self.spinner.spin(lambda: M[inbox_w] or foreign):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import time as _time
+from typing import TYPE_CHECKING
 
 from .._errors import Panic
 from .._shm import chan as C
@@ -38,13 +39,17 @@ from . import chan as K
 from . import wait
 from .sched import NOVAL, runtime_of, tls
 
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+    from .sched import Processor
+
 SEND = W.DIR_SEND
 RECV = W.DIR_RECV
 _shuffle = random.shuffle
 _getrandbits = random.getrandbits
 
 
-def block_forever(arena) -> None:
+def block_forever(arena: Arena) -> None:
     """``select {}``: park, never to be readied (SEL-08)."""
     proc = runtime_of(arena, "select", "select")
     wait.park(proc, "select (no cases)")
@@ -72,7 +77,7 @@ def select(ops: list, default: bool):
             return result
 
 
-def _lock_all(arena, locks) -> None:
+def _lock_all(arena: Arena, locks) -> None:
     for lb in locks:
         _lock.acquire(arena, lb)
 
@@ -87,7 +92,7 @@ def _shuffled(ops: list) -> list:
     return order
 
 
-def _select_once(arena, proc, ops, encs, locks, default):
+def _select_once(arena: Arena, proc: Processor, ops, encs, locks, default):
     """One pass of the algorithm; None when a timer woke the select to look
     again."""
     M = arena.M
@@ -116,7 +121,7 @@ def _select_once(arena, proc, ops, encs, locks, default):
     return _finish(arena, proc, gw, sudogs, locks)
 
 
-def _try_cases(arena, proc, order, encs, locks):
+def _try_cases(arena: Arena, proc: Processor, order, encs, locks):
     """Pass 1 (locks held): do the first case of ``order`` that can proceed.
     Returns None if none can, else (still locked, result)."""
     M = arena.M
@@ -154,7 +159,7 @@ def _try_cases(arena, proc, order, encs, locks):
     return None
 
 
-def _enqueue_all(arena, proc, order, encs):
+def _enqueue_all(arena: Arena, proc: Processor, order, encs):
     """Pass 2 (locks held): one sudog per case, in ``order`` (random), all
     under one wait group. Returns (group word, [(sudog, chan, dir)], the
     earliest timer deadline or 0)."""
@@ -181,7 +186,7 @@ def _enqueue_all(arena, proc, order, encs):
     return gw, sudogs, when
 
 
-def _finish(arena, proc, gw, sudogs, locks):
+def _finish(arena: Arena, proc: Processor, gw, sudogs, locks):
     """Pass 3, after waking: unlink every sudog; the case that fired decides
     the result (None: a timer asked to look again)."""
     M = arena.M

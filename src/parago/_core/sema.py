@@ -32,6 +32,7 @@ Invariants:
 from __future__ import annotations
 
 import time as _time
+from typing import TYPE_CHECKING
 
 from .._errors import Panic
 from .._shm import lock as _lock
@@ -39,6 +40,10 @@ from .._shm import syncrec as R
 from .._shm import waiter as W
 from . import wait
 from .sched import runtime_of, tls
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+    from .sched import Processor
 
 _acquire = _lock.acquire
 _release = _lock.release
@@ -59,7 +64,7 @@ _RW_READERS, _RW_WRITER, _RW_WWAIT = 4, 5, 6
 _WG_WAITERS = 2
 
 
-def create(arena, type_: int) -> int:
+def create(arena: Arena, type_: int) -> int:
     return R.create(arena, type_)
 
 
@@ -72,7 +77,7 @@ def _proc(h, op: str):
     return proc
 
 
-def _park(proc, gw: int, reason: str) -> int:
+def _park(proc: Processor, gw: int, reason: str) -> int:
     wait.park(proc, reason)
     return proc.M[gw + W.G_OK]
 
@@ -177,7 +182,7 @@ def _mutex_unlock_slow(h) -> None:
         wait.unlock(proc, lb)
 
 
-def _mutex_fixup(arena, rw, dead_p):
+def _mutex_fixup(arena: Arena, rw, dead_p) -> None:
     """After a crash: the waiter count must match the rebuilt queue."""
     n = W.queue_length(arena.M, rw + _W0)
     sb = (rw + R.R_X0) << 3
@@ -276,7 +281,7 @@ def rw_unlock(h) -> None:
         wait.unlock(proc, h._lb)
 
 
-def _hand_to_writer(proc, M, rw) -> None:
+def _hand_to_writer(proc: Processor, M: memoryview, rw) -> None:
     sw = W.dequeue_claim(proc.arena, rw + _W0 + 2, rw + _W0 + 3, rw + R.R_PENDING)
     if sw:
         M[rw + _W0 + _RW_WWAIT] -= 1
@@ -286,7 +291,7 @@ def _hand_to_writer(proc, M, rw) -> None:
         M[rw + _W0 + _RW_WWAIT] = 0        # only dead writers were waiting
 
 
-def _rwmutex_fixup(arena, rw, dead_p):
+def _rwmutex_fixup(arena: Arena, rw, dead_p) -> None:
     arena.M[rw + _W0 + _RW_WWAIT] = W.queue_length(arena.M, rw + _W0 + 2)
 
 
@@ -311,7 +316,7 @@ def wg_add(h, delta: int) -> None:
         _wg_release(h, proc)
 
 
-def _wg_release(h, proc) -> None:
+def _wg_release(h, proc: Processor) -> None:
     arena, M, rw = proc.arena, proc.M, h._w
     _acquire(arena, h._lb)
     try:
@@ -358,7 +363,7 @@ def wg_counter(h) -> int:
     return h._arena.mem.load64(h._xb)
 
 
-def _wg_fixup(arena, rw, dead_p):
+def _wg_fixup(arena: Arena, rw, dead_p) -> None:
     arena.M[rw + _W0 + _WG_WAITERS] = W.queue_length(arena.M, rw + _W0)
 
 

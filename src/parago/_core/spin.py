@@ -36,9 +36,13 @@ from __future__ import annotations
 
 import os
 from time import monotonic_ns
+from typing import TYPE_CHECKING
 
 from .._shm import layout as L
 from .._shm import ptable
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
 
 SPIN_MAX_NS = 200_000      # spin at most this long (200 µs)
 SPIN_MIN_NS = 10_000       # a budget below this is no budget (10 µs)
@@ -73,7 +77,7 @@ class Spinner:
 
     __slots__ = ("arena", "budget", "flag_b", "idles")
 
-    def __init__(self, arena, p: int):
+    def __init__(self, arena: Arena, p: int) -> None:
         self.arena = arena
         self.flag_b = (ptable.slot_w(arena, p) + ptable.PS_SPINNING) << 3
         self.budget = SPIN_MAX_NS
@@ -110,7 +114,7 @@ class Spinner:
             mem.add64(count_b, -1)
 
 
-def uncount_dead(arena, p: int) -> None:
+def uncount_dead(arena: Arena, p: int) -> None:
     """After P ``p`` died: if it died spinning, uncount it (crash sweep)."""
     b = (ptable.slot_w(arena, p) + ptable.PS_SPINNING) << 3
     if arena.mem.swap64(b, 0) and arena.mem.add64(L.H_NSPINNING << 3, -1) < 0:

@@ -23,7 +23,7 @@ from time import monotonic
 class TimerHeap:
     __slots__ = ("_seq", "heap", "live")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.heap: list = []
         self.live = 0
         self._seq = itertools.count()

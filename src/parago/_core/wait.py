@@ -28,10 +28,16 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._shm import ptable
 from .._shm import waiter as W
 from . import preempt
 from .sched import NOVAL, tls
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+    from .sched import Processor
 
 _WAITING = W.WAITING
 _INBOX_OFF = W.INBOX_OFF
@@ -39,7 +45,7 @@ _INBOX_OFF = W.INBOX_OFF
 
 # ---- starting a wait (the caller holds the object's lock) ---------------------------
 
-def start(proc, head_w: int, tail_w: int, front: bool = False) -> int:
+def start(proc: Processor, head_w: int, tail_w: int, front: bool = False) -> int:
     """Start a plain wait of the running goroutine: arm its group and link
     it, as its own sudog, at the tail (or ``front``: the head) of the queue
     ``head_w``/``tail_w``. Returns the group's word index; the caller
@@ -60,7 +66,7 @@ def start(proc, head_w: int, tail_w: int, front: bool = False) -> int:
     return gw
 
 
-def arm(proc) -> int:
+def arm(proc: Processor) -> int:
     """Begin a wait on several objects (select): a fresh ticket for the
     running goroutine's group; returns its word index. Each case then gets a
     sudog (add_case), and publish() ends the set-up."""
@@ -72,7 +78,7 @@ def arm(proc) -> int:
     return gw
 
 
-def add_case(proc, gw: int, case: int, direction: int, head_w: int, tail_w: int,
+def add_case(proc: Processor, gw: int, case: int, direction: int, head_w: int, tail_w: int,
              obj_b: int) -> int:
     """A sudog for case ``case`` of the wait ``gw``, linked in the queue
     ``head_w``/``tail_w`` of the object at ``obj_b`` (its lock held)."""
@@ -82,24 +88,24 @@ def add_case(proc, gw: int, case: int, direction: int, head_w: int, tail_w: int,
     return s
 
 
-def publish(proc, gw: int) -> None:
+def publish(proc: Processor, gw: int) -> None:
     """The wait armed with arm() can now be ended: map its group to the
     goroutine (before any lock it was linked under is released)."""
     proc.waiting[gw << 3] = proc.current
 
 
-def cancel(proc, gw: int, head_w: int, tail_w: int) -> None:
+def cancel(proc: Processor, gw: int, head_w: int, tail_w: int) -> None:
     """Take back a plain wait that will not be parked on (the caller holds
     the lock again: e.g. Cond.wait whose unlock of L raised)."""
     W.unlink(proc.M, head_w, tail_w, gw << 3)
     proc.waiting.pop(gw << 3, None)
 
 
-def park(proc, reason: str) -> None:
+def park(proc: Processor, reason: str) -> None:
     proc.park(reason)
 
 
-def sleep_until(proc, when: float) -> None:
+def sleep_until(proc: Processor, when: float) -> None:
     """Park the running goroutine until ``when`` (monotonic seconds).
 
     The one wait that needs no wait record: only its own P's timer can end
@@ -108,11 +114,11 @@ def sleep_until(proc, when: float) -> None:
     proc.sleep_until(when)
 
 
-def gosched(proc) -> None:
+def gosched(proc: Processor) -> None:
     proc.gosched()
 
 
-def timer(proc, when: float, fn, arg):
+def timer(proc: Processor, when: float, fn, arg):
     """Call ``fn(arg)`` in ``proc``'s scheduler at ``when`` (monotonic
     seconds); returns the entry for cancel_timer."""
     return proc.timers.add(when, fn, arg)
@@ -127,7 +133,7 @@ def cancel_timer(entry) -> None:
 
 # ---- ending a wait (the caller holds the lock of the object it was found in) ---------
 
-def ready(proc, gw: int, case: int, ok: int, xval=NOVAL) -> None:
+def ready(proc: Processor, gw: int, case: int, ok: int, xval=NOVAL) -> None:
     """End the claimed wait ``gw``: case ``case`` fired with result ``ok``
     (and, for a goroutine of this P, the value ``xval`` handed over in
     process memory). It runs soon: at once on this P, or once unlock()
@@ -145,7 +151,7 @@ def ready(proc, gw: int, case: int, ok: int, xval=NOVAL) -> None:
         proc.pending_wake.append(gw)
 
 
-def take_local(proc, s: int):
+def take_local(proc: Processor, s: int):
     """The goroutine of this P whose plain wait is the sudog ``s`` at a
     queue's head (already unlinked by the caller): its wait ends without a
     claim, since the lock held is the only way to reach it. The caller hands
@@ -153,7 +159,7 @@ def take_local(proc, s: int):
     return proc.waiting.pop(s)
 
 
-def wake(proc, gw: int, xval=NOVAL) -> None:
+def wake(proc: Processor, gw: int, xval=NOVAL) -> None:
     """Make the owner of group ``gw``, delivered to already, runnable (no
     lock held: a close delivers to every waiter, then wakes them)."""
     p = proc.M[gw + W.G_P]
@@ -168,7 +174,7 @@ def wake(proc, gw: int, xval=NOVAL) -> None:
 
 # ---- releasing the lock and posting the wake-ups ------------------------------------------
 
-def unlock(proc, lock_b: int) -> None:
+def unlock(proc: Processor, lock_b: int) -> None:
     """Release the lock at ``lock_b``, then post every wake-up gathered
     under it."""
     proc.mem.store64(lock_b, 0)
@@ -176,7 +182,7 @@ def unlock(proc, lock_b: int) -> None:
         post(proc)
 
 
-def unlock_all(proc, locks) -> None:
+def unlock_all(proc: Processor, locks) -> None:
     """Release the locks ``locks`` (taken in increasing order), then post."""
     mem = proc.mem
     for lb in reversed(locks):
@@ -185,7 +191,7 @@ def unlock_all(proc, locks) -> None:
         post(proc)
 
 
-def post(proc) -> None:
+def post(proc: Processor) -> None:
     """Push every group ready() delivered to another P on that P's inbox."""
     arena, M = proc.arena, proc.M
     for gw in proc.pending_wake:
@@ -193,7 +199,7 @@ def post(proc) -> None:
     proc.pending_wake.clear()
 
 
-def _push(arena, p: int, gw: int) -> None:
+def _push(arena: Arena, p: int, gw: int) -> None:
     ptable.inbox_push(arena, p, gw << 3, _INBOX_OFF)
     preempt.nudge(arena, p)
 

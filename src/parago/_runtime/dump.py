@@ -25,12 +25,17 @@ import os
 import sys
 import time
 import traceback
+from typing import TYPE_CHECKING
 
 from greenlet import getcurrent
 
 from .._shm import layout as L
 from .._shm import ptable
 from .._shm import waiter as W
+
+if TYPE_CHECKING:
+    from .._core.sched import Processor
+    from .._native import Mem
 
 EV_DUMP = L.EV_DUMP
 
@@ -50,7 +55,7 @@ def _frames_text(frame) -> str:
     return "".join(traceback.format_list(mine or summary))
 
 
-def _ready(proc, g) -> bool:
+def _ready(proc: Processor, g) -> bool:
     """Has ``g``'s wait ended (it is queued to run, or delivered to from
     another P and not yet taken from the inbox)?"""
     if g in proc.runq:
@@ -60,7 +65,7 @@ def _ready(proc, g) -> bool:
                 and proc.M[(gb >> 3) + W.G_STATE] & W.CODE_MASK == W.DELIVERED)
 
 
-def format_local(proc) -> str:
+def format_local(proc: Processor) -> str:
     """Every goroutine of this P, running one first."""
     now = time.monotonic()
     out = []
@@ -82,7 +87,7 @@ def format_local(proc) -> str:
     return "\n".join(out)
 
 
-def answer(proc) -> None:
+def answer(proc: Processor) -> None:
     """Answer a pending dump request addressed to this P."""
     arena, M = proc.arena, proc.M
     s = proc.slot
@@ -97,7 +102,7 @@ def answer(proc) -> None:
     arena.mem.store64((s + ptable.PS_DUMP_DONE) << 3, req)
 
 
-def collect(proc, timeout: float = 1.0) -> str:
+def collect(proc: Processor, timeout: float = 1.0) -> str:
     """The dump of every goroutine of every live P (from any P)."""
     arena, M, mem = proc.arena, proc.M, proc.mem
     nprocs = M[L.H_NSLOTS]
@@ -149,14 +154,14 @@ def process_stopped(pid: int) -> bool:
         return False
 
 
-def _set_event(mem) -> None:
+def _set_event(mem: Mem) -> None:
     while True:
         old = mem.load64(L.H_EVENT << 3)
         if mem.cas64(L.H_EVENT << 3, old, old | EV_DUMP):
             return
 
 
-def _clear_event(mem) -> None:
+def _clear_event(mem: Mem) -> None:
     while True:
         old = mem.load64(L.H_EVENT << 3)
         if mem.cas64(L.H_EVENT << 3, old, old & ~EV_DUMP):

@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 from greenlet import GreenletExit, getcurrent
 
@@ -39,6 +40,9 @@ from .._shm import layout as L
 from .._shm.arena import Arena
 from . import config, crash, dump, panics, stdio, worker
 from .hooks import Hooks
+
+if TYPE_CHECKING:
+    from .._core.sched import Processor
 
 MAIN_GID = 1
 STOP_CHECK_S = 1.0       # how often the watcher looks for stopped workers
@@ -87,7 +91,7 @@ class _MainNotImported:
         mspawn.get_preparation_data = get_preparation_data
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self._mod.get_preparation_data = self._orig
 
 
@@ -103,21 +107,21 @@ def _signal_name(exitcode) -> str:
 
 
 class P0Hooks(Hooks):
-    def __init__(self, rt: Runtime):
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def on_panic(self, proc, g, exc) -> None:
+    def on_panic(self, proc: Processor, g, exc) -> None:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             self.rt.outcome = exc
         else:
             self.rt.outcome = self.rt.goroutine_panic(panics.panic_record(g.id, proc.p, exc), exc)
         proc.stop = True
 
-    def event_pending(self, proc) -> bool:
+    def event_pending(self, proc: Processor) -> bool:
         return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK | L.EV_PROCS)
                     or super().event_pending(proc))
 
-    def on_event(self, proc) -> None:
+    def on_event(self, proc: Processor) -> None:
         arena = proc.arena
         ev = proc.M[L.H_EVENT]
         if ev & L.EV_DUMP:
@@ -153,7 +157,7 @@ def current() -> Runtime | None:
 
 class Runtime:
 
-    def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True):
+    def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True) -> None:
         if _this_thread.rt is not None:
             raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
         if sched.tls.proc is not None:
@@ -371,7 +375,7 @@ class Runtime:
         gp.__cause__ = exc
         return gp
 
-    def _main_body(self, main, args, kwargs):
+    def _main_body(self, main, args, kwargs) -> None:
         try:
             self.result = main(*args, **kwargs)
         except GoExit:
@@ -441,7 +445,7 @@ class Runtime:
             arena.unlink()
 
 
-def gomaxprocs(proc, n: int | None) -> int:
+def gomaxprocs(proc: Processor, n: int | None) -> int:
     """The number of Ps; with ``n`` >= 1, set it (from any P: a worker asks
     P0, which starts or retires the workers) and return the previous one."""
     cur = proc.M[L.H_NPROCS]
@@ -457,7 +461,7 @@ def gomaxprocs(proc, n: int | None) -> int:
     return cur
 
 
-def num_goroutine(proc) -> int:
+def num_goroutine(proc: Processor) -> int:
     """Goroutines that exist now, in every process, started or not."""
     return proc.M[L.H_NGOROUTINE]
 

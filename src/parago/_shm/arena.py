@@ -74,7 +74,7 @@ _ENDED = _Ended()
 class Arena:
     """This process's view of the runtime's arena."""
 
-    def __init__(self, seg: Segment):
+    def __init__(self, seg: Segment) -> None:
         self.seg = seg
         self.mem = _native.Mem(seg.mm)
         self.B = memoryview(seg.mm)

@@ -20,7 +20,12 @@ Invariants (``reserve`` is the owner's promise about future frames):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import values as V
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 SPILL_FRAME = 24
 WRAP_SLACK = 16
@@ -36,7 +41,7 @@ def ring_bytes(cap: int) -> int:
     return max(cap * SPILL_FRAME + WRAP_SLACK, min(cap * 64, 256 << 10))
 
 
-def push(arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int, payload) -> None:
+def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int, payload) -> None:
     """Append an encoded value; ``count`` frames are in the ring now."""
     M = arena.M
     if count == 0:
@@ -76,7 +81,7 @@ def _place(head: int, tail: int, count: int, size: int, nbytes: int):
     return -1, 0
 
 
-def head_cell(arena, r: int, base_b: int, size: int) -> int:
+def head_cell(arena: Arena, r: int, base_b: int, size: int) -> int:
     """Word index of the oldest frame, skipping a wrap gap (fixes HEAD/USED)."""
     M = arena.M
     head = M[r]
@@ -86,7 +91,7 @@ def head_cell(arena, r: int, base_b: int, size: int) -> int:
     return (base_b + head) >> 3
 
 
-def pop_raw(arena, r: int, base_b: int, size: int):
+def pop_raw(arena: Arena, r: int, base_b: int, size: int):
     """Remove the oldest frame; its value comes back raw (values.take_raw)."""
     w = head_cell(arena, r, base_b, size)
     nbytes = V.copy_cell_words(arena, w) * 8
@@ -97,7 +102,7 @@ def pop_raw(arena, r: int, base_b: int, size: int):
     return raw
 
 
-def push_raw(arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -> None:
+def push_raw(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -> None:
     """Append a value taken raw out of another cell (values.take_raw)."""
     kind, a, data = raw
     if kind & V.VK_SPILL:
@@ -123,7 +128,7 @@ def push_raw(arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -
         push(arena, r, base_b, size, count, cap, kind, data)
 
 
-def drop_head(arena, r: int, base_b: int, size: int, discard: bool) -> int:
+def drop_head(arena: Arena, r: int, base_b: int, size: int, discard: bool) -> int:
     """Advance past the oldest frame; returns the word index it had. With
     ``discard`` its spill block is freed too."""
     w = head_cell(arena, r, base_b, size)

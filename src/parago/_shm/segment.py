@@ -121,7 +121,7 @@ class Identity:
 
     __slots__ = ("boot", "pid", "pidns", "start", "uid")
 
-    def __init__(self, uid: int, pid: int, start: int, pidns: int, boot: tuple[int, int]):
+    def __init__(self, uid: int, pid: int, start: int, pidns: int, boot: tuple[int, int]) -> None:
         self.uid = uid
         self.pid = pid
         self.start = start
@@ -186,7 +186,7 @@ class Segment:
 
     __slots__ = ("created", "fd", "mm", "name", "path", "size")
 
-    def __init__(self, name: str, fd: int, size: int, created: bool):
+    def __init__(self, name: str, fd: int, size: int, created: bool) -> None:
         self.name = name
         self.path = os.path.join(SHM_DIR, name)
         self.fd = fd

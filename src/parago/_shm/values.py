@@ -30,8 +30,12 @@ import marshal
 import pickle
 import types
 from collections import ChainMap
+from typing import TYPE_CHECKING
 
 from . import layout as L
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 VK_NONE = 1
 VK_INT = 2
@@ -266,7 +270,7 @@ def cell_words(kind: int, payload, inline_cap: int) -> int:
     return 3
 
 
-def put(arena, w: int, kind: int, payload, inline_cap: int) -> int:
+def put(arena: Arena, w: int, kind: int, payload, inline_cap: int) -> int:
     """Write the encoded value into the cell at word ``w``; returns the words
     used. Spills to a K_DATA block when the data exceeds ``inline_cap``."""
     M = arena.M
@@ -299,7 +303,7 @@ def put(arena, w: int, kind: int, payload, inline_cap: int) -> int:
     return 3
 
 
-def _write_p5(arena, payload) -> int:
+def _write_p5(arena: Arena, payload) -> int:
     """[K_DATA, total, stream_len, nbufs, len_1..len_n, stream, buf_1, ...],
     each piece starting on an 8-byte boundary."""
     stream, bufs = payload
@@ -322,7 +326,7 @@ def _write_p5(arena, payload) -> int:
     return blk
 
 
-def _read_p5(arena, blk: int):
+def _read_p5(arena: Arena, blk: int):
     M, B = arena.M, arena.B
     w = blk >> 3
     slen, nbufs = M[w + 2], M[w + 3]
@@ -337,7 +341,7 @@ def _read_p5(arena, blk: int):
     return _loads(stream, buffers=bufs)
 
 
-def take_raw(arena, w: int):
+def take_raw(arena: Arena, w: int):
     """Move the value out of the cell at word ``w`` into process memory without
     decoding it (decoding may run user code, so it must not happen under a
     lock). The cell's spill block, if any, now belongs to the returned raw
@@ -353,7 +357,7 @@ def take_raw(arena, w: int):
     return kind, n, arena.B[b:b + n].tobytes()
 
 
-def decode_raw(arena, raw):
+def decode_raw(arena: Arena, raw):
     """The value of a raw cell from :func:`take_raw`; frees its spill block."""
     kind, a, data = raw
     if kind == VK_INT:
@@ -370,7 +374,7 @@ def decode_raw(arena, raw):
     return _from_bytes(kind, data)
 
 
-def take(arena, w: int):
+def take(arena: Arena, w: int):
     """Decode the value in the cell at word ``w`` (no lock may be held)."""
     return decode_raw(arena, take_raw(arena, w))
 
@@ -387,14 +391,14 @@ def _from_bytes(kind: int, mv):
     raise ValueError(f"bad value kind {kind}")
 
 
-def discard(arena, w: int) -> None:
+def discard(arena: Arena, w: int) -> None:
     """Drop the value in the cell at word ``w`` without decoding it."""
     kind = arena.M[w]
     if kind & VK_SPILL:
         arena.free(arena.M[w + 2])
 
 
-def copy_cell_words(arena, src_w: int) -> int:
+def copy_cell_words(arena: Arena, src_w: int) -> int:
     """Words the cell at ``src_w`` occupies where it is."""
     kind = arena.M[src_w]
     if kind == VK_INT or kind == VK_NONE:
