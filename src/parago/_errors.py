@@ -50,7 +50,7 @@ class WorkerCrashed(Panic):
     signal), ``goroutines`` the ids it took with it. A Panic."""
 
     def __init__(self, message: str, proc: int = -1, exitcode: int | None = None,
-                 goroutines: tuple = ()) -> None:
+                 goroutines: tuple[int, ...] = ()) -> None:
         super().__init__(message)
         self.proc = proc
         self.exitcode = exitcode
@@ -69,7 +69,7 @@ class RemoteError(Exception):
         self.type_name = type_name
         self.message = message
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[RemoteError], tuple[str, str]]:
         return type(self), (self.type_name, self.message)
 
 

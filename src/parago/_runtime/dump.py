@@ -35,7 +35,7 @@ from .._shm import waiter as W
 
 if TYPE_CHECKING:
     from .._core.sched import Processor
-    from .._native import Mem
+    from .._shm.arena import Mem
 
 EV_DUMP = L.EV_DUMP
 

@@ -35,6 +35,8 @@ from . import lock, ptable, ring, undo
 from . import waiter as W
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .arena import Arena
 
 C_CAP = 2
@@ -110,7 +112,7 @@ def destroy(arena: Arena, b: int) -> None:
 
 # ---- repair ------------------------------------------------------------------
 
-def _group_keeper(arena: Arena, dead_p: int):
+def _group_keeper(arena: Arena, dead_p: int) -> Callable[[int], bool]:
     """keep(sudog_w) for waiter.rebuild: keep sudogs of waiting groups of live
     Ps; a claim the dead P made but never delivered is undone."""
     M = arena.M

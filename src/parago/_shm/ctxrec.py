@@ -149,7 +149,7 @@ def decref_cause(arena: Arena, blk: int) -> None:
 
 # ---- cancelling and the child list ------------------------------------------------
 
-def cancel(arena: Arena, b: int, word: int):
+def cancel(arena: Arena, b: int, word: int) -> tuple[int, list[int], list[bytes]] | None:
     """Store ERR = ``word`` if the record is live and empty its lists.
     Returns None if it was already cancelled, else (done channel, the
     children taken off the list — the caller now holds their list
@@ -164,14 +164,14 @@ def cancel(arena: Arena, b: int, word: int):
         if word & ~CODE_MASK:
             _incref(arena, word & ~CODE_MASK)
         arena.mem.store64(b + ERR * 8, word)
-        children = []
+        children: list[int] = []
         ch = M[w + CHILDREN]
         while ch:
             children.append(ch)
             M[(ch >> 3) + PARENT] = 0
             ch = M[(ch >> 3) + NEXT]
         M[w + CHILDREN] = 0
-        funcs = []
+        funcs: list[bytes] = []
         e = M[w + AFTER]
         while e:
             n = M[(e >> 3) + 3]

@@ -86,7 +86,7 @@ def make_blob(arena: Arena, gid: int, payload: bytes, creator: int, fnkey: int =
     return b
 
 
-def read_blob(arena: Arena, b: int):
+def read_blob(arena: Arena, b: int) -> tuple[int, int, bytes]:
     """(gid, function key, payload bytes) of a blob; frees it."""
     M = arena.M
     w = b >> 3
@@ -107,11 +107,11 @@ def head(arena: Arena, p: int) -> tuple[int, int, int]:
     return b, M[w + B_FNKEY], M[w + B_QUEUED]
 
 
-def _begin(M: memoryview, q) -> None:
+def _begin(M: memoryview, q: int) -> None:
     undo.begin(M, q, LAYOUT)
 
 
-def _commit(M: memoryview, q) -> None:
+def _commit(M: memoryview, q: int) -> None:
     undo.commit(M, q, LAYOUT)
 
 
@@ -197,7 +197,7 @@ def take_head(arena: Arena, p: int, b: int) -> bool:
 
 def take_all(arena: Arena, p: int, pinned: bool = False) -> list[int]:
     """Empty P ``p``'s queue (a retiring P hands its goroutines on)."""
-    out = []
+    out: list[int] = []
     while True:
         got = take(arena, p, True, pinned)
         if not got:

@@ -37,8 +37,7 @@ from typing import TYPE_CHECKING
 from . import ptable
 
 if TYPE_CHECKING:
-    from .._native import Mem
-    from .arena import Arena
+    from .arena import Arena, Mem
 
 FN_SLOTS = 32
 UNCOUNTED = -1
@@ -86,7 +85,7 @@ def count(arena: Arena, p: int, key: int) -> int:
     M = arena.M
     s = ptable.slot_w(arena, p)
     if key:
-        w = _find(M, s, key, False, None)
+        w = _find(M, s, key, False, None)  # type: ignore[arg-type]  # not inserting: no mem
         if w >= 0:
             return M[w] if w else 0
     return M[s + ptable.PS_LOAD]

@@ -27,15 +27,17 @@ from . import layout as L
 from . import ptable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .arena import Arena
 
 # kind -> fn(arena, record_b, dead_tag): make the record consistent again.
-REPAIRERS: dict = {}
+REPAIRERS: dict[int, Callable[[Arena, int, int], None]] = {}
 
 _yield = os.sched_yield
 
 
-def register_repairer(kind: int, fn) -> None:
+def register_repairer(kind: int, fn: Callable[[Arena, int, int], None]) -> None:
     REPAIRERS[kind] = fn
 
 

@@ -20,7 +20,7 @@ Invariants (``reserve`` is the owner's promise about future frames):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import values as V
 
@@ -41,7 +41,8 @@ def ring_bytes(cap: int) -> int:
     return max(cap * SPILL_FRAME + WRAP_SLACK, min(cap * 64, 256 << 10))
 
 
-def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int, payload) -> None:
+def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int,
+         payload: Any) -> None:
     """Append an encoded value; ``count`` frames are in the ring now."""
     M = arena.M
     if count == 0:
@@ -65,7 +66,7 @@ def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kin
     M[r + 2] = used + waste + nw * 8
 
 
-def _place(head: int, tail: int, count: int, size: int, nbytes: int):
+def _place(head: int, tail: int, count: int, size: int, nbytes: int) -> tuple[int, int]:
     """Where a frame of ``nbytes`` goes: (position, bytes wasted at the end),
     or (-1, 0) if it does not fit."""
     if count == 0:
@@ -91,7 +92,7 @@ def head_cell(arena: Arena, r: int, base_b: int, size: int) -> int:
     return (base_b + head) >> 3
 
 
-def pop_raw(arena: Arena, r: int, base_b: int, size: int):
+def pop_raw(arena: Arena, r: int, base_b: int, size: int) -> tuple[int, int, Any]:
     """Remove the oldest frame; its value comes back raw (values.take_raw)."""
     w = head_cell(arena, r, base_b, size)
     nbytes = V.copy_cell_words(arena, w) * 8
@@ -102,7 +103,8 @@ def pop_raw(arena: Arena, r: int, base_b: int, size: int):
     return raw
 
 
-def push_raw(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -> None:
+def push_raw(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int,
+             raw: tuple[int, int, Any]) -> None:
     """Append a value taken raw out of another cell (values.take_raw)."""
     kind, a, data = raw
     if kind & V.VK_SPILL:

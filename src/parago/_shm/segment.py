@@ -263,7 +263,7 @@ class Segment:
         lo = -(-offset // mmap.PAGESIZE) * mmap.PAGESIZE
         hi = (offset + length) // mmap.PAGESIZE * mmap.PAGESIZE
         if hi > lo:
-            self.mm.madvise(mmap.MADV_REMOVE, lo, hi - lo)
+            self.mm.madvise(mmap.MADV_REMOVE, lo, hi - lo)  # type: ignore[union-attr]  # open
 
     def resident(self) -> int:
         """Bytes of /dev/shm this segment holds now."""

@@ -117,7 +117,7 @@ def _undo(M: memoryview) -> None:
     M[L.H_ALOG_N] = 0
 
 
-def _repair(arena: Arena, record_b, dead_tag) -> None:
+def _repair(arena: Arena, record_b: int, dead_tag: int) -> None:
     # A holder died inside an operation: roll it back. (Small-class free
     # list pushes and pops are single-store commits: nothing to do for them.)
     _undo(arena.M)

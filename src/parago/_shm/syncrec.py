@@ -36,6 +36,8 @@ from . import waiter as W
 from .chan import _group_keeper
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .arena import Arena
 
 R_REFS = 2
@@ -74,7 +76,7 @@ QUEUES = {
 }
 
 # type -> fn(arena, rw, dead_p) run after the queues were rebuilt
-FIXUPS: dict = {}
+FIXUPS: dict[int, Callable[[Arena, int, int], None]] = {}
 
 
 def create(arena: Arena, type_: int) -> int:

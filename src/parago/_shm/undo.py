@@ -76,7 +76,7 @@ def abort(M: memoryview, rw: int, lay: Layout) -> None:
         commit(M, rw, lay)
 
 
-def settle(arena: Arena, rw: int, lay: Layout, forward: bool = False) -> None:
+def settle(arena: Arena, rw: int, lay: Layout, forward: bool | int = False) -> None:
     """After the record's locker died (the caller took its lock over): finish
     the operation it had begun — forward if ``forward`` or if it had already
     delivered to the group named in PENDING, else back to the log."""

@@ -42,6 +42,8 @@ from . import layout as L
 from . import ptable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .arena import Arena
 
 REC_WORDS = 32
@@ -240,7 +242,7 @@ def queue_length(M: memoryview, head_w: int) -> int:
     return n
 
 
-def rebuild(arena: Arena, head_w: int, tail_w: int, keep) -> None:
+def rebuild(arena: Arena, head_w: int, tail_w: int, keep: Callable[[int], bool]) -> None:
     """After a crash: relink the queue from its head following S_NEXT, keeping
     only sudogs for which ``keep(sudog_w)`` is true; recompute S_PREV and the
     tail. Used by repairers, which hold the lock."""
