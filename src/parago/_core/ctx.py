@@ -27,6 +27,8 @@ from .._shm import values as V
 from . import chan as K
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._shm.arena import Arena
 
 CANCELED = X.CANCELED
@@ -67,7 +69,8 @@ def close_done(arena: Arena, done_b: int) -> None:
         pass                                              # already closed
 
 
-def cancel_tree(arena: Arena, b: int, word: int, visit, start, unlink_it: bool) -> bool:
+def cancel_tree(arena: Arena, b: int, word: int, visit: Callable[[int], object],
+                start: Callable[[bytes], object], unlink_it: bool) -> bool:
     """Cancel record ``b`` and every record below it with ERR = ``word``;
     False if ``b`` already was. ``visit(rb)`` is called for each record
     cancelled, ``start(data)`` for each after-func found (pickled bytes: it

@@ -44,12 +44,14 @@ import signal
 import sysconfig
 import threading
 from time import monotonic_ns
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._shm import layout as L
 from .._shm import ptable
 
 if TYPE_CHECKING:
+    from types import CodeType, FrameType
+
     from .._shm.arena import Arena
 
 SIGNAL = signal.SIGURG
@@ -77,7 +79,7 @@ def nudge(arena: Arena, p: int) -> None:
             arena.mem.store64((s + ptable.PS_PREEMPT) << 3, 0)
 
 
-def install():
+def install() -> Any:
     """Handle the preemption signal in this process, if this is its main
     thread; returns the handler it replaced (for restore), or None."""
     if threading.current_thread() is not threading.main_thread():
@@ -85,7 +87,7 @@ def install():
     return signal.signal(SIGNAL, _on_signal)
 
 
-def restore(old) -> None:
+def restore(old: Any) -> None:
     if old is not None and threading.current_thread() is threading.main_thread():
         signal.signal(SIGNAL, old)
 
@@ -98,7 +100,7 @@ def _user_code(filename: str) -> bool:
     return not (filename.startswith(_STDLIB) or filename.startswith("<frozen"))
 
 
-def _safe(frame, entry) -> bool:
+def _safe(frame: FrameType | None, entry: CodeType) -> bool:
     """Is every frame from ``frame`` down to the goroutine's entry (the code
     object ``entry``; compiled, the entry has no frame and the walk ends at
     the greenlet's root) user code? Compiled kernel code has no frames
@@ -114,7 +116,7 @@ def _safe(frame, entry) -> bool:
     return True
 
 
-def _on_signal(_signum, frame) -> None:
+def _on_signal(_signum: int, frame: FrameType | None) -> None:
     from greenlet import getcurrent
 
     from .sched import Processor, tls

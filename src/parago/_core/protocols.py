@@ -26,6 +26,7 @@ class ChanRef(Protocol):
     """A channel handle as _core/chan.py and _core/select.py read it."""
 
     _arena: Arena
+    _b: int           # byte address of its block
     _w: int           # word index of the channel's header
     _lb: int          # byte address of its lock word
     _cap: int
@@ -73,3 +74,8 @@ class SchedHooks(Protocol):
 # A timer of a P's heap (_core/timers.py): [when, seq, fn, arg]; fn None once
 # cancelled or fired.
 TimerEntry: TypeAlias = "list[Any]"
+
+# A select case as _core/select.py takes it: (index, channel, SEND|RECV, value).
+SelectOp: TypeAlias = "tuple[int, ChanRef, int, Any]"
+# What a select returns: (index, value, ok).
+SelectResult: TypeAlias = "tuple[int, Any, bool]"

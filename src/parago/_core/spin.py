@@ -42,6 +42,8 @@ from .._shm import layout as L
 from .._shm import ptable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._shm.arena import Arena
 
 SPIN_MAX_NS = 200_000      # spin at most this long (200 µs)
@@ -58,7 +60,7 @@ MAX_SPINNERS = max(1, CORES // 2)
 _load = [0, False]          # [when read (ns), oversubscribed]
 
 
-def oversubscribed(now: int) -> bool:
+def oversubscribed(now: int) -> int:
     """More runnable tasks on the machine than usable cores (as of at most
     LOAD_EVERY_NS ago)? The spinning P itself counts as one."""
     if now - _load[0] >= LOAD_EVERY_NS:
@@ -83,7 +85,7 @@ class Spinner:
         self.budget = SPIN_MAX_NS
         self.idles = 0
 
-    def spin(self, ready) -> bool:
+    def spin(self, ready: Callable[[], object]) -> bool:
         """Spin while ``ready()`` is false, if spinning pays now; True if it
         became true (the caller has work), False if the P should sleep."""
         self.idles += 1

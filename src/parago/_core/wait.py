@@ -28,7 +28,7 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._shm import ptable
 from .._shm import waiter as W
@@ -36,8 +36,11 @@ from . import preempt
 from .sched import NOVAL, tls
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._shm.arena import Arena
-    from .sched import Processor
+    from .protocols import TimerEntry
+    from .sched import G, Processor
 
 _WAITING = W.WAITING
 _INBOX_OFF = W.INBOX_OFF
@@ -118,13 +121,13 @@ def gosched(proc: Processor) -> None:
     proc.gosched()
 
 
-def timer(proc: Processor, when: float, fn, arg):
+def timer(proc: Processor, when: float, fn: Callable[[Any], object], arg: Any) -> TimerEntry:
     """Call ``fn(arg)`` in ``proc``'s scheduler at ``when`` (monotonic
     seconds); returns the entry for cancel_timer."""
     return proc.timers.add(when, fn, arg)
 
 
-def cancel_timer(entry) -> None:
+def cancel_timer(entry: TimerEntry | None) -> None:
     """Stop a timer of this thread's P (a no-op elsewhere, or for None)."""
     proc = tls.proc
     if entry is not None and proc is not None:
@@ -133,7 +136,7 @@ def cancel_timer(entry) -> None:
 
 # ---- ending a wait (the caller holds the lock of the object it was found in) ---------
 
-def ready(proc: Processor, gw: int, case: int, ok: int, xval=NOVAL) -> None:
+def ready(proc: Processor, gw: int, case: int, ok: int, xval: Any = NOVAL) -> None:
     """End the claimed wait ``gw``: case ``case`` fired with result ``ok``
     (and, for a goroutine of this P, the value ``xval`` handed over in
     process memory). It runs soon: at once on this P, or once unlock()
@@ -151,7 +154,7 @@ def ready(proc: Processor, gw: int, case: int, ok: int, xval=NOVAL) -> None:
         proc.pending_wake.append(gw)
 
 
-def take_local(proc: Processor, s: int):
+def take_local(proc: Processor, s: int) -> G:
     """The goroutine of this P whose plain wait is the sudog ``s`` at a
     queue's head (already unlinked by the caller): its wait ends without a
     claim, since the lock held is the only way to reach it. The caller hands
@@ -159,7 +162,7 @@ def take_local(proc: Processor, s: int):
     return proc.waiting.pop(s)
 
 
-def wake(proc: Processor, gw: int, xval=NOVAL) -> None:
+def wake(proc: Processor, gw: int, xval: Any = NOVAL) -> None:
     """Make the owner of group ``gw``, delivered to already, runnable (no
     lock held: a close delivers to every waiter, then wakes them)."""
     p = proc.M[gw + W.G_P]
@@ -182,7 +185,7 @@ def unlock(proc: Processor, lock_b: int) -> None:
         post(proc)
 
 
-def unlock_all(proc: Processor, locks) -> None:
+def unlock_all(proc: Processor, locks: list[int]) -> None:
     """Release the locks ``locks`` (taken in increasing order), then post."""
     mem = proc.mem
     for lb in reversed(locks):
