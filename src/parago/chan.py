@@ -224,7 +224,7 @@ class RecvOnlyChan(Chan[T]):
         raise TypeError("cannot convert a receive-only channel to send-only")
 
 
-_VIEW_CODE = {Chan: 0, SendOnlyChan: 1, RecvOnlyChan: 2}
+_VIEW_CODE: dict[type[Chan[Any]], int] = {Chan: 0, SendOnlyChan: 1, RecvOnlyChan: 2}
 
 
 def _view(cls: type[_V], ch: Chan[Any]) -> _V:

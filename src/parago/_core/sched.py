@@ -88,7 +88,7 @@ def misuse(arena: Arena | None, proc: Processor | None, what: str) -> NoRuntime:
     return other_runtime(what)
 
 
-def runtime_of(arena: Arena, what: str, op: str | None = None) -> Processor:
+def runtime_of(arena: Arena | None, what: str, op: str | None = None) -> Processor:
     """This thread's P, if it runs ``arena``'s runtime — and, when ``op``
     names an operation that may park, if a goroutine of it is calling.
     Raises NoRuntime saying which of these fails."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import random
 import time as _time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._errors import Panic
 from .._shm import chan as C
@@ -50,7 +50,7 @@ _shuffle = random.shuffle
 _getrandbits = random.getrandbits
 
 
-def block_forever(arena: Arena) -> None:
+def block_forever(arena: Arena | None) -> NoReturn:
     """``select {}``: park, never to be readied (SEL-08)."""
     proc = runtime_of(arena, "select", "select")
     wait.park(proc, "select (no cases)")
