@@ -23,6 +23,7 @@ from ._handle import ShmObject, current_arena
 from ._runtime import spawn as _spawn
 
 if TYPE_CHECKING:
+    from .atomic import Bool as _Bool
     from collections.abc import Callable
 
     from ._shm.arena import Arena
@@ -364,7 +365,7 @@ class Once:
         return _rebuild_once, (self._m, self._done)
 
 
-def _rebuild_once(m: Mutex, done: Bool) -> Once:
+def _rebuild_once(m: Mutex, done: _Bool) -> Once:
     o = object.__new__(Once)
     o._m, o._done = m, done
     return o
