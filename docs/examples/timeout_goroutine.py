@@ -113,7 +113,8 @@ def go_duration(seconds):
     return f"{ns}ns"
 
 
-def main(work1: float = 3.0, short: float = 1.0, long: float = 4.0, work2: float = 5.0, t: float = 10.0) -> None:
+def main(work1: float = 3.0, short: float = 1.0, long: float = 4.0, work2: float = 5.0,
+         t: float = 10.0) -> None:
     # timeOut1.go
     c1 = pg.chan()
     pg.go(slow, c1, "c1 OK", work1)

@@ -24,11 +24,10 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import Any
-
 import importlib
 import os
 import warnings
+from typing import Any
 
 PURE = os.environ.get("PARAGO_PURE_PYTHON", "").strip().lower() not in ("", "0", "no", "false")
 compiled: set[str] = set()          # the modules whose compiled twin runs

@@ -23,10 +23,10 @@ from ._handle import ShmObject, current_arena
 from ._runtime import spawn as _spawn
 
 if TYPE_CHECKING:
-    from .atomic import Bool as _Bool
     from collections.abc import Callable
 
     from ._shm.arena import Arena
+    from .atomic import Bool as _Bool
 
 __all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]
 

@@ -239,4 +239,6 @@ def _arm_func(t: Timer, when_ns: int) -> None:
     def keep(entry: TimerEntry | None) -> None:
         t._entry = entry
 
-    _kchan.arm_func(t._ch, when_ns, lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}), keep)
+    _kchan.arm_func(t._ch, when_ns,
+                    lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}),  # type: ignore[arg-type]
+                    keep)             # (an after_func timer has its fn)

@@ -34,7 +34,9 @@ from .._shm import ptable
 from .._shm import waiter as W
 
 if TYPE_CHECKING:
-    from .._core.sched import Processor
+    from types import FrameType
+
+    from .._core.sched import G, Processor
     from .._shm.arena import Mem
 
 EV_DUMP = L.EV_DUMP
@@ -44,7 +46,7 @@ _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _PKG_TESTS = os.path.join(_PKG, "bench") + os.sep
 
 
-def _frames_text(frame) -> str:
+def _frames_text(frame: FrameType | None) -> str:
     """The goroutine's stack without parago's own frames (as Go's dumps show
     the program's frames first and foremost)."""
     if frame is None:
@@ -55,7 +57,7 @@ def _frames_text(frame) -> str:
     return "".join(traceback.format_list(mine or summary))
 
 
-def _ready(proc: Processor, g) -> bool:
+def _ready(proc: Processor, g: G) -> bool:
     """Has ``g``'s wait ended (it is queued to run, or delivered to from
     another P and not yet taken from the inbox)?"""
     if g in proc.runq:

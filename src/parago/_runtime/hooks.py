@@ -25,28 +25,28 @@ deadlocked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .._shm import gqueue, ptable
 from .._shm import layout as L
 from . import dump, panics, placement, spawn
 
 if TYPE_CHECKING:
-    from .._core.sched import Processor
+    from .._core.sched import G, Processor
 
 
 class _Raise:
     """A goroutine whose function could not be loaded: it raises why."""
 
-    def __init__(self, exc) -> None:
+    def __init__(self, exc: BaseException) -> None:
         self.exc = exc
 
-    def __call__(self):
+    def __call__(self) -> NoReturn:
         raise self.exc
 
 
 class Hooks:
-    def start_blob(self, proc: Processor, blob: int):
+    def start_blob(self, proc: Processor, blob: int) -> G:
         gid, key, payload = gqueue.read_blob(proc.arena, blob)
         try:
             fn, args, kwargs = spawn.unpack(payload)
@@ -133,7 +133,7 @@ def prove_deadlock(proc: Processor) -> bool:
 class WorkerHooks(Hooks):
     """A worker P: a panic is reported to P0 and this P stops; shutdown stops it."""
 
-    def on_panic(self, proc: Processor, g, exc) -> None:
+    def on_panic(self, proc: Processor, g: G, exc: BaseException) -> None:
         panics.report(proc.arena, L.H_PANIC_BLOB, L.EV_PANIC,
                       panics.panic_record(g.id, proc.p, exc))
         proc.stop = True

@@ -54,12 +54,14 @@ from __future__ import annotations
 
 import zlib
 from time import clock_gettime_ns, monotonic_ns
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._core.sched import Processor
     from .._shm.arena import Arena
 
@@ -74,7 +76,7 @@ RECHECK_S = 0.001                 # an idle P looks again this often while work 
 _keys: dict = {}
 
 
-def fn_key(fn) -> int:
+def fn_key(fn: Callable[..., Any]) -> int:
     """A key naming ``fn``'s code, the same in every process (Python's own
     hash of a string differs between processes)."""
     code = getattr(fn, "__code__", None)
@@ -195,7 +197,7 @@ def _takeable(arena: Arena, me: int, victim: int, now: int) -> tuple[int, int]:
     return b, key                    # retiring, dead or gone: anyone may start it
 
 
-def _victims(arena: Arena, me: int):
+def _victims(arena: Arena, me: int) -> list[int]:
     M = arena.M
     n = M[L.H_NSLOTS]
     for i in range(1, n):

@@ -13,7 +13,7 @@ yields.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -35,7 +35,7 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def snapshot(proc: Processor) -> list[dict]:
+def snapshot(proc: Processor) -> list[dict[str, Any]]:
     """One dict per P that is or was running in this runtime: ``p``, ``pid``,
     ``state``, ``started`` (goroutines it has started), ``runnable``,
     ``blocked`` (live goroutines neither running nor runnable), ``queued``
