@@ -42,12 +42,12 @@ import sys
 import parago as pg
 
 
-def add_y(counter, y):
+def add_y(counter, y) -> None:
     for _ in range(y):
         counter.add(1)
 
 
-def main(x=100, y=200):
+def main(x: int = 100, y: int = 200) -> None:
     wait_group = pg.WaitGroup()
     counter = pg.atomic.Int64()
     for _ in range(x):

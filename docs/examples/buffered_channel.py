@@ -65,7 +65,7 @@ import sys
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -74,7 +74,7 @@ def println(*args):
     sys.stdout.flush()
 
 
-def producer(int_stream):
+def producer(int_stream) -> None:
     try:
         for i in range(5):
             println(f"Sending: {i}")
@@ -84,11 +84,11 @@ def producer(int_stream):
         int_stream.close()
 
 
-def read_one(c, got):
+def read_one(c, got) -> None:
     got.send(c.recv())
 
 
-def main():
+def main() -> None:
     c = pg.chan(4)
     for r in "ABCD":
         c.send(r)

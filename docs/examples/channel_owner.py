@@ -41,7 +41,7 @@ compile.
 import parago as pg
 
 
-def write_results(result_stream):
+def write_results(result_stream) -> None:
     try:
         for i in range(6):
             result_stream.send(i)
@@ -55,7 +55,7 @@ def chan_owner():
     return result_stream.recv_only()
 
 
-def main():
+def main() -> None:
     result_stream = chan_owner()
     for result in result_stream:
         print(f"Received: {result}")

@@ -64,7 +64,7 @@ import sys
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -73,7 +73,7 @@ def println(*args):
     sys.stdout.flush()
 
 
-def count_to_five(int_stream):
+def count_to_five(int_stream) -> None:
     try:
         for i in range(1, 6):
             int_stream.send(i)
@@ -81,12 +81,12 @@ def count_to_five(int_stream):
         int_stream.close()
 
 
-def wait_to_begin(begin, i):
+def wait_to_begin(begin, i) -> None:
     begin.recv()                        # blocks until begin is closed
     println(f"{i} has begun")
 
 
-def main():
+def main() -> None:
     int_stream = pg.chan()
     int_stream.close()
     integer, ok = int_stream.recv_ok()

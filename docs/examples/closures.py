@@ -68,7 +68,7 @@ import sys
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -77,15 +77,15 @@ def println(*args):
     sys.stdout.flush()
 
 
-def send_welcome(result):
+def send_welcome(result) -> None:
     result.send("welcome")
 
 
-def main():
+def main() -> None:
     wg = pg.WaitGroup()
     salutation = "hello"
 
-    def welcome():
+    def welcome() -> None:
         nonlocal salutation
         salutation = "welcome"          # assigns the goroutine's own copy
 

@@ -33,19 +33,19 @@ process runs them).
 import parago as pg
 
 
-def maximize():
+def maximize() -> None:
     print("Maximizing window.", flush=True)
 
 
-def dialog():
+def dialog() -> None:
     print("Displaying annoying dialog box!", flush=True)
 
 
-def clicked_msg():
+def clicked_msg() -> None:
     print("Mouse clicked.", flush=True)
 
 
-def handler(c, fn, running, done):
+def handler(c, fn, running, done) -> None:
     c.L.lock()
     running.done()
     c.wait()
@@ -54,14 +54,14 @@ def handler(c, fn, running, done):
     c.L.unlock()
 
 
-def subscribe(c, fn, done):
+def subscribe(c, fn, done) -> None:
     running = pg.WaitGroup()
     running.add(1)
     pg.go(handler, c, fn, running, done)
     running.wait()
 
 
-def main():
+def main() -> None:
     clicked = pg.Cond(pg.Mutex())
     click_registered = pg.WaitGroup()
     click_registered.add(3)

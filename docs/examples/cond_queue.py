@@ -34,7 +34,7 @@ import sys
 import parago as pg
 
 
-def remove_from_queue(c, queue, delay):
+def remove_from_queue(c, queue, delay) -> None:
     pg.sleep(delay)
     c.L.lock()
     queue.add(-1)
@@ -43,7 +43,7 @@ def remove_from_queue(c, queue, delay):
     c.signal()
 
 
-def main(delay=1.0):
+def main(delay: float = 1.0) -> None:
     c = pg.Cond(pg.Mutex())
     queue = pg.atomic.Int64()
     pending = pg.WaitGroup()

@@ -65,7 +65,7 @@ goroutine, the consumer only ever sees `recv_only()` (`<-chan int`).
 import parago as pg
 
 
-def loop_data(handle_data, data):
+def loop_data(handle_data, data) -> None:
     try:
         for i in range(len(data)):
             handle_data.send(data[i])
@@ -73,7 +73,7 @@ def loop_data(handle_data, data):
         handle_data.close()
 
 
-def write_results(results):
+def write_results(results) -> None:
     try:
         for i in range(6):
             results.send(i)
@@ -87,13 +87,13 @@ def chan_owner():
     return results.recv_only()
 
 
-def consumer(results):
+def consumer(results) -> None:
     for result in results:
         print(f"Received: {result}")
     print("Done receiving!")
 
 
-def main():
+def main() -> None:
     data = [0] * 4                      # make([]int, 4)
     handle_data = pg.chan()
     pg.go(loop_data, handle_data.send_only(), data)

@@ -83,7 +83,7 @@ import sys
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -92,7 +92,7 @@ def println(*args):
     sys.stdout.flush()
 
 
-def worker(ctx, id, results):
+def worker(ctx, id, results) -> None:
     while True:
         index, _, _ = pg.select(ctx.done().recv, (results.send, id))
         if index == 0:
@@ -100,17 +100,17 @@ def worker(ctx, id, results):
             return
 
 
-def slow_operation(ctx, seconds, errs):
+def slow_operation(ctx, seconds, errs) -> None:
     index, _, _ = pg.select(pg.after(seconds).recv, ctx.done().recv)
     errs.send(None if index == 0 else ctx.err())
 
 
-def handle(ctx, done):
+def handle(ctx, done) -> None:
     print(f"handling request {ctx.value('request-id')}", flush=True)
     done.close()
 
 
-def main(slow=60.0, timeout=0.05):
+def main(slow: float = 60.0, timeout: float = 0.05) -> None:
     ctx, cancel = pg.context.with_cancel(pg.context.background())
     results = pg.chan()
     wg = pg.WaitGroup()

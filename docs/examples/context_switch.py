@@ -54,7 +54,7 @@ import time
 import parago as pg
 
 
-def sender(wg, ready, begin, c, n, where):
+def sender(wg, ready, begin, c, n, where) -> None:
     where.send(os.getpid())
     ready.done()
     begin.recv()
@@ -63,7 +63,7 @@ def sender(wg, ready, begin, c, n, where):
     wg.done()
 
 
-def receiver(wg, ready, begin, c, n, where):
+def receiver(wg, ready, begin, c, n, where) -> None:
     where.send(os.getpid())
     ready.done()
     begin.recv()
@@ -72,7 +72,7 @@ def receiver(wg, ready, begin, c, n, where):
     wg.done()
 
 
-def main(n=200_000):
+def main(n: int = 200_000) -> None:
     wg, ready = pg.WaitGroup(), pg.WaitGroup()
     begin, c, where = pg.chan(), pg.chan(), pg.chan(2)
     wg.add(2)

@@ -35,7 +35,7 @@ def count_primes(block):
     return lo, n, os.getpid()
 
 
-def main(blocks=16, size=20000):
+def main(blocks: int = 16, size: int = 20000) -> None:
     done = pg.chan()
     ranges = P.generator(done, *[(i * size, (i + 1) * size) for i in range(blocks)])
     counted = P.stage(count_primes, ranges, workers=pg.gomaxprocs(), ordered=True)

@@ -46,12 +46,12 @@ import parago as pg
 
 
 class Value:
-    def __init__(self):
+    def __init__(self) -> None:
         self.mu = pg.Mutex()
         self.value = 0
 
 
-def print_sum(wg, both_locked, v1, v2):
+def print_sum(wg, both_locked, v1, v2) -> None:
     with v1.mu:
         both_locked.done()
         both_locked.wait()          # the book: time.Sleep(2 * time.Second)
@@ -60,7 +60,7 @@ def print_sum(wg, both_locked, v1, v2):
     wg.done()
 
 
-def main():
+def main() -> None:
     wg = pg.WaitGroup()
     both_locked = pg.WaitGroup()
     both_locked.add(2)

@@ -40,12 +40,12 @@ import sys
 import parago as pg
 
 
-def stop_after(done, seconds):
+def stop_after(done, seconds) -> None:
     pg.sleep(seconds)
     done.close()
 
 
-def main(stop=5.0, work=1.0):
+def main(stop: float = 5.0, work: float = 1.0) -> None:
     done = pg.chan()
     pg.go(stop_after, done, stop)
     work_counter = 0

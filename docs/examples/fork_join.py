@@ -48,12 +48,12 @@ import sys
 import parago as pg
 
 
-def say_hello(wg):
+def say_hello(wg) -> None:
     print("hello", flush=True)
     wg.done()
 
 
-def tree_sum(lo, hi, depth, wg, leaves):
+def tree_sum(lo, hi, depth, wg, leaves) -> None:
     if depth == 0:
         leaves.send((sum(i * i for i in range(lo, hi)), os.getpid()))
     else:
@@ -66,7 +66,7 @@ def tree_sum(lo, hi, depth, wg, leaves):
     wg.done()
 
 
-def main(units=0, depth=6):
+def main(units: int = 0, depth: int = 6) -> None:
     wg = pg.WaitGroup()
     wg.add(1)
     pg.go(say_hello, wg)

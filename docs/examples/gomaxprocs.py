@@ -36,12 +36,12 @@ import sys
 import parago as pg
 
 
-def busy(n, pids):
+def busy(n, pids) -> None:
     sum(i * i for i in range(n))        # CPU-bound: holds its P until done
     pids.send(os.getpid())
 
 
-def main(work=2_000_000, procs=None):
+def main(work: int = 2_000_000, procs=None) -> None:
     print(f"NumCPU: {pg.num_cpu()}")
     before = pg.gomaxprocs(procs or pg.num_cpu())
     print(f"GOMAXPROCS was {before}, now {pg.gomaxprocs()}")

@@ -37,7 +37,7 @@ import re
 import parago as pg
 
 
-def block_forever():
+def block_forever() -> None:
     ch = pg.chan()
     ch.send(None)                       # nobody ever receives: blocks forever
 
@@ -47,7 +47,7 @@ def goroutine_headers():
     return re.findall(r"^goroutine \d+ \[[^\]]*\]", pg.runtime.stack(), re.MULTILINE)
 
 
-def main():
+def main() -> None:
     pg.go(block_forever)
     print(f"goroutines: {pg.num_goroutine()}")
     # Do work ... here: wait until the goroutine is blocked, to show it

@@ -77,12 +77,12 @@ def mem_consumed():
     return total
 
 
-def noop(wg, c):
+def noop(wg, c) -> None:
     wg.done()
     pg.select(c)                        # <-c on a nil channel: blocks forever
 
 
-def finish():
+def finish() -> None:
     pass
 
 
@@ -102,7 +102,7 @@ def measure(num_goroutines):
     return pg.num_goroutine(), after - before
 
 
-def main(largest=100_000):
+def main(largest: int = 100_000) -> None:
     rows = [("NumGoroutine", "Mem", "Per goroutine", "Go")]
     m = 10
     while m <= largest:

@@ -80,7 +80,7 @@ import sys
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -91,7 +91,7 @@ def println(*args):
 WALKERS = 2
 
 
-def keep_cadence(cadence, waiting, walkers):
+def keep_cadence(cadence, waiting, walkers) -> None:
     for _ in pg.tick(0.001):
         with cadence.L:
             if waiting.load() == walkers:   # everyone is at the step: take it
@@ -99,13 +99,13 @@ def keep_cadence(cadence, waiting, walkers):
                 cadence.broadcast()
 
 
-def take_step(cadence, waiting):
+def take_step(cadence, waiting) -> None:
     with cadence.L:
         waiting.add(1)
         cadence.wait()
 
 
-def try_dir(dir_name, dir, out, cadence, waiting):
+def try_dir(dir_name, dir, out, cadence, waiting) -> bool:
     out.append(f" {dir_name}")
     dir.add(1)                              # declare the intention to move that way
     take_step(cadence, waiting)
@@ -117,7 +117,7 @@ def try_dir(dir_name, dir, out, cadence, waiting):
     return False
 
 
-def walk(walking, name, left, right, cadence, waiting):
+def walk(walking, name, left, right, cadence, waiting) -> None:
     out = [f"{name} is trying to scoot:"]
     try:
         for _ in range(5):
@@ -130,7 +130,7 @@ def walk(walking, name, left, right, cadence, waiting):
         walking.done()
 
 
-def main():
+def main() -> None:
     cadence = pg.Cond(pg.Mutex())
     waiting = pg.atomic.Int32()             # walkers waiting for the next step
     pg.go(keep_cadence, cadence, waiting, WALKERS)

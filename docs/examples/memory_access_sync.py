@@ -32,12 +32,12 @@ until it blocks, so it prints "the value is 0."; with procs >= 2 either line.
 import parago as pg
 
 
-def increment(memory_access, value):
+def increment(memory_access, value) -> None:
     with memory_access:
         value.store(value.load() + 1)
 
 
-def main():
+def main() -> None:
     memory_access = pg.Mutex()
     value = pg.atomic.Int64()
     pg.go(increment, memory_access, value)

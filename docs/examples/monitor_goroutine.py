@@ -63,7 +63,7 @@ import sys
 import parago as pg
 
 
-def set_value(write_value, new_value):
+def set_value(write_value, new_value) -> None:
     write_value.send(new_value)
 
 
@@ -71,7 +71,7 @@ def read(read_value):
     return read_value.recv()
 
 
-def monitor(read_value, write_value):
+def monitor(read_value, write_value) -> None:
     value = 0
     while True:
         index, new_value, _ = pg.select(write_value.recv, (read_value.send, value))
@@ -80,11 +80,11 @@ def monitor(read_value, write_value):
             print(value, end=" ", flush=True)
 
 
-def set_random(write_value, n):
+def set_random(write_value, n) -> None:
     set_value(write_value, random.randrange(10 * n))
 
 
-def main(n=10):
+def main(n: int = 10) -> None:
     print(f"Going to create {n} random numbers.", flush=True)
     read_value, write_value = pg.chan(), pg.chan()
     pg.go(monitor, read_value, write_value)

@@ -33,17 +33,17 @@ the lines appear in lock order even when they come from several processes.
 import parago as pg
 
 
-def increment(lock, count):
+def increment(lock, count) -> None:
     with lock:
         print(f"Incrementing: {count.add(1)}", flush=True)
 
 
-def decrement(lock, count):
+def decrement(lock, count) -> None:
     with lock:
         print(f"Decrementing: {count.add(-1)}", flush=True)
 
 
-def main():
+def main() -> None:
     count = pg.atomic.Int64()
     lock = pg.Mutex()
     arithmetic = pg.WaitGroup()

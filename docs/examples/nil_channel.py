@@ -32,7 +32,7 @@ import sys
 import parago as pg
 
 
-def main():
+def main() -> None:
     data_stream = None
     pg.select(data_stream)          # <-dataStream
     print("unreachable: received from a nil channel")

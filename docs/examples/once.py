@@ -28,7 +28,7 @@ so exactly one call happens across all processes.
 import parago as pg
 
 
-def main():
+def main() -> None:
     count = pg.atomic.Int64()
     once = pg.Once()
     increments = pg.WaitGroup()

@@ -38,15 +38,15 @@ import sys
 import parago as pg
 
 
-def init_a(once_a, once_b):
+def init_a(once_a, once_b) -> None:
     once_b.do(lambda: init_b(once_a, once_b))
 
 
-def init_b(once_a, once_b):
+def init_b(once_a, once_b) -> None:
     once_a.do(lambda: init_a(once_a, once_b))
 
 
-def main():
+def main() -> None:
     once_a, once_b = pg.Once(), pg.Once()
     once_a.do(lambda: init_a(once_a, once_b))
     print("unreachable: onceA.Do returned")

@@ -72,7 +72,7 @@ import sys
 import parago as pg
 
 
-def first(lo, hi, out, closea, seed):
+def first(lo, hi, out, closea, seed) -> None:
     rng = random.Random(seed)
     while True:
         if closea.load():
@@ -81,7 +81,7 @@ def first(lo, hi, out, closea, seed):
         out.send(rng.randrange(lo, hi))
 
 
-def second(out, inp, closea):
+def second(out, inp, closea) -> None:
     data = {}
     for x in inp:
         print(x, end=" ", flush=True)
@@ -94,14 +94,14 @@ def second(out, inp, closea):
     out.close()
 
 
-def third(inp):
+def third(inp) -> None:
     total = 0
     for x2 in inp:
         total += x2
     print(f"The sum of the random numbers is {total}")
 
 
-def main(lo=1, hi=10, seed=None):
+def main(lo: int = 1, hi: int = 10, seed=None):
     if lo >= hi:
         raise SystemExit(f"{lo} should be smaller than {hi}")
     closea = pg.atomic.Bool()

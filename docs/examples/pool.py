@@ -42,7 +42,7 @@ def new_instance():
     return object()
 
 
-def worker(calc_pool):
+def worker(calc_pool) -> None:
     mem = calc_pool.get()
     # Assume something interesting, but quick, is done with this memory.
     calc_pool.put(mem)
@@ -53,7 +53,7 @@ def new_calculator(created):
     return bytearray(1024)
 
 
-def main(num_workers=1024 * 1024):
+def main(num_workers=1024 * 1024) -> None:
     pool = pg.Pool(new_instance)
     pool.get()
     instance = pool.get()

@@ -107,7 +107,7 @@ def accept(server, done):
         return conn
 
 
-def daemon(started, done, pooled, delay, size):
+def daemon(started, done, pooled, delay, size) -> None:
     conn_pool = warm_service_conn_cache(delay, size) if pooled else None
     with socket.create_server(("localhost", 0)) as server:
         server.setblocking(False)
@@ -145,7 +145,7 @@ def network_request(port):
             data += chunk
 
 
-def benchmark(pooled, n, delay, size):
+def benchmark(pooled, n, delay, size) -> None:
     done = pg.chan()
     port = start_network_daemon(done, pooled, delay, size)
     start = time.perf_counter()
@@ -158,7 +158,7 @@ def benchmark(pooled, n, delay, size):
           flush=True)
 
 
-def main(delay=1.0, n=10, size=10):
+def main(delay: float = 1.0, n: int = 10, size: int = 10) -> None:
     benchmark(False, n, delay, size)
     benchmark(True, n, delay, size)
 

@@ -30,11 +30,11 @@ memory_access_sync.py is the same program with a Mutex.
 import parago as pg
 
 
-def increment(data):
+def increment(data) -> None:
     data.store(data.load() + 1)         # data++ : a read, then a write
 
 
-def main():
+def main() -> None:
     data = pg.atomic.Int64()
     pg.go(increment, data)
     if data.load() == 0:

@@ -70,7 +70,7 @@ import time
 import parago as pg
 
 
-def producer(wg, locker):
+def producer(wg, locker) -> None:
     for _ in range(5):
         locker.lock()
         locker.unlock()
@@ -78,7 +78,7 @@ def producer(wg, locker):
     wg.done()
 
 
-def observer(wg, locker):
+def observer(wg, locker) -> None:
     with locker:
         pass
     wg.done()
@@ -104,7 +104,7 @@ def go_duration(seconds):
     return f"{ns}ns"
 
 
-def main(n=20):
+def main(n: int = 20) -> None:
     m = pg.RWMutex()
     test(1, m, m)           # warm-up: the first goroutines pay one-time costs
     rows = [("Readers", "RWMutex", "Mutex")]

@@ -27,11 +27,11 @@ Why it differs: only in spelling.
 import parago as pg
 
 
-def say_hello():
+def say_hello() -> None:
     print("Hello", flush=True)
 
 
-def main():
+def main() -> None:
     pg.go(say_hello)
 
 

@@ -36,7 +36,7 @@ def go_duration(seconds):
     return f"{ns}ns"
 
 
-def main():
+def main() -> None:
     start = time.perf_counter()
     c1 = c2 = None
     index, _, _ = pg.select(c1, c2, default=True)

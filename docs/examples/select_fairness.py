@@ -37,7 +37,7 @@ import sys
 import parago as pg
 
 
-def main(n=1001):
+def main(n: int = 1001) -> None:
     c1 = pg.chan()
     c1.close()
     c2 = pg.chan()

@@ -27,7 +27,7 @@ import sys
 import parago as pg
 
 
-def main(timeout=1.0):
+def main(timeout: float = 1.0) -> None:
     c = None
     index, _, _ = pg.select(c, pg.after(timeout).recv)
     if index == 1:

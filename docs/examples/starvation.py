@@ -59,7 +59,7 @@ import time
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -68,7 +68,7 @@ def println(*args):
     sys.stdout.flush()
 
 
-def greedy_worker(wg, shared_lock, runtime):
+def greedy_worker(wg, shared_lock, runtime) -> None:
     count = 0
     begin = time.monotonic()
     while time.monotonic() - begin <= runtime:
@@ -79,7 +79,7 @@ def greedy_worker(wg, shared_lock, runtime):
     wg.done()
 
 
-def polite_worker(wg, shared_lock, runtime):
+def polite_worker(wg, shared_lock, runtime) -> None:
     count = 0
     begin = time.monotonic()
     while time.monotonic() - begin <= runtime:
@@ -94,7 +94,7 @@ def polite_worker(wg, shared_lock, runtime):
     wg.done()
 
 
-def main(runtime=1.0):
+def main(runtime: float = 1.0) -> None:
     wg = pg.WaitGroup()
     shared_lock = pg.Mutex()
     wg.add(2)

@@ -84,12 +84,12 @@ import sys
 import parago as pg
 
 
-def slow(c, result, seconds):
+def slow(c, result, seconds) -> None:
     pg.sleep(seconds)
     c.send(result)
 
 
-def wait_then_close(w, temp, work):
+def wait_then_close(w, temp, work) -> None:
     try:
         pg.sleep(work)
         w.wait()
@@ -113,7 +113,8 @@ def go_duration(seconds):
     return f"{ns}ns"
 
 
-def main(work1=3.0, short=1.0, long=4.0, work2=5.0, t=10.0):
+def main(work1: float = 3.0, short: float = 1.0, long: float = 4.0, work2: float = 5.0,
+         t: float = 10.0) -> None:
     # timeOut1.go
     c1 = pg.chan()
     pg.go(slow, c1, "c1 OK", work1)

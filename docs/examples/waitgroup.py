@@ -38,7 +38,7 @@ import sys
 import parago as pg
 
 
-def println(*args):
+def println(*args) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -47,7 +47,7 @@ def println(*args):
     sys.stdout.flush()
 
 
-def sleeper(wg, nth, seconds):
+def sleeper(wg, nth, seconds) -> None:
     try:
         println(f"{nth} goroutine sleeping...")
         pg.sleep(seconds)
@@ -55,7 +55,7 @@ def sleeper(wg, nth, seconds):
         wg.done()
 
 
-def main():
+def main() -> None:
     wg = pg.WaitGroup()
     wg.add(1)
     pg.go(sleeper, wg, "1st", 1e-9)

@@ -97,7 +97,7 @@ def busy(steps):
     return s
 
 
-def worker(w, clients, data, delay, cpu):
+def worker(w, clients, data, delay, cpu) -> None:
     for c in clients:
         square = c.integer * c.integer
         data.send(Data(c, square))
@@ -108,7 +108,7 @@ def worker(w, clients, data, delay, cpu):
     w.done()
 
 
-def make_wp(n, clients, data, delay, cpu=0):
+def make_wp(n, clients, data, delay, cpu: int = 0) -> None:
     w = pg.WaitGroup()
     for _ in range(n):
         w.add(1)
@@ -117,19 +117,19 @@ def make_wp(n, clients, data, delay, cpu=0):
     data.close()
 
 
-def create(n, clients):
+def create(n, clients) -> None:
     for i in range(n):
         clients.send(Client(i, i))
     clients.close()
 
 
-def print_results(data, finished):
+def print_results(data, finished) -> None:
     for d in data:
         print(f"Client ID: {d.job.id}\tint: {d.job.integer}\tsquare: {d.square}", flush=True)
     finished.send(True)
 
 
-def main(n_jobs=10, n_workers=4, delay=1.0, cpu=0):
+def main(n_jobs: int = 10, n_workers: int = 4, delay: float = 1.0, cpu: int = 0) -> None:
     clients, data = pg.chan(SIZE), pg.chan(SIZE)
     pg.go(create, n_jobs, clients)
     finished = pg.chan()

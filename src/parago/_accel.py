@@ -27,12 +27,13 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from typing import Any
 
 PURE = os.environ.get("PARAGO_PURE_PYTHON", "").strip().lower() not in ("", "0", "no", "false")
-compiled: set = set()          # the modules whose compiled twin runs
+compiled: set[str] = set()          # the modules whose compiled twin runs
 
 
-def use_compiled(namespace: dict) -> None:
+def use_compiled(namespace: dict[str, Any]) -> None:
     """Replace the module whose globals are ``namespace`` by its compiled twin."""
     name = namespace["__name__"]
     package, _, module = name.rpartition(".")
@@ -50,7 +51,8 @@ def use_compiled(namespace: dict) -> None:
 
 def _warn_if_stale(source: str | None, binary: str | None, name: str) -> None:
     try:
-        stale = os.path.getmtime(source) > os.path.getmtime(binary)
+        # a missing path (None) raises TypeError: no warning then
+        stale = os.path.getmtime(source) > os.path.getmtime(binary)  # type: ignore[arg-type]
     except (OSError, TypeError):
         return
     if stale:

@@ -36,7 +36,7 @@ class GoroutinePanic(Panic):
     the file exists). A Panic.
     """
 
-    def __init__(self, message: str, goroutine: int = 0, remote_traceback: str = ""):
+    def __init__(self, message: str, goroutine: int = 0, remote_traceback: str = "") -> None:
         super().__init__(message)
         self.goroutine = goroutine
         self.remote_traceback = remote_traceback
@@ -50,7 +50,7 @@ class WorkerCrashed(Panic):
     signal), ``goroutines`` the ids it took with it. A Panic."""
 
     def __init__(self, message: str, proc: int = -1, exitcode: int | None = None,
-                 goroutines: tuple = ()):
+                 goroutines: tuple[int, ...] = ()) -> None:
         super().__init__(message)
         self.proc = proc
         self.exitcode = exitcode
@@ -64,12 +64,12 @@ class RemoteError(Exception):
     text; str() is "TypeName: message". Found as the ``__cause__`` of a
     GoroutinePanic, a StageError or a pool task's exception."""
 
-    def __init__(self, type_name: str, message: str):
+    def __init__(self, type_name: str, message: str) -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name = type_name
         self.message = message
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[RemoteError], tuple[str, str]]:
         return type(self), (self.type_name, self.message)
 
 

@@ -11,15 +11,20 @@ reference. The last reference frees the block.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Self
 from weakref import WeakValueDictionary
 
 from ._core import sched as _sched
 from ._errors import no_runtime, other_runtime, runtime_ended
 
-_registry: WeakValueDictionary = WeakValueDictionary()
+if TYPE_CHECKING:
+    from ._core.protocols import Arena
+    from ._core.sched import Processor
+
+_registry: WeakValueDictionary[int, ShmObject] = WeakValueDictionary()
 
 
-def current_arena():
+def current_arena() -> Arena:
     """The running runtime's arena (for creating an object), with the blocks
     of dropped objects given back first."""
     proc = _sched.tls.proc
@@ -31,7 +36,7 @@ def current_arena():
     return arena
 
 
-def _name(cls) -> str:
+def _name(cls: type) -> str:
     """How errors call an object of ``cls`` (internal classes: "object")."""
     n = cls.__name__
     return "object" if n.startswith("_") else n
@@ -47,12 +52,12 @@ class ShmObject:
     __slots__ = ("_arena", "_b", "__weakref__")
     _REFS_OFF = 16
 
-    def _attach(self, arena, b: int) -> None:
+    def _attach(self, arena: Arena, b: int) -> None:
         self._arena = arena
         self._b = b
         _registry[b] = self
 
-    def _check(self):
+    def _check(self) -> Processor:
         """The running processor, checking this object belongs to its runtime."""
         proc = _sched.tls.proc
         if proc is None or proc.arena is not self._arena:
@@ -62,32 +67,32 @@ class ShmObject:
     def _owns_ref(self) -> bool:
         return True
 
-    def _extra(self) -> tuple:
+    def _extra(self) -> tuple[Any, ...]:
         """What besides the address the handle needs to be rebuilt."""
         return ()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         arena = self._arena
         if arena.seg.mm is None:
             raise runtime_ended(_name(type(self)))
         arena.mem.add64(self._b + self._REFS_OFF, 1)
         return _rebuild, (type(self), arena.seg.name, self._b, self._extra())
 
-    def _adopt_as(self, cls, extra: tuple):
+    def _adopt_as(self, cls: type[Self], extra: tuple[Any, ...]) -> Self:
         """This process's existing handle, as the kind of handle requested."""
         return self
 
     @classmethod
-    def _from_block(cls, arena, b: int, extra: tuple):
+    def _from_block(cls, arena: Arena, b: int, extra: tuple[Any, ...]) -> Self:
         obj = object.__new__(cls)
         obj._attach(arena, b)
         return obj
 
     @staticmethod
-    def _free_block(arena, b: int) -> None:
+    def _free_block(arena: Arena, b: int) -> None:
         arena.free(b)
 
-    def __del__(self):
+    def __del__(self) -> None:
         arena = getattr(self, "_arena", None)
         if arena is None or arena.seg.mm is None or not self._owns_ref():
             return
@@ -95,15 +100,15 @@ class ShmObject:
             # Freed later, at a safe point: see Arena.bury.
             arena.graveyard.append((type(self)._free_block, self._b))
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return (isinstance(other, ShmObject) and other._b == self._b
                 and other._arena is self._arena)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self._b)
 
 
-def _rebuild(cls, seg_name: str, b: int, extra: tuple):
+def _rebuild(cls: type[ShmObject], seg_name: str, b: int, extra: tuple[Any, ...]) -> ShmObject:
     proc = _sched.tls.proc
     if proc is None:
         raise no_runtime(f"a copy of a parago {_name(cls)}")

@@ -9,28 +9,37 @@ on store and out on load, so it never tears (AT-12).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._core import cells as _k
 from ._errors import Panic
 from ._handle import ShmObject, current_arena
+
+if TYPE_CHECKING:
+    from ._shm.arena import Arena
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
 
 
 class _Atomic(ShmObject):
     __slots__ = ("_vb",)
+
+    if TYPE_CHECKING:       # each kind has its own (int or bool)
+        def load(self) -> Any: ...
+        def store(self, v: Any) -> None: ...
     _REFS_OFF = _k.REFS_OFF
 
-    def __init__(self, v=0):
+    def __init__(self, v: int = 0) -> None:
         arena = current_arena()
         self._attach(arena, _k.create_atomic(arena))
         if v:
             self.store(v)
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b: int) -> None:
         super()._attach(arena, b)
         self._vb = b + _k.VALUE_OFF
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.load()!r})"
 
 
@@ -49,7 +58,7 @@ class _Int(_Atomic):
         return v
 
     @classmethod
-    def _check_range(cls, v) -> int:
+    def _check_range(cls, v: Any) -> int:
         if not isinstance(v, int) or isinstance(v, bool):
             raise TypeError(f"{cls.__name__} holds ints, not {type(v).__name__}")
         lo = -(1 << (cls.BITS - 1)) if cls.SIGNED else 0
@@ -189,7 +198,7 @@ class Bool(_Atomic):
     runtime (NoRuntime otherwise); pass it to goroutines in any process."""
     __slots__ = ()
 
-    def __init__(self, v: bool = False):
+    def __init__(self, v: bool = False) -> None:
         super().__init__(1 if v else 0)
 
     def load(self) -> bool:
@@ -213,7 +222,7 @@ class Bool(_Atomic):
 # ---- Value ----------------------------------------------------------------------------
 
 
-def _type_name(v) -> str:
+def _type_name(v: Any) -> str:
     t = type(v)
     return f"{t.__module__}.{t.__qualname__}"
 
@@ -238,25 +247,25 @@ class Value(ShmObject):
     __slots__ = ("_w", "_lb")
     _REFS_OFF = _k.REFS_OFF
 
-    def __init__(self):
+    def __init__(self) -> None:
         arena = current_arena()
         self._attach(arena, _k.create_value(arena))
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b: int) -> None:
         super()._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
 
     @staticmethod
-    def _free_block(arena, b):
+    def _free_block(arena: Arena, b: int) -> None:
         _k.free_value(arena, b)
 
-    def load(self):
+    def load(self) -> Any:
         """A copy of the value stored last, or None before any store."""
         self._check()
         return _k.value_load(self)
 
-    def _put(self, obj, what: str, expect=None, compare=False):
+    def _put(self, obj: Any, what: str, expect: Any = None, compare: bool = False) -> int | bool:
         self._check()
         if obj is None:
             raise Panic(f"sync/atomic: {what} of nil value into Value")
@@ -265,19 +274,19 @@ class Value(ShmObject):
         except _k.TypeChanged:
             raise Panic(f"sync/atomic: {what} of inconsistently typed value into Value") from None
 
-    def store(self, obj) -> None:
+    def store(self, obj: Any) -> None:
         """Store a copy of ``obj``. Panic for None or a change of type."""
         old = self._put(obj, "store")
         if old:
             _k.take_replaced(self._arena, old, False)
 
-    def swap(self, obj):
+    def swap(self, obj: Any) -> Any:
         """Store ``obj``; returns the previous value (None if none, AT-10).
         Panic for None or a change of type."""
         old = self._put(obj, "swap")
         return _k.take_replaced(self._arena, old, True) if old else None
 
-    def compare_and_swap(self, old, new) -> bool:
+    def compare_and_swap(self, old: Any, new: Any) -> bool:
         """If the value == ``old`` (None: nothing stored yet), store ``new``
         and return True; else return False (AT-11). Panic for a None
         ``new`` or a change of type."""

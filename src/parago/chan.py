@@ -14,11 +14,15 @@ receiver, outside any lock.
 
 from __future__ import annotations
 
-from types import GenericAlias
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Generic, Never, NoReturn, Self, TypeVar
 
 from ._core import chan as _k
 from ._handle import ShmObject, current_arena
 from ._handle import _registry as _handle_registry
+
+if TYPE_CHECKING:
+    from ._core.protocols import Arena
 
 __all__ = ["Chan", "chan"]
 
@@ -28,8 +32,11 @@ DEADLINE = _k.DEADLINE    # a context's done channel, closed at its deadline
 _send = _k.send
 _recv_ok = _k.recv_ok
 
+T = TypeVar("T")
+_V = TypeVar("_V", bound="Chan[Any]")
 
-class Chan(ShmObject):
+
+class Chan(ShmObject, Generic[T]):
     """A channel between goroutines in any processes: Go's ``chan T``.
 
         ch = pg.chan()          # unbuffered; pg.chan(n): n values of buffer
@@ -42,7 +49,8 @@ class Chan(ShmObject):
         ch.recv_only(), ch.send_only()      # <-chan T, chan<- T
         pg.select(ch.recv, (ch.send, v))    # as select cases
 
-    Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates. A channel
+    Make one with ``pg.chan(cap)``; ``pg.Chan[int]`` annotates (the type of
+    the values: ``send(v: T)``, ``recv() -> T``). A channel
     lives in the runtime's shared memory; the object is a handle that
     pickles as such, so pass it to ``pg.go`` or send it on another channel
     and every process uses the same channel. Values are copied (pickled)
@@ -55,10 +63,9 @@ class Chan(ShmObject):
     NoRuntime."""
 
     __slots__ = ("_base", "_cap", "_lb", "_timer", "_w")
-    __class_getitem__ = classmethod(GenericAlias)
     _REFS_OFF = _k.refs_offset()
 
-    def __init__(self, cap: int = 0):
+    def __init__(self, cap: int = 0) -> None:
         if type(cap) is not int and not hasattr(cap, "__index__"):
             raise TypeError(f"channel capacity must be an int, not {type(cap).__name__}")
         cap = int(cap)
@@ -67,39 +74,39 @@ class Chan(ShmObject):
         arena = current_arena()
         self._init(arena, _k.create(arena, cap), cap, _k.PLAIN)
 
-    def _init(self, arena, b, cap, timer):
+    def _init(self, arena: Arena, b: int, cap: int, timer: int) -> None:
         self._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
         self._cap = cap
         self._timer = timer
-        self._base = None
+        self._base: Chan[T] | None = None     # a view's channel
 
     # ---- as a handle (_handle.ShmObject) -------------------------------------
 
     def _owns_ref(self) -> bool:
         return self._base is None
 
-    def _extra(self) -> tuple:
+    def _extra(self) -> tuple[int, int, int]:
         return self._cap, self._timer, _VIEW_CODE[type(self)]
 
     @classmethod
-    def _from_block(cls, arena, b, extra):
+    def _from_block(cls, arena: Arena, b: int, extra: tuple[Any, ...]) -> Chan[Any]:
         cap, timer, view_code = extra
-        ch = object.__new__(Chan)
+        ch: Chan[Any] = object.__new__(Chan)
         ch._init(arena, b, cap, timer)
         return ch._adopt_as(cls, extra)
 
-    def _adopt_as(self, cls, extra):
+    def _adopt_as(self, cls: type[Self], extra: tuple[Any, ...]) -> Self:
         return self if cls is Chan else _view(cls, self)
 
     @staticmethod
-    def _free_block(arena, b) -> None:
+    def _free_block(arena: Arena, b: int) -> None:
         _k.destroy(arena, b)
 
     # ---- the operations ----------------------------------------------------------
 
-    def send(self, v) -> None:
+    def send(self, v: T) -> None:
         """Send ``v`` (Go's ``c <- v``): blocks until a receiver takes it
         (unbuffered) or it is buffered. ``v`` is copied now, in the sender.
 
@@ -111,20 +118,24 @@ class Chan(ShmObject):
             raise TypeError("send on a timer channel (it is receive-only)")
         _send(self, v)
 
-    def recv(self):
+    def recv(self) -> T:
         """Receive a value (Go's ``v := <-c``), blocking until one comes;
         once the channel is closed and drained, None at once (CH-14). Use
         recv_ok to tell a sent None from a closed channel. Call it from a
-        goroutine."""
-        return _recv_ok(self)[0]
+        goroutine.
 
-    def recv_ok(self):
+        Typed ``-> T``: the None of a closed channel stands for Go's zero
+        value and is not in the type (recv_ok's is: ``T | None``)."""
+        # values come back untyped from shared memory (and None once closed)
+        return _recv_ok(self)[0]  # type: ignore[no-any-return]
+
+    def recv_ok(self) -> tuple[T | None, bool]:
         """Receive (Go's ``v, ok := <-c``): ``(value, True)`` for a value
         sent, ``(None, False)`` once the channel is closed and drained
         (CH-15). Blocks until one or the other. Call it from a goroutine."""
         return _recv_ok(self)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[T]:
         """``for v in ch``: receive until closed and drained (CH-23)."""
         recv_ok = _recv_ok
         while True:
@@ -154,12 +165,12 @@ class Chan(ShmObject):
         """The buffer's capacity (CH-11): 0 for an unbuffered channel."""
         return self._cap
 
-    def send_only(self) -> SendOnlyChan:
+    def send_only(self) -> SendOnlyChan[T]:
         """This channel as a send-only view (Go's ``chan<- T``): send,
         close, len and cap; receiving from it raises TypeError (CH-22)."""
         return _view(SendOnlyChan, self)
 
-    def recv_only(self) -> RecvOnlyChan:
+    def recv_only(self) -> RecvOnlyChan[T]:
         """This channel as a receive-only view (Go's ``<-chan T``): recv,
         recv_ok, iteration, len and cap; send and close on it raise
         TypeError (CH-20, CH-22)."""
@@ -170,7 +181,7 @@ class Chan(ShmObject):
         return f"<{kind} cap={self._cap} at {self._b:#x}>"
 
 
-class SendOnlyChan(Chan):
+class SendOnlyChan(Chan[T]):
     """A send-only view of a channel (Go's ``chan<- T``), from
     ``ch.send_only()``: send, close, len, cap. Receiving from it, ranging
     over it or converting it to receive-only raises TypeError (CH-22). Like
@@ -179,20 +190,20 @@ class SendOnlyChan(Chan):
 
     __slots__ = ()
 
-    def recv(self):
+    def recv(self) -> NoReturn:
         raise TypeError("receive from send-only channel")
 
-    def recv_ok(self):
+    def recv_ok(self) -> NoReturn:
         raise TypeError("receive from send-only channel")
 
-    def __iter__(self):
+    def __iter__(self) -> NoReturn:
         raise TypeError("range over send-only channel")
 
-    def recv_only(self):
+    def recv_only(self) -> NoReturn:
         raise TypeError("cannot convert a send-only channel to receive-only")
 
 
-class RecvOnlyChan(Chan):
+class RecvOnlyChan(Chan[T]):
     """A receive-only view of a channel (Go's ``<-chan T``), from
     ``ch.recv_only()``: recv, recv_ok, iteration, len, cap. Sending on it,
     closing it or converting it to send-only raises TypeError (CH-20,
@@ -201,20 +212,22 @@ class RecvOnlyChan(Chan):
 
     __slots__ = ()
 
-    def send(self, v):
+    # ``v: Never``: a type checker rejects any send on a receive-only view,
+    # as Go's compiler does; at run time it raises TypeError.
+    def send(self, v: Never) -> NoReturn:  # type: ignore[override]
         raise TypeError("send to receive-only channel")
 
-    def close(self):
+    def close(self) -> NoReturn:
         raise TypeError("close of receive-only channel")
 
-    def send_only(self):
+    def send_only(self) -> NoReturn:
         raise TypeError("cannot convert a receive-only channel to send-only")
 
 
-_VIEW_CODE = {Chan: 0, SendOnlyChan: 1, RecvOnlyChan: 2}
+_VIEW_CODE: dict[type[Chan[Any]], int] = {Chan: 0, SendOnlyChan: 1, RecvOnlyChan: 2}
 
 
-def _view(cls, ch: Chan):
+def _view(cls: type[_V], ch: Chan[Any]) -> _V:
     base = ch if ch._base is None else ch._base
     v = object.__new__(cls)
     v._arena, v._b, v._w, v._lb = base._arena, base._b, base._w, base._lb
@@ -222,7 +235,7 @@ def _view(cls, ch: Chan):
     return v
 
 
-def chan(cap: int = 0) -> Chan:
+def chan(cap: int = 0) -> Chan[Any]:
     """Make a channel with buffer capacity ``cap`` (Go's ``make(chan T, cap)``).
 
         pg.chan()       # unbuffered: a send waits for a receiver (CH-02)
@@ -237,25 +250,25 @@ def chan(cap: int = 0) -> Chan:
 
 # ---- for the rest of the public layer (time, context, the pool) ----------------------
 
-def chan_at(arena, b: int, kind: int = 0, cap: int = 0) -> Chan:
+def chan_at(arena: Arena, b: int, kind: int = 0, cap: int = 0) -> Chan[Any]:
     """A handle on the channel at ``b`` known only by address (the caller
     keeps the block alive): this process's existing handle, or a new one
     holding its own reference."""
-    ch = _handle_registry.get(b)
-    if ch is not None and ch._arena is arena:
-        return ch
+    h = _handle_registry.get(b)
+    if isinstance(h, Chan) and h._arena is arena:
+        return h
     _k.add_ref(arena, b)
-    ch = object.__new__(Chan)
+    ch: Chan[Any] = object.__new__(Chan)
     ch._init(arena, b, cap, kind)
     return ch
 
 
-def timer_chan(when_ns: int, period_ns: int = 0, kind: int = TIMER) -> Chan:
+def timer_chan(when_ns: int, period_ns: int = 0, kind: int = TIMER) -> Chan[Any]:
     """A receive-only channel that, as a TIMER, delivers the fire time at
     ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
     DEADLINE, reads as closed from ``when_ns`` on (0: no deadline)."""
     arena = _k.timer_arena()
-    ch = object.__new__(Chan)
+    ch: Chan[Any] = object.__new__(Chan)
     ch._init(arena, _k.create_timer(arena, when_ns, period_ns, kind), 0, kind)
     return ch if kind == DEADLINE else _view(RecvOnlyChan, ch)
 

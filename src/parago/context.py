@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import pickle
 import time as _time
+from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
 from ._core import chan as _kchan
@@ -45,6 +46,12 @@ from ._runtime import spawn as _spawn
 from .chan import DEADLINE, Chan, timer_chan
 from .select import select
 from .sync import _Record
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._core.protocols import TimerEntry
+    from ._shm.arena import Arena
 
 __all__ = [
     "Canceled", "Context", "DeadlineExceeded", "after_func", "background", "cause", "todo",
@@ -61,7 +68,7 @@ class Canceled(Exception):
     identity: a copy in another process is another instance (CTX-08).
     Usable anywhere, with or without a runtime."""
 
-    def __init__(self, msg: str = "context canceled"):
+    def __init__(self, msg: str = "context canceled") -> None:
         super().__init__(msg)
 
 
@@ -73,7 +80,7 @@ class DeadlineExceeded(TimeoutError):
     raise it. Compare with isinstance, never by identity: a copy in another
     process is another instance (CTX-08). Usable anywhere."""
 
-    def __init__(self, msg: str = "context deadline exceeded"):
+    def __init__(self, msg: str = "context deadline exceeded") -> None:
         super().__init__(msg)
 
     def timeout(self) -> bool:
@@ -93,7 +100,7 @@ _ERRS = (None, _CANCELED, _DEADLINE)
 _CANCEL_KEY = object()
 
 
-def _dead_runtime(arena) -> NoRuntime:
+def _dead_runtime(arena: Arena) -> NoRuntime:
     return misuse(arena, _sched.tls.proc, "context")
 
 
@@ -105,11 +112,12 @@ class _Cause:
 
     __slots__ = ("__weakref__", "obj")
 
-    def __init__(self, obj):
+    def __init__(self, obj: BaseException) -> None:
         self.obj = obj
 
 
-_causes: WeakValueDictionary = WeakValueDictionary()     # (segment, token) -> _Cause
+# (segment, token) -> _Cause
+_causes: WeakValueDictionary[tuple[str, int], _Cause] = WeakValueDictionary()
 
 
 class _StandIn:
@@ -118,14 +126,14 @@ class _StandIn:
 
     __slots__ = ("_args",)
 
-    def __init__(self, obj):
+    def __init__(self, obj: object) -> None:
         self._args = (type(obj).__qualname__, str(obj))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return RemoteError, self._args
 
 
-def _new_cause(arena, obj) -> tuple[int, _Cause]:
+def _new_cause(arena: Arena, obj: BaseException) -> tuple[int, _Cause]:
     """A cause block for ``obj`` (the caller holds its reference) and its _Cause."""
     try:
         data = X.dumps(obj)
@@ -137,7 +145,7 @@ def _new_cause(arena, obj) -> tuple[int, _Cause]:
     return blk, box
 
 
-def _load_cause(arena, blk: int) -> _Cause:
+def _load_cause(arena: Arena, blk: int) -> _Cause:
     key = (arena.seg.name, X.cause_token(arena, blk))
     box = _causes.get(key)
     if box is None:
@@ -158,34 +166,38 @@ class _Rec(_Record):
     parent (``_unhook``)."""
 
     __slots__ = ("_cause", "_dcause", "_timer", "_unhook")
+    _cause: _Cause | None
+    _dcause: _Cause | None
+    _timer: TimerEntry | None
+    _unhook: Callable[[], object] | None
 
-    def __init__(self, arena, done_b: int, dcause_b: int):
+    def __init__(self, arena: Arena, done_b: int, dcause_b: int) -> None:
         self._attach(arena, X.new(arena, done_b, dcause_b))
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b: int) -> None:
         super()._attach(arena, b)
         self._cause = self._dcause = self._timer = self._unhook = None
 
     @staticmethod
-    def _free_block(arena, b):
+    def _free_block(arena: Arena, b: int) -> None:
         X.free(arena, b)
 
 
-def _arena_of(rec: _Rec):
+def _arena_of(rec: _Rec) -> Arena:
     proc = _sched.tls.proc
     if proc is None or proc.arena is not rec._arena:
         raise _dead_runtime(rec._arena)
     return rec._arena
 
 
-def _local_rec(arena, b: int) -> _Rec | None:
+def _local_rec(arena: Arena, b: int) -> _Rec | None:
     h = _handle_registry.get(b)
     return h if type(h) is _Rec and h._arena is arena else None
 
 
 # ---- the contexts -----------------------------------------------------------------
 
-def _embedded(ctx):
+def _embedded(ctx: Context) -> Any:
     return getattr(ctx, "_parent", None)
 
 
@@ -210,11 +222,12 @@ class Context:
     """
 
     __slots__ = ("_parent",)
+    _parent: Any        # a Context, or any object with its four methods (None: a root)
 
-    def __init__(self, parent: Context | None = None):
+    def __init__(self, parent: Context | None = None) -> None:
         self._parent = parent
 
-    def done(self) -> Chan | None:
+    def done(self) -> Chan[Any] | None:
         """A channel closed when the context is cancelled, or None if it never
         is (Go's nil channel: never ready in a select)."""
         p = _embedded(self)
@@ -225,12 +238,12 @@ class Context:
         p = _embedded(self)
         return p.err() if p is not None else None
 
-    def value(self, key):
+    def value(self, key: object) -> Any:
         """The value of the nearest with_value for ``key``, else None."""
         p = _embedded(self)
         return p.value(key) if p is not None else None
 
-    def deadline(self):
+    def deadline(self) -> tuple[float | None, bool]:
         """(when, ok): ``when`` in time.time() seconds; (None, False) if none."""
         p = _embedded(self)
         return p.deadline() if p is not None else (None, False)
@@ -243,7 +256,7 @@ class Context:
         return self._name()
 
 
-def _name(ctx) -> str:
+def _name(ctx: Context) -> str:
     """Go's contextName: a context's own description, else its type's name."""
     r = type(ctx).__repr__
     if isinstance(ctx, Context) and r is Context.__repr__:
@@ -254,14 +267,14 @@ def _name(ctx) -> str:
 class _Empty(Context):
     __slots__ = ("_label",)
 
-    def __init__(self, label):
+    def __init__(self, label: str) -> None:
         self._parent = None
         self._label = label
 
-    def _name(self):
+    def _name(self) -> str:
         return f"context.{self._label}"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (background, ()) if self._label == "Background" else (todo, ())
 
 
@@ -287,40 +300,40 @@ def todo() -> Context:
 class _ValueCtx(Context):
     __slots__ = ("_key", "_val")
 
-    def __init__(self, parent, key, val):
+    def __init__(self, parent: Context, key: object, val: object) -> None:
         self._parent, self._key, self._val = parent, key, val
 
-    def value(self, key):
+    def value(self, key: object) -> Any:
         if type(key) is type(self._key) and key == self._key:
             return self._val
         return self._parent.value(key)
 
-    def _name(self):
+    def _name(self) -> str:
         return f"{_name(self._parent)}.WithValue({self._key!r}, {self._val!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _ValueCtx, (self._parent, self._key, self._val)
 
 
 class _WithoutCancelCtx(Context):
     __slots__ = ()
 
-    def done(self):
+    def done(self) -> Chan[Any] | None:
         return None
 
-    def err(self):
+    def err(self) -> BaseException | None:
         return None
 
-    def deadline(self):
+    def deadline(self) -> tuple[float | None, bool]:
         return None, False
 
-    def value(self, key):
+    def value(self, key: object) -> Any:
         return None if key is _CANCEL_KEY else self._parent.value(key)
 
-    def _name(self):
+    def _name(self) -> str:
         return f"{_name(self._parent)}.WithoutCancel"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _WithoutCancelCtx, (self._parent,)
 
 
@@ -330,11 +343,16 @@ class _CancelCtx(Context):
     ns, 0 if none; ``_when`` its own deadline in time.time() seconds, or None."""
 
     __slots__ = ("_done", "_label", "_mono", "_rec", "_when")
+    _done: Chan[Any]
+    _label: str
+    _mono: int
+    _rec: _Rec
+    _when: float | None
 
-    def done(self) -> Chan:
+    def done(self) -> Chan[Any]:
         return self._done
 
-    def err(self):
+    def err(self) -> BaseException | None:
         rec = self._rec
         word = X.err_word(_arena_of(rec), rec._b)
         if word:
@@ -343,25 +361,26 @@ class _CancelCtx(Context):
             return _expire(self)
         return None
 
-    def value(self, key):
+    def value(self, key: object) -> Any:
         if key is _CANCEL_KEY:
             return self
         return self._parent.value(key)
 
-    def deadline(self):
+    def deadline(self) -> tuple[float | None, bool]:
         if self._when is not None:
             return self._when, True
-        return self._parent.deadline()
+        return self._parent.deadline()  # type: ignore[no-any-return]  # any parent: untyped
 
-    def _name(self):
+    def _name(self) -> str:
         return f"{_name(self._parent)}.{self._label}"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild_cancel, (self._parent, self._rec, self._done, self._when, self._mono,
                                  self._label)
 
 
-def _rebuild_cancel(parent, rec, done, when, mono, label):
+def _rebuild_cancel(parent: Context, rec: _Rec, done: Chan[Any], when: float | None, mono: int,
+                    label: str) -> _CancelCtx:
     c = object.__new__(_CancelCtx)
     c._parent, c._rec, c._done, c._when, c._mono, c._label = parent, rec, done, when, mono, label
     return c
@@ -369,14 +388,14 @@ def _rebuild_cancel(parent, rec, done, when, mono, label):
 
 # ---- cancelling ------------------------------------------------------------------------
 
-def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> bool:
+def _cancel_tree(arena: Arena, b: int, word: int, box: _Cause | None, unlink: bool) -> bool:
     """Cancel record ``b`` and every record below it with ERR = ``word``
     (whose cause this process holds as ``box``, if it does); False if ``b``
     already was. ``unlink``: also take ``b`` off its parent's list (a cancel
     of ``b`` itself, not one coming from above)."""
     proc = _kchan.proc_for(arena)
 
-    def visit(rb):
+    def visit(rb: int) -> None:
         h = _local_rec(arena, rb)
         if h is not None:
             if box is not None:
@@ -385,7 +404,7 @@ def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> 
                 _wait.cancel_timer(h._timer)
                 h._timer = None
 
-    def start(data):
+    def start(data: bytes) -> None:
         _spawn.go(proc, pickle.loads(data), (), {})       # after_func: its own goroutine
 
     if not X.cancel_tree(arena, b, word, visit, start, unlink):   # CTX-06 when unlink
@@ -401,13 +420,13 @@ def _cancel_tree(arena, b: int, word: int, box: _Cause | None, unlink: bool) -> 
     return True
 
 
-def _is_err(why, code: int) -> bool:
+def _is_err(why: BaseException | None, code: int) -> bool:
     """Is ``why`` the error of ``code`` itself (a cause no different from it)?"""
     err = _ERRS[code]
-    return why is err or (type(why) is type(err) and why.args == err.args)
+    return why is err or (type(why) is type(err) and why.args == err.args)  # type: ignore[union-attr]
 
 
-def _cancel(rec: _Rec, code: int, why, unlink: bool) -> bool:
+def _cancel(rec: _Rec, code: int, why: BaseException | None, unlink: bool) -> bool:
     """Cancel ``rec`` from this process with error ``code`` and cause ``why``
     (None: the error itself)."""
     arena = _arena_of(rec)
@@ -422,7 +441,7 @@ def _cancel(rec: _Rec, code: int, why, unlink: bool) -> bool:
         X.decref_cause(arena, blk)                        # the records hold their own
 
 
-def _expire(c: _CancelCtx):
+def _expire(c: _CancelCtx) -> BaseException | None:
     """c's deadline has passed: cancel it, if nothing did yet, and return its err."""
     rec = c._rec
     arena = rec._arena
@@ -446,7 +465,7 @@ def _on_deadline(rec: _Rec) -> None:
         _cancel_tree(arena, rec._b, X.expiry_word(arena, rec._b), rec._dcause, True)
 
 
-def _cancel_from_parent(c: _CancelCtx, perr=None) -> None:
+def _cancel_from_parent(c: _CancelCtx, perr: BaseException | None = None) -> None:
     """Cancel ``c`` as its foreign parent is: with its err() and cause()."""
     parent = c._parent
     if perr is None:
@@ -460,20 +479,20 @@ class _CancelFromParent:
 
     __slots__ = ("_child",)
 
-    def __init__(self, child):
+    def __init__(self, child: _CancelCtx) -> None:
         self._child = child
 
-    def __call__(self):
+    def __call__(self) -> None:
         _cancel_from_parent(self._child)
 
 
-def _watch(parent, pdone, c: _CancelCtx) -> None:
+def _watch(parent: Context, pdone: Chan[Any], c: _CancelCtx) -> None:
     """A foreign parent's watcher goroutine (Go's propagateCancel goroutine)."""
     if select(pdone.recv, c._done.recv)[0] == 0:
         _cancel_from_parent(c)
 
 
-def _parent_cancel_ctx(parent, arena) -> _CancelCtx | None:
+def _parent_cancel_ctx(parent: Context, arena: Arena) -> _CancelCtx | None:
     """The context of this module whose cancellation is ``parent``'s: itself,
     or the one a wrapper's value() names if the wrapper's done() is its done
     channel (Go's parentCancelCtx)."""
@@ -491,7 +510,7 @@ def _parent_cancel_ctx(parent, arena) -> _CancelCtx | None:
     return c
 
 
-def _propagate(arena, parent, pc: _CancelCtx | None, c: _CancelCtx) -> None:
+def _propagate(arena: Arena, parent: Context, pc: _CancelCtx | None, c: _CancelCtx) -> None:
     """Arrange for ``c`` to be cancelled with its parent (CTX-03, CTX-05, CTX-16)."""
     if pc is not None:
         word = X.link(arena, pc._rec._b, c._rec._b)
@@ -511,7 +530,7 @@ def _propagate(arena, parent, pc: _CancelCtx | None, c: _CancelCtx) -> None:
     _spawn.go_local(_kchan.proc_for(arena), _watch, (parent, pdone, c))
 
 
-def _check_parent(parent) -> None:
+def _check_parent(parent: Context) -> None:
     if parent is None:
         raise Panic("cannot create context from nil parent")
     for m in ("done", "err", "value", "deadline"):
@@ -523,7 +542,7 @@ def _check_parent(parent) -> None:
 _FAR = 1e9          # seconds: a deadline further away than this (even inf) never comes
 
 
-def _new_cancel(parent, when: float | None, dcause) -> _CancelCtx:
+def _new_cancel(parent: Context, when: float | None, dcause: BaseException | None) -> _CancelCtx:
     _check_parent(parent)
     if when is not None and when != when:
         raise ValueError("a deadline cannot be NaN")
@@ -567,13 +586,13 @@ class _CancelFunc:
 
     __slots__ = ("_rec",)
 
-    def __init__(self, rec):
+    def __init__(self, rec: _Rec) -> None:
         self._rec = rec
 
     def __call__(self) -> None:
         _cancel(self._rec, X.CANCELED, None, unlink=True)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<CancelFunc of {self._rec!r}>"
 
 
@@ -587,11 +606,11 @@ class _CancelCauseFunc(_CancelFunc):
     def __call__(self, cause: BaseException | None = None) -> None:
         _cancel(self._rec, X.CANCELED, cause, unlink=True)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<CancelCauseFunc of {self._rec!r}>"
 
 
-def with_cancel(parent) -> tuple[Context, _CancelFunc]:
+def with_cancel(parent: Context) -> tuple[Context, _CancelFunc]:
     """with_cancel(parent) -> (ctx, cancel).
 
     ``ctx`` is done when ``cancel()`` is called or ``parent`` is done,
@@ -609,7 +628,7 @@ def with_cancel(parent) -> tuple[Context, _CancelFunc]:
     return ctx, _CancelFunc(ctx._rec)
 
 
-def with_cancel_cause(parent) -> tuple[Context, _CancelCauseFunc]:
+def with_cancel_cause(parent: Context) -> tuple[Context, _CancelCauseFunc]:
     """with_cancel_cause(parent) -> (ctx, cancel(cause=None)).
 
     Like with_cancel; ``cause(ctx)`` then returns the cause given to cancel,
@@ -627,7 +646,7 @@ def with_cancel_cause(parent) -> tuple[Context, _CancelCauseFunc]:
     return ctx, _CancelCauseFunc(ctx._rec)
 
 
-def with_deadline(parent, when: float) -> tuple[Context, _CancelFunc]:
+def with_deadline(parent: Context, when: float) -> tuple[Context, _CancelFunc]:
     """with_deadline(parent, when) -> (ctx, cancel).
 
     Like with_cancel, and done at ``when`` (time.time() seconds), with err()
@@ -644,7 +663,7 @@ def with_deadline(parent, when: float) -> tuple[Context, _CancelFunc]:
     return with_deadline_cause(parent, when, None)
 
 
-def with_deadline_cause(parent, when: float, cause: BaseException | None
+def with_deadline_cause(parent: Context, when: float, cause: BaseException | None
                         ) -> tuple[Context, _CancelFunc]:
     """with_deadline_cause(parent, when, cause) -> (ctx, cancel).
 
@@ -657,7 +676,7 @@ def with_deadline_cause(parent, when: float, cause: BaseException | None
     return ctx, _CancelFunc(ctx._rec)
 
 
-def with_timeout(parent, s: float) -> tuple[Context, _CancelFunc]:
+def with_timeout(parent: Context, s: float) -> tuple[Context, _CancelFunc]:
     """with_timeout(parent, s) -> (ctx, cancel): with_deadline(parent,
     time.time() + s). ``s <= 0`` gives a context expired at birth (CTX-09).
 
@@ -669,7 +688,7 @@ def with_timeout(parent, s: float) -> tuple[Context, _CancelFunc]:
     return with_deadline_cause(parent, _time.time() + float(s), None)
 
 
-def with_timeout_cause(parent, s: float, cause: BaseException | None
+def with_timeout_cause(parent: Context, s: float, cause: BaseException | None
                        ) -> tuple[Context, _CancelFunc]:
     """with_timeout_cause(parent, s, cause) -> (ctx, cancel):
     with_deadline_cause(parent, time.time() + s, cause) (CTX-19, Go 1.21):
@@ -679,7 +698,7 @@ def with_timeout_cause(parent, s: float, cause: BaseException | None
     return with_deadline_cause(parent, _time.time() + float(s), cause)
 
 
-def with_value(parent, key, val) -> Context:
+def with_value(parent: Context, key: object, val: object) -> Context:
     """with_value(parent, key, val) -> Context: a child carrying key -> val.
 
     Lookups go innermost first; keys match by type and == (CTX-12). The key
@@ -697,7 +716,7 @@ def with_value(parent, key, val) -> Context:
     return _ValueCtx(parent, key, val)
 
 
-def without_cancel(parent) -> Context:
+def without_cancel(parent: Context) -> Context:
     """without_cancel(parent) -> Context (Go 1.21's WithoutCancel).
 
     Has ``parent``'s values but is never cancelled: done() None, err() None,
@@ -710,7 +729,7 @@ def without_cancel(parent) -> Context:
     return _WithoutCancelCtx(parent)
 
 
-def cause(ctx) -> BaseException | None:
+def cause(ctx: Context) -> BaseException | None:
     """cause(ctx): why ``ctx`` was cancelled.
 
     None while it is live; then the cause given to a with_cancel_cause
@@ -748,7 +767,7 @@ class _StopResult:
 
     __slots__ = ("_first",)
 
-    def __init__(self, first: bool):
+    def __init__(self, first: bool) -> None:
         self._first = first
 
     def __call__(self) -> bool:
@@ -761,7 +780,7 @@ class _AfterFuncStop:
 
     __slots__ = ("_entry", "_id", "_rec")
 
-    def __init__(self, rec, entry, ident):
+    def __init__(self, rec: _Rec, entry: int, ident: int) -> None:
         self._rec, self._entry, self._id = rec, entry, ident
 
     def __call__(self) -> bool:
@@ -774,7 +793,7 @@ class _StopAndCancel:
 
     __slots__ = ("_cancel", "_stop")
 
-    def __init__(self, stop, cancel):
+    def __init__(self, stop: Callable[[], bool], cancel: Callable[[], None]) -> None:
         self._stop, self._cancel = stop, cancel
 
     def __call__(self) -> bool:
@@ -783,7 +802,7 @@ class _StopAndCancel:
         return stopped
 
 
-def after_func(ctx, fn):
+def after_func(ctx: Context, fn: Callable[[], object]) -> Callable[[], bool]:
     """after_func(ctx, fn) -> stop.
 
     Run ``fn()`` in its own goroutine once ``ctx`` is done — at once if it

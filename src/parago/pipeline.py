@@ -24,20 +24,31 @@ from __future__ import annotations
 import pickle
 import reprlib
 import traceback
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
 from ._core import sched as _sched
 from ._errors import RemoteError
 from ._runtime import spawn as _spawn
-from .chan import Chan, chan
+from .chan import Chan, RecvOnlyChan, chan
 from .runtime import go, gomaxprocs
 from .select import select
 from .sync import WaitGroup
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .context import Context
+
+T = TypeVar("T")
+R = TypeVar("R")
+# What says stop: a channel that is closed then, a context, or None (never).
+Done: TypeAlias = "Chan[Any] | Context | None"
 
 __all__ = ["StageError", "bridge", "fan_in", "generator", "or_channel", "or_done", "repeat",
            "repeat_fn", "stage", "take", "tee"]
 
 
-def _done_case(done):
+def _done_case(done: Done) -> Callable[[], object] | None:
     """The select case that fires when ``done`` says stop (None: never)."""
     if done is None:
         return None
@@ -47,14 +58,14 @@ def _done_case(done):
     return d.recv if d is not None else None
 
 
-def _send(done, out: Chan, v) -> bool:
+def _send(done: Done, out: Chan[Any], v: object) -> bool:
     """Send unless done says stop first; False if it did."""
     return select((out.send, v), _done_case(done))[0] == 0
 
 
 # ---- sources ------------------------------------------------------------------------
 
-def _generate(done, out, values):
+def _generate(done: Done, out: Chan[Any], values: tuple[Any, ...]) -> None:
     try:
         for v in values:
             if not _send(done, out, v):
@@ -63,7 +74,7 @@ def _generate(done, out, values):
         out.close()
 
 
-def generator(done, *values) -> Chan:
+def generator(done: Done, *values: T) -> RecvOnlyChan[T]:
     """A receive-only channel that yields ``values`` in order, then closes.
 
         for v in pg.pipeline.generator(done, 1, 2, 3): ...
@@ -77,7 +88,7 @@ def generator(done, *values) -> Chan:
     return out.recv_only()
 
 
-def _repeat(done, out, values):
+def _repeat(done: Done, out: Chan[Any], values: tuple[Any, ...]) -> None:
     try:
         while values:
             for v in values:
@@ -87,7 +98,7 @@ def _repeat(done, out, values):
         out.close()
 
 
-def repeat(done, *values) -> Chan:
+def repeat(done: Done, *values: T) -> RecvOnlyChan[T]:
     """A receive-only channel that yields ``values`` over and over until
     ``done`` says stop (an endless source: bound it with take).
 
@@ -102,7 +113,7 @@ def repeat(done, *values) -> Chan:
     return out.recv_only()
 
 
-def _repeat_fn(done, out, fn):
+def _repeat_fn(done: Done, out: Chan[Any], fn: Callable[..., Any]) -> None:
     try:
         while _send(done, out, fn()):
             pass
@@ -110,7 +121,7 @@ def _repeat_fn(done, out, fn):
         out.close()
 
 
-def repeat_fn(done, fn) -> Chan:
+def repeat_fn(done: Done, fn: Callable[[], T]) -> RecvOnlyChan[T]:
     """A receive-only channel that yields fn(), fn(), ... until ``done``
     says stop; ``fn`` runs in the generator's goroutine (copied there).
 
@@ -127,7 +138,7 @@ def repeat_fn(done, fn) -> Chan:
 
 # ---- shaping ------------------------------------------------------------------------------
 
-def _take(done, stream, n, out):
+def _take(done: Done, stream: Chan[Any], n: int, out: Chan[Any]) -> None:
     try:
         for _ in range(n):
             i, v, ok = select(stream.recv, _done_case(done))
@@ -137,7 +148,7 @@ def _take(done, stream, n, out):
         out.close()
 
 
-def take(done, stream: Chan, n: int) -> Chan:
+def take(done: Done, stream: Chan[T], n: int) -> RecvOnlyChan[T]:
     """A receive-only channel of the first ``n`` values of ``stream``,
     then closed (sooner if ``stream`` closes or ``done`` says stop).
 
@@ -152,7 +163,7 @@ def take(done, stream: Chan, n: int) -> Chan:
     return out.recv_only()
 
 
-def _or_done(done, c, out):
+def _or_done(done: Done, c: Chan[Any], out: Chan[Any]) -> None:
     try:
         while True:
             i, v, ok = select(c.recv, _done_case(done))
@@ -162,7 +173,7 @@ def _or_done(done, c, out):
         out.close()
 
 
-def or_done(done, c: Chan) -> Chan:
+def or_done(done: Done, c: Chan[T]) -> RecvOnlyChan[T]:
     """A receive-only channel of ``c``'s values until ``c`` closes or
     ``done`` says stop: ``for v in or_done(done, c)`` never blocks past done.
 
@@ -177,14 +188,14 @@ def or_done(done, c: Chan) -> Chan:
     return out.recv_only()
 
 
-def _or(channels, out):
+def _or(channels: tuple[Chan[Any], ...], out: Chan[Any]) -> None:
     try:
         select(*(c.recv for c in channels))
     finally:
         out.close()
 
 
-def or_channel(*channels: Chan) -> Chan:
+def or_channel(*channels: Chan[Any]) -> Chan[Any]:
     """A receive-only channel closed as soon as any of ``channels`` closes
     (or yields a value): the book's ``or``, one select instead of a
     recursion. With no channel it is never closed; with one it is that one.
@@ -202,7 +213,7 @@ def or_channel(*channels: Chan) -> Chan:
     return out.recv_only()
 
 
-def _tee(done, c, out1, out2):
+def _tee(done: Done, c: Chan[Any], out1: Chan[Any], out2: Chan[Any]) -> None:
     try:
         for v in or_done(done, c):
             # Send v on both, in whichever order they are ready.
@@ -217,7 +228,7 @@ def _tee(done, c, out1, out2):
         out2.close()
 
 
-def tee(done, c: Chan) -> tuple[Chan, Chan]:
+def tee(done: Done, c: Chan[T]) -> tuple[RecvOnlyChan[T], RecvOnlyChan[T]]:
     """Two receive-only channels that each get every value of ``c``, sent
     on both in whichever order their receivers are ready; both close when
     ``c`` does.
@@ -233,7 +244,7 @@ def tee(done, c: Chan) -> tuple[Chan, Chan]:
     return out1.recv_only(), out2.recv_only()
 
 
-def _bridge(done, chan_stream, out):
+def _bridge(done: Done, chan_stream: Chan[Any], out: Chan[Any]) -> None:
     try:
         while True:
             i, stream, ok = select(chan_stream.recv, _done_case(done))
@@ -246,7 +257,7 @@ def _bridge(done, chan_stream, out):
         out.close()
 
 
-def bridge(done, chan_stream: Chan) -> Chan:
+def bridge(done: Done, chan_stream: Chan[Chan[T]]) -> RecvOnlyChan[T]:
     """A receive-only channel of the values of each channel that arrives
     on ``chan_stream``, one channel after the other (a channel of channels
     read as one stream).
@@ -262,7 +273,7 @@ def bridge(done, chan_stream: Chan) -> Chan:
     return out.recv_only()
 
 
-def _forward(done, c, out, wg):
+def _forward(done: Done, c: Chan[Any], out: Chan[Any], wg: WaitGroup) -> None:
     try:
         for v in or_done(done, c):
             if not _send(done, out, v):
@@ -271,12 +282,12 @@ def _forward(done, c, out, wg):
         wg.done()
 
 
-def _close_when_done(wg, out):
+def _close_when_done(wg: WaitGroup, out: Chan[Any]) -> None:
     wg.wait()
     out.close()
 
 
-def fan_in(done, *channels: Chan) -> Chan:
+def fan_in(done: Done, *channels: Chan[T]) -> RecvOnlyChan[T]:
     """A receive-only channel of every value of every one of ``channels``,
     as they come (closed when all of them are): fan-in.
 
@@ -313,21 +324,21 @@ class StageError(Exception):
     other items' results follow.
     """
 
-    def __init__(self, exception: BaseException, item, tb: str = ""):
+    def __init__(self, exception: BaseException, item: Any, tb: str = "") -> None:
         super().__init__(exception, item, tb)
         self.exception = exception
         self.item = item
         self.traceback = tb
 
-    def __str__(self):
+    def __str__(self) -> str:
         e = self.exception
         head = f"the stage function raised {type(e).__name__}: {e} for item {_short(self.item)}"
         return f"{head}\n{self.traceback.rstrip()}" if self.traceback else head
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"StageError({self.exception!r}, item={_short(self.item)})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return StageError, (self.exception, self.item, self.traceback)
 
 
@@ -345,24 +356,26 @@ class _Failed:
 
     __slots__ = ("error",)
 
-    def __init__(self, error: StageError):
+    def __init__(self, error: StageError) -> None:
         self.error = error
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _raise, (self.error,)
 
 
-def _raise(error: StageError):
+def _raise(error: StageError) -> NoReturn:
     raise error from error.exception
 
 
-def _apply(fn, item):
+def _apply(fn: Callable[..., Any], item: Any) -> Any:
     """fn(item), or the StageError it raised."""
     try:
         return fn(item)
     except Exception as e:  # noqa: BLE001 - travels downstream
         # The traceback from fn's own frame on: _apply's adds nothing.
-        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__.tb_next))
+        # the traceback starts in _apply: leave that frame out
+        tb = "".join(traceback.format_exception(
+            type(e), e, e.__traceback__.tb_next))  # type: ignore[union-attr]
         try:
             pickle.loads(pickle.dumps(e, 5))     # must round-trip, not merely pickle
         except Exception:  # noqa: BLE001
@@ -370,7 +383,8 @@ def _apply(fn, item):
         return StageError(e, item, tb)
 
 
-def _stage_worker(fn, inbox, out, done, numbered, raising, wg):
+def _stage_worker(fn: Callable[..., Any], inbox: Chan[Any], out: Chan[Any], done: Done,
+                  numbered: bool, raising: bool, wg: WaitGroup) -> None:
     try:
         while True:
             i, item, ok = select(inbox.recv, _done_case(done))
@@ -378,7 +392,7 @@ def _stage_worker(fn, inbox, out, done, numbered, raising, wg):
                 return
             if numbered:
                 seq, item = item
-                result = (seq, _apply(fn, item))    # _reorder wraps a failure
+                result: Any = (seq, _apply(fn, item))    # _reorder wraps a failure
             else:
                 result = _apply(fn, item)
                 if raising and type(result) is StageError:
@@ -389,7 +403,7 @@ def _stage_worker(fn, inbox, out, done, numbered, raising, wg):
         wg.done()
 
 
-def _number(inbox, numbered, done):
+def _number(inbox: Chan[Any], numbered: Chan[Any], done: Done) -> None:
     try:
         seq = 0
         for item in or_done(done, inbox):
@@ -400,7 +414,7 @@ def _number(inbox, numbered, done):
         numbered.close()
 
 
-def _reorder(done, unordered, out, raising):
+def _reorder(done: Done, unordered: Chan[Any], out: Chan[Any], raising: bool) -> None:
     try:
         waiting, nxt = {}, 0
         for seq, result in or_done(done, unordered):
@@ -416,8 +430,9 @@ def _reorder(done, unordered, out, raising):
         out.close()
 
 
-def stage(fn, inbox: Chan, workers: int = 1, ordered: bool = False, ctx=None,
-          pool=None, *, errors: str = "raise") -> Chan:
+def stage(fn: Callable[[Any], R], inbox: Chan[Any], workers: int = 1, ordered: bool = False,
+          ctx: Context | None = None, pool: None = None, *,
+          errors: str = "raise") -> RecvOnlyChan[R]:
     """Apply ``fn`` to every value of ``inbox`` on ``workers`` goroutines
     and return a receive-only channel of the results, closed when ``inbox``
     is closed and drained.
@@ -467,7 +482,7 @@ def stage(fn, inbox: Chan, workers: int = 1, ordered: bool = False, ctx=None,
     return out.recv_only()
 
 
-def _spread(n, fn, *args):
+def _spread(n: int, fn: Callable[..., Any], *args: Any) -> None:
     """Start n long-lived workers pinned round-robin to the Ps, P0 last: a
     started goroutine never moves, so leaving placement to chance could put
     every worker of a CPU-bound stage in one process."""

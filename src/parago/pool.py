@@ -39,6 +39,8 @@ import time
 import traceback
 import weakref
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeAlias, TypeVar, cast
 
 from ._core import sched as _sched
 from ._errors import RemoteError, WorkerCrashed
@@ -47,8 +49,12 @@ from ._runtime import spawn as _spawn
 from ._shm import layout as L
 from ._shm import values as V
 from ._shm import waiter as W
-from .chan import chan, offer, poll
+from .chan import Chan, chan, offer, poll
 from .select import select
+
+if TYPE_CHECKING:
+    from ._core.sched import G, Processor
+    from ._runtime.runtime import Runtime
 
 __all__ = ["WorkerPool"]
 
@@ -58,22 +64,27 @@ RESET = 0                   # a batch table entry telling a worker to forget its
 INFLIGHT = 2                # batches a worker holds: one running, one ready
 WINDOW = 4096               # map/imap input read ahead of the consumer
 _tags = itertools.count(1)
-_standalone: weakref.WeakSet = weakref.WeakSet()
+_standalone: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# A task's failure on its way back: (pickled exception or None, type name, text, traceback)
+_ExcRecord: TypeAlias = "tuple[bytes | None, str, str, str]"
 
 
 class RemoteTraceback(Exception):
     """Carries the traceback text of a task that failed in another process
     (set as the __cause__ of its exception, as ProcessPoolExecutor does)."""
 
-    def __init__(self, tb: str):
+    def __init__(self, tb: str) -> None:
         super().__init__(tb)
         self.tb = tb
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.tb
 
 
-def _exc_record(e: BaseException):
+def _exc_record(e: BaseException) -> _ExcRecord:
     tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     try:
         data = pickle.dumps(e, 5)
@@ -83,24 +94,25 @@ def _exc_record(e: BaseException):
     return data, type(e).__qualname__, str(e), tb
 
 
-def _exc_from(rec) -> BaseException:
+def _exc_from(rec: _ExcRecord) -> BaseException:
     data, type_name, message, tb = rec
-    exc = pickle.loads(data) if data is not None else RemoteError(type_name, message)
+    exc: BaseException = (pickle.loads(data) if data is not None
+                          else RemoteError(type_name, message))
     exc.__cause__ = RemoteTraceback(f'\n"""\n{tb}"""')
     return exc
 
 
-def _worker(tag, inbox, results, wid):
+def _worker(tag: int, inbox: Chan[Any], results: Chan[Any], wid: int) -> None:
     """A pool worker: runs the batches its inbox brings until it is closed."""
     proc = _sched.tls.proc
     proc.M[(proc.current.gb >> 3) + W.G_TAG] = tag   # its tasks fail alone if it dies
-    fns = {}
+    fns: dict[int, Callable[..., Any]] = {}
     for table, items in inbox:
         if RESET in table:
             fns.clear()
         for key, f in table.items():
             fns[key] = V.loads_function(f) if isinstance(f, bytes) else f
-        out = []
+        out: list[tuple[int, bool, Any]] = []
         for tid, key, args, kwargs in items:
             try:
                 out.append((tid, True, fns[key](*args, **kwargs)))
@@ -112,7 +124,7 @@ def _worker(tag, inbox, results, wid):
             results.send((wid, [_checked(r) for r in out]))
 
 
-def _checked(r):
+def _checked(r: tuple[int, bool, Any]) -> tuple[int, bool, Any]:
     """A task result that cannot be copied back becomes its TypeError."""
     tid, ok, value = r
     if ok:
@@ -130,10 +142,10 @@ class _Signal:
 
     __slots__ = ("_cond", "_flag", "_g")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._flag = False
-        self._g = None
+        self._g: G | None = None
 
     def wait(self, timeout: float | None) -> None:
         proc = _sched.tls.proc
@@ -157,7 +169,7 @@ class _Signal:
                 self._cond.wait(timeout)
             self._flag = False
 
-    def _timeout(self, g) -> None:
+    def _timeout(self, g: G) -> None:
         if self._g is g:
             self._g = None
             _sched.tls.proc.ready(g)
@@ -174,12 +186,12 @@ class _Signal:
             self._cond.notify_all()
 
 
-class PoolFuture(cf.Future):
+class PoolFuture(cf.Future[R]):
     """A Future whose result() and exception() park the calling goroutine
     (instead of blocking the scheduler's thread) when awaited on the pool's
     process."""
 
-    def _await(self, timeout):
+    def _await(self, timeout: float | None) -> None:
         proc = _sched.tls.proc
         if proc is None or proc.current is None or self.done():
             return
@@ -187,11 +199,11 @@ class PoolFuture(cf.Future):
         self.add_done_callback(lambda _f: sig.notify())
         sig.wait(timeout)
 
-    def result(self, timeout=None):
+    def result(self, timeout: float | None = None) -> R:
         self._await(timeout)
         return super().result(0 if _in_goroutine() else timeout)
 
-    def exception(self, timeout=None):
+    def exception(self, timeout: float | None = None) -> BaseException | None:
         self._await(timeout)
         return super().exception(0 if _in_goroutine() else timeout)
 
@@ -201,18 +213,19 @@ def _in_goroutine() -> bool:
     return proc is not None and proc.current is not None
 
 
-class _Job:
+class _Job(Generic[R]):
     """One map()/imap() call: reads its input lazily, collects its results."""
 
-    def __init__(self, pool, fn, items, ordered, timeout, chunksize):
+    def __init__(self, pool: WorkerPool, fn: Callable[..., R], items: Iterable[tuple[Any, ...]],
+                 ordered: bool, timeout: float | None, chunksize: int) -> None:
         self.pool = pool
         self.fn = fn
         self.items = iter(items)
         self.ordered = ordered
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.chunksize = max(1, int(chunksize))
-        self.results: dict = {}
-        self.ready: deque = deque()
+        self.results: dict[int, tuple[bool, Any]] = {}
+        self.ready: deque[tuple[bool, Any]] = deque()
         self.next_in = 0
         self.next_out = 0
         self.exhausted = False
@@ -233,28 +246,28 @@ class _Job:
         if added:
             self.pool._kick()
 
-    def put(self, idx: int, ok: bool, value) -> None:
+    def put(self, idx: int, ok: bool, value: Any) -> None:
         """Store one result (the dispatcher notifies once per batch)."""
         if self.ordered:
             self.results[idx] = (ok, value)
         else:
             self.ready.append((ok, value))
 
-    def __iter__(self):
+    def __iter__(self) -> _Job[R]:
         return self
 
-    def __next__(self):
+    def __next__(self) -> R:
         while True:
             self.top_up()
             if self.ordered:
                 if self.next_out in self.results:
                     ok, value = self.results.pop(self.next_out)
                     self.next_out += 1
-                    return self._give(ok, value)
+                    return self._give(ok, value)  # type: ignore[no-any-return]  # untyped
             elif self.ready:
                 ok, value = self.ready.popleft()
                 self.next_out += 1
-                return self._give(ok, value)
+                return self._give(ok, value)  # type: ignore[no-any-return]  # untyped
             if self.exhausted and self.next_out >= self.next_in:
                 raise StopIteration
             if self.pool._broken is not None:
@@ -267,7 +280,7 @@ class _Job:
             self.signal.wait(timeout)
 
     @staticmethod
-    def _give(ok, value):
+    def _give(ok: bool, value: Any) -> Any:
         if ok:
             return value
         raise value
@@ -276,12 +289,12 @@ class _Job:
 class _Worker:
     __slots__ = ("wid", "p", "gid", "inbox", "inflight", "known")
 
-    def __init__(self, wid, p):
+    def __init__(self, wid: int, p: int) -> None:
         self.wid, self.p = wid, p
         self.gid = 0
-        self.inbox = None
-        self.inflight: deque = deque()      # batches sent: lists of tids
-        self.known: set = set()             # functions it has already been sent
+        self.inbox: Chan[Any] = None  # type: ignore[assignment]  # set by _launch, before use
+        self.inflight: deque[list[int]] = deque()      # batches sent: lists of tids
+        self.known: set[int] = set()             # functions it has already been sent
 
 
 class WorkerPool(cf.Executor):
@@ -295,21 +308,24 @@ class WorkerPool(cf.Executor):
     its cause; an argument or result that cannot be copied fails that
     task alone with TypeError."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None) -> None:
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError("workers must be a positive int")
-        self._pending: deque = deque()      # (tid, fn, args, kwargs, min batch)
-        self._sinks: dict = {}              # tid -> PoolFuture, or (job, index)
+        # (tid, fn, args, kwargs, min batch)
+        self._pending: deque[tuple[int, Callable[..., Any], tuple[Any, ...], dict[str, Any], int]] \
+            = deque()
+        # tid -> PoolFuture, or (job, index)
+        self._sinks: dict[int, PoolFuture[Any] | tuple[_Job[Any], int]] = {}
         self._tids = itertools.count(1)
         self._tag = next(_tags)
         self._stopping = False
         self._kicked = False
         self._broken: BaseException | None = None
         self._workers: list[_Worker] = []
-        self._by_gid: dict = {}
+        self._by_gid: dict[int, _Worker] = {}
         self._ready = threading.Event()
         self._done = threading.Event()
-        self._fn_keys: dict = {}            # id(fn) -> (fn, key)
+        self._fn_keys: dict[int, tuple[Callable[..., Any], int]] = {}  # id(fn) -> (fn, key)
         self._key_seq = itertools.count(1)
         proc = _sched.tls.proc
         if proc is not None and proc.current is not None:
@@ -320,7 +336,7 @@ class WorkerPool(cf.Executor):
             self._thread = None
             nprocs = proc.M[L.H_NPROCS]
             places = list(range(1, nprocs)) or [0]
-            self._start(proc, _rt.current(), [places[i % len(places)]
+            self._start(proc, cast("Runtime", _rt.current()), [places[i % len(places)]
                                               for i in range(workers or len(places))])
             _spawn.go_local(proc, self._dispatch)
         else:
@@ -336,9 +352,9 @@ class WorkerPool(cf.Executor):
     # ---- the runtime ------------------------------------------------------------------
 
     def _run_alone(self, n: int) -> None:
-        def main():
+        def main() -> None:
             proc = _sched.tls.proc
-            self._start(proc, _rt.current(), [1 + i for i in range(n)])
+            self._start(proc, cast("Runtime", _rt.current()), [1 + i for i in range(n)])
             self._ready.set()
             self._dispatch()
         try:
@@ -351,7 +367,7 @@ class WorkerPool(cf.Executor):
             self._ready.set()
             self._done.set()
 
-    def _start(self, proc, rt, places: list[int]) -> None:
+    def _start(self, proc: Processor, rt: Runtime, places: list[int]) -> None:
         self._proc = proc
         self._results = chan(1024)
         self._kick_ch = chan(1)
@@ -383,7 +399,8 @@ class WorkerPool(cf.Executor):
         if self._thread is None and _sched.tls.proc is not self._proc:
             raise RuntimeError("this WorkerPool belongs to another process or runtime")
 
-    def _enqueue(self, fn, args, kwargs, sink, min_batch=1) -> None:
+    def _enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                 sink: PoolFuture[Any] | tuple[_Job[Any], int], min_batch: int = 1) -> None:
         tid = next(self._tids)
         self._sinks[tid] = sink
         self._pending.append((tid, fn, args, kwargs, min_batch))
@@ -400,23 +417,25 @@ class WorkerPool(cf.Executor):
         else:
             proc.call_soon_threadsafe(offer, self._kick_ch, None)
 
-    def submit(self, fn, /, *args, **kwargs) -> PoolFuture:
+    def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> cf.Future[R]:
         """Run fn(*args, **kwargs) in a worker; returns its Future."""
         if not callable(fn):
             raise TypeError(f"submit: {type(fn).__name__!r} object is not callable")
         self._check_open()
-        fut = PoolFuture()
+        fut: PoolFuture[R] = PoolFuture()
         self._enqueue(fn, args, kwargs, fut)
         self._kick()
         return fut
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
+    def map(self, fn: Callable[..., R], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[R]:
         """Like Executor.map (results in order; ``timeout`` for the whole
         map), but reading the input lazily: bounded memory on any input."""
         self._check_open()
         return _Job(self, fn, zip(*iterables), True, timeout, chunksize)  # noqa: B905
 
-    def imap(self, fn, iterable, ordered: bool = True, chunksize: int = 1):
+    def imap(self, fn: Callable[[Any], R], iterable: Iterable[Any], ordered: bool = True,
+             chunksize: int = 1) -> Iterator[R]:
         """fn over each item; results in input order, or as they complete."""
         self._check_open()
         return _Job(self, fn, ((x,) for x in iterable), ordered, None, chunksize)
@@ -447,7 +466,9 @@ class WorkerPool(cf.Executor):
         pending = self._pending
         idle = sum(1 for x in self._workers if not x.inflight) or 1
         size = max(pending[0][4], min(BATCH_MAX, len(pending) // (INFLIGHT * idle) or 1))
-        table, items, tids = {}, [], []
+        table: dict[int, Any] = {}
+        items: list[tuple[int, int, tuple[Any, ...], dict[str, Any]]] = []
+        tids: list[int] = []
         while pending and len(items) < size:
             tid, fn, args, kwargs, _ = pending.popleft()
             sink = self._sinks.get(tid)
@@ -484,7 +505,7 @@ class WorkerPool(cf.Executor):
         w.known.update(table)
         w.inflight.append(tids)
 
-    def _fn_key(self, fn) -> int:
+    def _fn_key(self, fn: Callable[..., Any]) -> int:
         """A small int naming ``fn`` to the workers (sent with its bytes the
         first time a worker meets it). The map keeps the function alive so
         its id is not reused; bounded: on overflow every worker starts over."""
@@ -499,7 +520,7 @@ class WorkerPool(cf.Executor):
         self._fn_keys[id(fn)] = (fn, key)
         return key
 
-    def _complete(self, msg) -> None:
+    def _complete(self, msg: tuple[int, list[tuple[int, bool, Any]]]) -> None:
         wid, out = msg
         w = self._workers[wid]
         if w.inflight:
@@ -516,15 +537,15 @@ class WorkerPool(cf.Executor):
                 job, idx = sink
                 job.put(idx, ok, value)
                 jobs.add(job)
-            elif not sink.done():
+            elif not sink.done():  # type: ignore[union-attr]  # not a tuple: a PoolFuture
                 if ok:
-                    sink.set_result(value)
+                    sink.set_result(value)  # type: ignore[union-attr]
                 else:
-                    sink.set_exception(value)
+                    sink.set_exception(value)  # type: ignore[union-attr]
         for job in jobs:
             job.signal.notify()
 
-    def _finish(self, tid, ok, value) -> None:
+    def _finish(self, tid: int, ok: bool, value: Any) -> None:
         sink = self._sinks.pop(tid, None)
         if sink is None:
             return
@@ -581,13 +602,13 @@ class WorkerPool(cf.Executor):
         for tid in list(self._sinks):
             self._finish(tid, False, err)
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a WorkerPool cannot be copied to another process")
 
 
-def _shutdown_at_exit():
+def _shutdown_at_exit() -> None:
     for pool in list(_standalone):
         pool.shutdown(wait=True)
 
 
-threading._register_atexit(_shutdown_at_exit)
+threading._register_atexit(_shutdown_at_exit)  # type: ignore[attr-defined]  # private, no stub

@@ -10,6 +10,9 @@ or calls ``pg.gosched()``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
 from ._core import sched as _sched
 from ._core.sched import GoExit
 from ._errors import no_runtime, not_in_goroutine
@@ -18,20 +21,28 @@ from ._runtime import runtime as _rt
 from ._runtime import spawn as _spawn
 from ._runtime import stats as _stats
 
+if TYPE_CHECKING:
+    from ._core.sched import Processor
+    from ._errors import WorkerCrashed
+
 __all__ = ["go", "goexit", "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "stack",
            "stats"]
 
 num_cpu = _rt.num_cpu
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def _proc():
+
+def _proc() -> Processor:
     proc = _sched.tls.proc
     if proc is None:
         raise no_runtime("this call")
     return proc
 
 
-def run(main, *args, procs: int | None = None, on_crash: str = "raise", **kwargs):
+def run(main: Callable[..., R], *args: Any, procs: int | None = None, on_crash: str = "raise",
+        **kwargs: Any) -> R:
     """Run ``main(*args, **kwargs)`` as the main goroutine with ``procs`` Ps
     (default: PARAGO_MAXPROCS, else the usable cores) and return its result.
 
@@ -57,10 +68,11 @@ def run(main, *args, procs: int | None = None, on_crash: str = "raise", **kwargs
 
     Call it from plain code, not from a goroutine; it is not reentrant
     (RuntimeError), and one thread runs one runtime at a time."""
-    return _rt.run(main, args, kwargs, procs, on_crash)
+    # main's result comes back through the runtime untyped
+    return _rt.run(main, args, kwargs, procs, on_crash)  # type: ignore[no-any-return]
 
 
-def go(fn, *args, **kwargs) -> None:
+def go(fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
     """Start ``fn(*args, **kwargs)`` as a new goroutine on any P; returns None.
 
         pg.go(worker, jobs, results)
@@ -129,7 +141,7 @@ def num_goroutine() -> int:
     return _rt.num_goroutine(_proc())
 
 
-def crashes() -> list:
+def crashes() -> list[WorkerCrashed]:
     """The WorkerCrashed of every worker process that died in this run so far,
     with ``pg.run(..., on_crash="continue")``; an empty list outside a
     runtime, and in another process than P0 (the list lives on P0)."""
@@ -155,7 +167,7 @@ def stack() -> str:
     return _dump.collect(_proc())
 
 
-def stats() -> list[dict]:
+def stats() -> list[dict[str, Any]]:
     """Where goroutines ran: one dict per P (process) of this runtime, from
     any goroutine, without waiting for busy Ps.
 

@@ -10,20 +10,29 @@ them at once) is the kernel's, in _core/select.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 from ._core import sched as _sched
 from ._core import select as _k
 from .chan import Chan, RecvOnlyChan, SendOnlyChan
 
+if TYPE_CHECKING:
+    from ._core.protocols import SelectOp
+
 __all__ = ["select"]
+
+# A case: ch.recv (or ch.recv_ok), (ch.send, value), or None.
+SelectCase: TypeAlias = "Callable[[], object] | tuple[Callable[[Any], object], object] | None"
 
 SEND = _k.SEND
 RECV = _k.RECV
 _RECV_FUNCS = (Chan.recv, Chan.recv_ok)
 
 
-def _parse(cases):
+def _parse(cases: tuple[SelectCase, ...]) -> list[SelectOp]:
     """[(index, chan, dir, value)] for the non-nil cases."""
-    ops = []
+    ops: list[SelectOp] = []
     for i, c in enumerate(cases):
         if c is None:
             continue
@@ -52,7 +61,7 @@ def _parse(cases):
     return ops
 
 
-def select(*cases, default: bool = False):
+def select(*cases: SelectCase, default: bool = False) -> tuple[int, Any, bool]:
     """Go's select: wait until one of several channel operations can
     proceed, do it, and return ``(index, value, ok)``.
 

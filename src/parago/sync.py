@@ -16,10 +16,17 @@ to starvation mode, where unlock hands the lock straight to the head waiter.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, Any, Self
 
 from ._core import sema as _k
 from ._handle import ShmObject, current_arena
 from ._runtime import spawn as _spawn
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._shm.arena import Arena
+    from .atomic import Bool as _Bool
 
 __all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]
 
@@ -32,17 +39,17 @@ class _Record(ShmObject):
     _REFS_OFF = _k.REFS_OFF
     _TYPE = 0
 
-    def __init__(self):
+    def __init__(self) -> None:
         arena = current_arena()
         self._attach(arena, _k.create(arena, self._TYPE))
 
-    def _attach(self, arena, b):
+    def _attach(self, arena: Arena, b: int) -> None:
         super()._attach(arena, b)
         self._w = b >> 3
         self._lb = b + 8
         self._xb = b + _k.X_OFF          # its first X word: a mutex's state, a counter
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} at {self._b:#x}>"
 
 
@@ -85,11 +92,11 @@ class Mutex(_Record):
         Panic("sync: unlock of unlocked mutex") if it is not locked (MU-03)."""
         _k.mutex_unlock(self)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         _k.mutex_lock(self)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _k.mutex_unlock(self)
 
     def locked(self) -> bool:
@@ -155,11 +162,11 @@ class RWMutex(_Record):
         """A Locker whose lock/unlock are rlock/runlock (RW-08)."""
         return _RLocker(self)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         _k.rw_enter(self, True, True)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _k.rw_unlock(self)
 
 
@@ -168,23 +175,23 @@ class _RLocker:
 
     __slots__ = ("_rw",)
 
-    def __init__(self, rw: RWMutex):
+    def __init__(self, rw: RWMutex) -> None:
         self._rw = rw
 
-    def lock(self):
+    def lock(self) -> None:
         self._rw.rlock()
 
-    def unlock(self):
+    def unlock(self) -> None:
         self._rw.runlock()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self._rw.rlock()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._rw.runlock()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _RLocker, (self._rw,)
 
 
@@ -225,7 +232,7 @@ class WaitGroup(_Record):
         wait reason "sync.WaitGroup.Wait". Call it from a goroutine."""
         _k.wg_wait(self)
 
-    def go(self, fn, *args, **kwargs) -> None:
+    def go(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """add(1), run fn(*args, **kwargs) in a new goroutine, done() when it
         returns (Go 1.25's WaitGroup.Go, WG-07; an exception ends the program
         first, as a panic does). ``fn`` and its arguments are copied as
@@ -244,7 +251,7 @@ class WaitGroup(_Record):
         return _k.wg_counter(self)
 
 
-def _wg_run(wg, fn, args, kwargs):
+def _wg_run(wg: WaitGroup, fn: Callable[..., object], args: Any, kwargs: Any) -> None:
     fn(*args, **kwargs)
     wg.done()
 
@@ -276,18 +283,18 @@ class Cond(_Record):
     __slots__ = ("L",)
     _TYPE = _k.T_COND
 
-    def __init__(self, locker):
+    def __init__(self, locker: Mutex | RWMutex | _RLocker) -> None:
         if not (callable(getattr(locker, "lock", None))
                 and callable(getattr(locker, "unlock", None))):
             raise TypeError("Cond needs a Locker (an object with lock() and unlock())")
         super().__init__()
         self.L = locker
 
-    def _extra(self):
+    def _extra(self) -> tuple[Any, ...]:
         return (self.L,)
 
     @classmethod
-    def _from_block(cls, arena, b, extra):
+    def _from_block(cls, arena: Arena, b: int, extra: tuple[Any, ...]) -> Self:
         obj = super()._from_block(arena, b, extra)
         obj.L = extra[0]
         return obj
@@ -330,12 +337,12 @@ class Once:
 
     __slots__ = ("_m", "_done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         from .atomic import Bool
         self._m = Mutex()
         self._done = Bool()
 
-    def do(self, fn) -> None:
+    def do(self, fn: Callable[..., object]) -> None:
         """Call ``fn()`` if no do() of this Once has yet, in any process;
         otherwise wait until that call has returned (ONCE-01, ONCE-02).
         Call it from a goroutine."""
@@ -354,11 +361,11 @@ class Once:
         """Has a do() of this Once run its function (or raised)?"""
         return self._done.load()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild_once, (self._m, self._done)
 
 
-def _rebuild_once(m, done):
+def _rebuild_once(m: Mutex, done: _Bool) -> Once:
     o = object.__new__(Once)
     o._m, o._done = m, done
     return o
@@ -370,7 +377,7 @@ def _rebuild_once(m, done):
 # Pool reaching a worker inside one goroutine must find the objects a copy in
 # an earlier goroutine put there. Bounded: Go's Pool may drop any item
 # (POOL-03), and so do we beyond POOL_LIMIT per pool and process.
-_pools: dict[str, list] = {}
+_pools: dict[str, list[Any]] = {}
 POOL_LIMIT = 4096
 
 
@@ -389,14 +396,14 @@ class Pool:
 
     __slots__ = ("new", "_id", "_free")
 
-    def __init__(self, new=None):
+    def __init__(self, new: Callable[[], Any] | None = None) -> None:
         if new is not None and not callable(new):
             raise TypeError("Pool(new): new must be callable")
         self.new = new
         self._id = uuid.uuid4().hex
         self._free = _pools.setdefault(self._id, [])
 
-    def get(self):
+    def get(self) -> Any:
         """A free object of this process's, the last put first; else
         new() if set, else None (POOL-01)."""
         free = self._free
@@ -404,19 +411,19 @@ class Pool:
             return free.pop()
         return self.new() if self.new is not None else None
 
-    def put(self, x) -> None:
+    def put(self, x: object) -> None:
         """Offer ``x`` for reuse in this process; None is ignored (POOL-02)."""
         if x is not None and len(self._free) < POOL_LIMIT:   # Put(nil) is ignored (POOL-02)
             self._free.append(x)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # new() travels as cached bytes when it is copied by value (a lambda
         # made in main, say): pools ride along with many goroutines.
         data = _spawn.dumps_function(self.new) if self.new is not None else None
         return _rebuild_pool, (None if data else self.new, data, self._id)
 
 
-def _rebuild_pool(new, new_bytes, pool_id):
+def _rebuild_pool(new: Callable[[], Any] | None, new_bytes: bytes | None, pool_id: str) -> Pool:
     p = object.__new__(Pool)
     p.new = _spawn.loads_function(new_bytes) if new_bytes else new
     p._id = pool_id

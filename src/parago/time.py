@@ -14,20 +14,26 @@ Sleeping blocks only the goroutine, never its P.
 from __future__ import annotations
 
 import time as _time
+from typing import TYPE_CHECKING, Any, cast
 
 from ._core import chan as _kchan
 from ._core import sched as _sched
 from ._core import wait as _wait
 from ._errors import Panic, no_runtime, not_in_goroutine
 from ._runtime import spawn as _spawn
-from .chan import Chan, set_timer, timer_chan
+from .chan import Chan, RecvOnlyChan, set_timer, timer_chan
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._core.protocols import TimerEntry
 
 __all__ = ["Ticker", "Timer", "after", "after_func", "sleep", "tick"]
 
 _MAX_S = 1e9          # ~31 years: larger durations are clamped (TM-02)
 
 
-def _duration(s) -> float:
+def _duration(s: float) -> float:
     if isinstance(s, (str, bytes)):
         raise TypeError(f"duration must be a number of seconds, not {type(s).__name__}")
     try:
@@ -62,7 +68,7 @@ def sleep(s: float) -> None:
     _wait.sleep_until(proc, _time.monotonic() + s)
 
 
-def after(s: float) -> Chan:
+def after(s: float) -> RecvOnlyChan[float]:
     """A receive-only channel that delivers the fire time (a time.time()
     float, not the time of the receive) once, ``s`` seconds from now; it is
     never closed (TM-03). Go's time.After: a timeout as a select case.
@@ -72,7 +78,7 @@ def after(s: float) -> Chan:
     Durations are float seconds; a duration that is not a number raises
     TypeError, NaN ValueError. Call it inside a running runtime (NoRuntime otherwise)."""
     s = _duration(s)
-    return timer_chan(_time.monotonic_ns() + max(0, int(s * 1e9)))
+    return cast("RecvOnlyChan[float]", timer_chan(_time.monotonic_ns() + max(0, int(s * 1e9))))
 
 
 def _ns(s: float) -> int:
@@ -98,10 +104,14 @@ class Timer:
     it may be passed to goroutines in any process."""
 
     __slots__ = ("c", "_ch", "_fn", "_entry")
+    c: RecvOnlyChan[float] | None     # None for an after_func timer
+    _ch: Chan[Any]          # the timer channel itself (c is a view of it)
+    _fn: Callable[[], object] | None
+    _entry: TimerEntry | None
 
-    def __init__(self, s: float):
-        self.c = timer_chan(_ns(_duration(s)))
-        self._ch = self.c._base
+    def __init__(self, s: float) -> None:
+        self.c = cast("RecvOnlyChan[float]", timer_chan(_ns(_duration(s))))   # a view
+        self._ch = self.c._base  # type: ignore[assignment]  # a view's channel: never None
         self._fn = None
         self._entry = None
 
@@ -128,7 +138,7 @@ class Timer:
             _arm_func(self, when)
         return was
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild_timer, (Timer, self._ch, self._fn)
 
 
@@ -148,14 +158,16 @@ class Ticker:
     it may be passed to goroutines in any process."""
 
     __slots__ = ("c", "_ch")
+    c: RecvOnlyChan[float]
+    _ch: Chan[Any]
 
-    def __init__(self, s: float):
+    def __init__(self, s: float) -> None:
         s = _duration(s)
         if s <= 0:
             raise Panic("non-positive interval for NewTicker")
         period = max(1, int(s * 1e9))
-        self.c = timer_chan(_time.monotonic_ns() + period, period)
-        self._ch = self.c._base
+        self.c = cast("RecvOnlyChan[float]", timer_chan(_time.monotonic_ns() + period, period))
+        self._ch = self.c._base  # type: ignore[assignment]  # a view's channel: never None
 
     def stop(self) -> None:
         """Stop the ticks; ``c`` stays open, so a receiver waits on (TM-16)."""
@@ -171,21 +183,22 @@ class Ticker:
         period = max(1, int(s * 1e9))
         _set(self._ch, _time.monotonic_ns() + period, period)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild_timer, (Ticker, self._ch, None)
 
 
-def _rebuild_timer(cls, ch, fn):
+def _rebuild_timer(cls: type[Timer | Ticker], ch: Chan[Any], fn: Callable[[], object] | None
+                   ) -> Timer | Ticker:
     t = object.__new__(cls)
     t._ch = ch
     t.c = None if fn is not None else ch.recv_only()
-    if cls is Timer:
+    if isinstance(t, Timer):
         t._fn = fn
         t._entry = None
     return t
 
 
-def tick(s: float) -> Chan | None:
+def tick(s: float) -> RecvOnlyChan[float] | None:
     """Go's time.Tick: ``Ticker(s).c``, a channel of tick times every ``s``
     seconds, for a ticker that is never stopped (TM-18); None if ``s <= 0``
     (TM-17), which as a select case is never ready.
@@ -198,7 +211,7 @@ def tick(s: float) -> Chan | None:
     return Ticker(s).c if s > 0 else None
 
 
-def after_func(s: float, fn) -> Timer:
+def after_func(s: float, fn: Callable[[], object]) -> Timer:
     """Go's time.AfterFunc: run ``fn()`` in its own goroutine after ``s``
     seconds; returns a Timer whose ``c`` is None (TM-13).
 
@@ -214,7 +227,7 @@ def after_func(s: float, fn) -> Timer:
         raise TypeError("after_func needs a callable")
     when = _ns(_duration(s))
     t = object.__new__(Timer)
-    t._ch = timer_chan(max(1, when))._base
+    t._ch = timer_chan(max(1, when))._base  # type: ignore[assignment]  # a view's: never None
     t.c = None
     t._fn = fn
     t._entry = None
@@ -223,7 +236,9 @@ def after_func(s: float, fn) -> Timer:
 
 
 def _arm_func(t: Timer, when_ns: int) -> None:
-    def keep(entry):
+    def keep(entry: TimerEntry | None) -> None:
         t._entry = entry
 
-    _kchan.arm_func(t._ch, when_ns, lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}), keep)
+    _kchan.arm_func(t._ch, when_ns,
+                    lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}),  # type: ignore[arg-type]
+                    keep)             # (an after_func timer has its fn)

@@ -23,10 +23,16 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .._shm import layout as L
 from .._shm import lock as _lock
 from .._shm import syncrec as R
 from .._shm import values as V
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+    from .protocols import AtomicRef, ValueRef
 
 REFS_OFF = R.R_REFS * 8
 VALUE_OFF = 4 * 8           # byte offset of an atomic's value word
@@ -34,59 +40,59 @@ _DATA = 4                   # word of a Value record: its data block
 _TYPENAME = 5               # word of a Value record: the block naming its type
 
 
-def create_atomic(arena) -> int:
+def create_atomic(arena: Arena) -> int:
     return R.create_small(arena, R.T_ATOMIC)
 
 
-def create_value(arena) -> int:
+def create_value(arena: Arena) -> int:
     return R.create_small(arena, R.T_VALUE)
 
 
 # ---- integers and booleans ---------------------------------------------------------------
 
-def load64(h) -> int:
+def load64(h: AtomicRef) -> int:
     return h._arena.mem.load64(h._vb)
 
 
-def store64(h, v: int) -> None:
+def store64(h: AtomicRef, v: int) -> None:
     h._arena.mem.store64(h._vb, v)
 
 
-def add64(h, d: int) -> int:
+def add64(h: AtomicRef, d: int) -> int:
     return h._arena.mem.add64(h._vb, d)
 
 
-def swap64(h, v: int) -> int:
+def swap64(h: AtomicRef, v: int) -> int:
     return h._arena.mem.swap64(h._vb, v)
 
 
-def cas64(h, old: int, new: int) -> bool:
+def cas64(h: AtomicRef, old: int, new: int) -> bool:
     return h._arena.mem.cas64(h._vb, old, new)
 
 
-def load32(h) -> int:
+def load32(h: AtomicRef) -> int:
     return h._arena.mem.load32(h._vb)
 
 
-def store32(h, v: int) -> None:
+def store32(h: AtomicRef, v: int) -> None:
     h._arena.mem.store32(h._vb, v)
 
 
-def add32(h, d: int) -> int:
+def add32(h: AtomicRef, d: int) -> int:
     return h._arena.mem.add32(h._vb, d)
 
 
-def swap32(h, v: int) -> int:
+def swap32(h: AtomicRef, v: int) -> int:
     return h._arena.mem.swap32(h._vb, v)
 
 
-def cas32(h, old: int, new: int) -> bool:
+def cas32(h: AtomicRef, old: int, new: int) -> bool:
     return h._arena.mem.cas32(h._vb, old, new)
 
 
 # ---- Value ---------------------------------------------------------------------------------
 
-def _block(arena, obj) -> int:
+def _block(arena: Arena, obj: object) -> int:
     """A data block holding ``obj`` as one inline cell (never spilled, so
     reading it copies and never hands over memory)."""
     kind, payload = V.encode(obj)
@@ -98,7 +104,7 @@ def _block(arena, obj) -> int:
     return blk
 
 
-def _name_block(arena, name: str) -> int:
+def _name_block(arena: Arena, name: str) -> int:
     data = name.encode()
     b = arena.alloc(16 + len(data), L.K_DATA)
     arena.M[(b >> 3) + 1] = len(data)
@@ -106,12 +112,12 @@ def _name_block(arena, name: str) -> int:
     return b
 
 
-def _name_at(arena, b: int) -> str:
+def _name_at(arena: Arena, b: int) -> str:
     n = arena.M[(b >> 3) + 1]
     return arena.B[b + 16:b + 16 + n].tobytes().decode()
 
 
-def value_load(h):
+def value_load(h: ValueRef) -> Any:
     """A copy of the value stored last, or None before any store."""
     arena = h._arena
     _lock.acquire(arena, h._lb)
@@ -129,7 +135,8 @@ class TypeChanged(Exception):
     """value_put found a value of another type stored already."""
 
 
-def value_put(h, obj, type_name: str, expect=None, compare: bool = False):
+def value_put(h: ValueRef, obj: object, type_name: str, expect: object = None,
+              compare: bool = False) -> int | bool:
     """Store a copy of ``obj`` (of type ``type_name``), if ``compare`` only
     when the value now == ``expect``. Returns the replaced data block (0:
     none; the caller frees it with take_replaced) or False if the compare
@@ -161,7 +168,7 @@ def value_put(h, obj, type_name: str, expect=None, compare: bool = False):
             arena.free(blk)
 
 
-def take_replaced(arena, blk: int, want: bool):
+def take_replaced(arena: Arena, blk: int, want: bool) -> Any:
     """Free a data block value_put replaced; its value first if ``want``."""
     try:
         return V.decode_raw(arena, V.take_raw(arena, (blk >> 3) + 2)) if want else None
@@ -169,7 +176,7 @@ def take_replaced(arena, blk: int, want: bool):
         arena.free(blk)
 
 
-def free_value(arena, b: int) -> None:
+def free_value(arena: Arena, b: int) -> None:
     """Free a Value record and its blocks (its last reference is gone)."""
     M = arena.M
     for f in (_DATA, _TYPENAME):

@@ -27,6 +27,7 @@ Invariants:
 from __future__ import annotations
 
 import time as _time
+from typing import TYPE_CHECKING, Any
 
 from .._errors import Panic, no_runtime
 from .._shm import chan as C
@@ -37,6 +38,14 @@ from .._shm import waiter as W
 from .._shm import atom
 from . import wait
 from .sched import NOVAL, runtime_of, tls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._shm.arena import Arena
+    from .protocols import ChanRef, TimerEntry
+    from .sched import G as GType
+    from .sched import Processor as ProcessorType
 
 _acquire = _lock.acquire
 _begin = C.begin
@@ -70,18 +79,18 @@ class _Copy:
 
     __slots__ = ("kind", "payload")
 
-    def __init__(self, kind, payload):
+    def __init__(self, kind: int, payload: Any) -> None:
         self.kind = kind
         self.payload = payload
 
 
-def is_imm(v) -> bool:
+def is_imm(v: object) -> bool:
     """Can ``v`` be handed to a goroutine of this process without a copy?"""
     t = type(v)
     return t is int or t in _IMM or _immutable(v)
 
 
-def received(arena, g, gw: int):
+def received(arena: Arena, g: GType, gw: int) -> Any:
     """The value a woken receiver (goroutine ``g``, group ``gw``) was given."""
     xv = g.xval
     if xv is NOVAL:
@@ -92,7 +101,7 @@ def received(arena, g, gw: int):
     return xv
 
 
-def proc_for(arena):
+def proc_for(arena: Arena) -> ProcessorType:
     """This thread's P, checking ``arena`` is its runtime's; no goroutine
     needed (for operations that never park, usable from timer callbacks)."""
     proc = tls.proc
@@ -101,7 +110,7 @@ def proc_for(arena):
     return proc
 
 
-def _unlink_head(M, head_w: int, tail_w: int, sw: int) -> None:
+def _unlink_head(M: memoryview, head_w: int, tail_w: int, sw: int) -> None:
     """Take sudog ``sw`` (the head) out of its queue (lock held)."""
     n = M[sw + S_NEXT]
     M[head_w] = n
@@ -114,7 +123,7 @@ def _unlink_head(M, head_w: int, tail_w: int, sw: int) -> None:
 
 # ---- the steps that never block (the caller holds the channel's lock) ---------------
 
-def recv_now(arena, proc, hw: int, cap: int):
+def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int, Any]:
     """Receive without blocking. Returns (status, value): RAW — ``value`` is a
     raw cell (decode it after unlocking), OBJECT — ``value`` is the object
     itself, CLOSED — the channel is closed and drained, EMPTY — nothing
@@ -174,9 +183,11 @@ def recv_now(arena, proc, hw: int, cap: int):
     return EMPTY, None
 
 
-def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> bool:
+def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, imm: bool,
+             kind: Any, payload: Any) -> bool:
     """Send without blocking; the caller holds the lock and has checked the
-    channel is open. Returns whether it sent. A receiver it serves is
+    channel is open; ``kind, payload`` is ``v`` encoded (None, None when
+    ``imm``: encoded here if it must be). Returns whether it sent. A receiver it serves is
     readied (wait.ready): the caller's wait.unlock posts it."""
     M = proc.Mv
     s = M[hw + C_RQH]
@@ -221,7 +232,7 @@ def send_now(arena, proc, hw: int, cap: int, v, imm: bool, kind, payload) -> boo
 
 # ---- the operations --------------------------------------------------------------------
 
-def send(ch, v) -> None:
+def send(ch: ChanRef, v: object) -> None:
     """``ch.send(v)`` from a goroutine: see parago/chan.py for the contract."""
     arena = ch._arena
     proc = tls.proc
@@ -251,7 +262,7 @@ def send(ch, v) -> None:
         if imm:
             kind, payload = _encode(v)
         gw = wait.start(proc, hw + C_SQH, hw + C_SQT)
-        _put(arena, gw + VW, kind, payload, V_INLINE)
+        _put(arena, gw + VW, kind, payload, V_INLINE)  # type: ignore[arg-type]  # encoded
         g = proc.current
         g.sendval = v if imm else NOVAL
     except BaseException:
@@ -268,7 +279,7 @@ def send(ch, v) -> None:
         raise Panic("send on closed channel")
 
 
-def recv_ok(ch):
+def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
     """``ch.recv_ok()`` from a goroutine: (value, True), or (None, False)
     once closed and drained."""
     arena = ch._arena
@@ -307,7 +318,7 @@ def recv_ok(ch):
     return None, False
 
 
-def close(ch) -> None:
+def close(ch: ChanRef) -> None:
     """``ch.close()``: deliver to every waiter (receivers get (None, False),
     senders will panic), then wake them. Callable without a goroutine."""
     arena = ch._arena
@@ -337,12 +348,12 @@ def close(ch) -> None:
         wait.wake(proc, gw)
 
 
-def length(ch) -> int:
+def length(ch: ChanRef) -> int:
     """Values buffered now (CH-11)."""
     return ch._arena.M[ch._w + C_COUNT]
 
 
-def try_send(ch, v) -> bool:
+def try_send(ch: ChanRef, v: object) -> bool:
     """Send ``v`` if that needs no waiting; False otherwise. Usable from this
     P's scheduler (timer and crash callbacks), not only from goroutines.
     Panics if the channel is closed."""
@@ -360,7 +371,7 @@ def try_send(ch, v) -> bool:
     return sent
 
 
-def try_recv(ch):
+def try_recv(ch: ChanRef) -> tuple[Any, bool, bool]:
     """Receive if that needs no waiting: (value, ok, True), or (None, False,
     False) when nothing is ready. Usable from this P's scheduler too."""
     arena = ch._arena
@@ -379,7 +390,7 @@ def try_recv(ch):
 
 # ---- timer and deadline channels -----------------------------------------------------------
 
-def create_timer(arena, when_ns: int, period_ns: int = 0, kind: int = TIMER) -> int:
+def create_timer(arena: Arena, when_ns: int, period_ns: int = 0, kind: int = TIMER) -> int:
     """A new timer channel's block: as a TIMER it delivers the fire time at
     ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
     DEADLINE it reads as closed from ``when_ns`` on (0: no deadline)."""
@@ -390,7 +401,7 @@ def create_timer(arena, when_ns: int, period_ns: int = 0, kind: int = TIMER) -> 
     return b
 
 
-def timer_arena():
+def timer_arena() -> Arena:
     """The running runtime's arena, for a new timer."""
     proc = tls.proc
     if proc is None:
@@ -398,7 +409,7 @@ def timer_arena():
     return proc.arena
 
 
-def timer_due(M, hw: int, now_ns: int):
+def timer_due(M: memoryview, hw: int, now_ns: int) -> float | None:
     """Under the lock: the fire time if the timer is due (consuming it),
     else None."""
     when = M[hw + C.C_TWHEN]
@@ -415,7 +426,7 @@ def timer_due(M, hw: int, now_ns: int):
     return _time.time() - (now_ns - when) / 1e9
 
 
-def recv_special(ch, proc, block: bool):
+def recv_special(ch: ChanRef, proc: ProcessorType, block: bool) -> tuple[Any, bool]:
     """Receive from a timer channel (gets the fire time) or a deadline
     channel (reads as closed once its deadline passes, or when closed).
     A parked receiver is woken by a timer of its own P at the deadline,
@@ -451,7 +462,7 @@ def recv_special(ch, proc, block: bool):
         _lock.release(arena, lb)
 
 
-def retry_wait(arg) -> None:
+def retry_wait(arg: tuple[ProcessorType, int]) -> None:
     """Timer callback: wake a goroutine parked on a timer channel so it looks
     again (the timer is due, or was reset)."""
     proc, gw = arg
@@ -461,7 +472,7 @@ def retry_wait(arg) -> None:
         wait.wake(proc, gw)
 
 
-def set_timer(ch, when_ns: int, period_ns: int | None = None) -> bool:
+def set_timer(ch: ChanRef, when_ns: int, period_ns: int | None = None) -> bool:
     """Set a timer channel's deadline (0: stopped) and period; True if it was
     active (its value not yet taken, TM-09). Its parked receivers look again."""
     arena = ch._arena
@@ -480,7 +491,7 @@ def set_timer(ch, when_ns: int, period_ns: int | None = None) -> bool:
     return was
 
 
-def nudge_waiters(ch) -> None:
+def nudge_waiters(ch: ChanRef) -> None:
     """Wake every goroutine parked on a timer channel so it re-reads the
     timer (after a reset or stop). Called with no lock held."""
     arena = ch._arena
@@ -503,7 +514,7 @@ def nudge_waiters(ch) -> None:
         wait.wake(proc, gw)
 
 
-def take_if_due(ch, now_ns: int):
+def take_if_due(ch: ChanRef, now_ns: int) -> tuple[bool, int]:
     """If the timer channel's deadline has passed, clear it: this caller (in
     whichever process) is the one that fires it (after_func). Returns
     (due, the deadline as it was)."""
@@ -522,7 +533,8 @@ def take_if_due(ch, now_ns: int):
     return due, when
 
 
-def arm_func(ch, when_ns: int, on_due, keep) -> None:
+def arm_func(ch: ChanRef, when_ns: int, on_due: Callable[[], object],
+             keep: Callable[[TimerEntry | None], object]) -> None:
     """Set a timer of this P that, at ``when_ns``, calls ``on_due()`` (in the
     scheduler) if this process takes the channel's deadline (take_if_due),
     and sets itself again if the deadline moved later (Timer.reset).
@@ -531,7 +543,8 @@ def arm_func(ch, when_ns: int, on_due, keep) -> None:
     keep(wait.timer(proc, when_ns / 1e9, _fire, (ch, on_due, keep)))
 
 
-def _fire(arg) -> None:
+def _fire(arg: tuple[ChanRef, Callable[[], object], Callable[[TimerEntry | None], object]]
+          ) -> None:
     ch, on_due, keep = arg
     keep(None)
     if ch._arena.seg.mm is None:
@@ -547,7 +560,7 @@ def _fire(arg) -> None:
 cancel_timer = wait.cancel_timer
 
 
-def deadline_of(ch) -> int:
+def deadline_of(ch: ChanRef) -> int:
     """A deadline channel's deadline (monotonic ns; 0: none)."""
     return ch._arena.M[ch._w + C.C_TWHEN]
 
@@ -557,15 +570,15 @@ def refs_offset() -> int:
     return C.C_REFS * 8
 
 
-def create(arena, cap: int) -> int:
+def create(arena: Arena, cap: int) -> int:
     return C.create(arena, cap)
 
 
-def destroy(arena, b: int) -> None:
+def destroy(arena: Arena, b: int) -> None:
     C.destroy(arena, b)
 
 
-def add_ref(arena, b: int) -> None:
+def add_ref(arena: Arena, b: int) -> None:
     """One more reference on the channel at ``b`` (a new handle holds it)."""
     arena.mem.add64(b + C.C_REFS * 8, 1)
 

@@ -19,10 +19,17 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._errors import Panic
 from .._shm import ctxrec as X
 from .._shm import values as V
 from . import chan as K
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._shm.arena import Arena
 
 CANCELED = X.CANCELED
 DEADLINE_EXCEEDED = X.DEADLINE_EXCEEDED
@@ -50,19 +57,20 @@ class _DoneRef:
 
     __slots__ = ("_arena", "_b", "_cap", "_lb", "_timer", "_w")
 
-    def __init__(self, arena, b: int):
+    def __init__(self, arena: Arena, b: int) -> None:
         self._arena, self._b, self._w, self._lb = arena, b, b >> 3, b + 8
         self._cap, self._timer = 0, K.DEADLINE
 
 
-def close_done(arena, done_b: int) -> None:
+def close_done(arena: Arena, done_b: int) -> None:
     try:
         K.close(_DoneRef(arena, done_b))
     except Panic:
         pass                                              # already closed
 
 
-def cancel_tree(arena, b: int, word: int, visit, start, unlink_it: bool) -> bool:
+def cancel_tree(arena: Arena, b: int, word: int, visit: Callable[[int], object],
+                start: Callable[[bytes], object], unlink_it: bool) -> bool:
     """Cancel record ``b`` and every record below it with ERR = ``word``;
     False if ``b`` already was. ``visit(rb)`` is called for each record
     cancelled, ``start(data)`` for each after-func found (pickled bytes: it

@@ -44,9 +44,15 @@ import signal
 import sysconfig
 import threading
 from time import monotonic_ns
+from typing import TYPE_CHECKING, Any
 
 from .._shm import layout as L
 from .._shm import ptable
+
+if TYPE_CHECKING:
+    from types import CodeType, FrameType
+
+    from .._shm.arena import Arena
 
 SIGNAL = signal.SIGURG
 SLICE_NS = 1_000_000      # a goroutine that has run this long may be preempted
@@ -57,7 +63,7 @@ _STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
                  for k in ("stdlib", "platstdlib")})
 
 
-def nudge(arena, p: int) -> None:
+def nudge(arena: Arena, p: int) -> None:
     """After readying a goroutine of P ``p``, or queuing a new one there, from
     another process: preempt the goroutine running there if it has run
     SLICE_NS or more."""
@@ -73,7 +79,7 @@ def nudge(arena, p: int) -> None:
             arena.mem.store64((s + ptable.PS_PREEMPT) << 3, 0)
 
 
-def install():
+def install() -> Any:
     """Handle the preemption signal in this process, if this is its main
     thread; returns the handler it replaced (for restore), or None."""
     if threading.current_thread() is not threading.main_thread():
@@ -81,7 +87,7 @@ def install():
     return signal.signal(SIGNAL, _on_signal)
 
 
-def restore(old) -> None:
+def restore(old: Any) -> None:
     if old is not None and threading.current_thread() is threading.main_thread():
         signal.signal(SIGNAL, old)
 
@@ -94,7 +100,7 @@ def _user_code(filename: str) -> bool:
     return not (filename.startswith(_STDLIB) or filename.startswith("<frozen"))
 
 
-def _safe(frame, entry) -> bool:
+def _safe(frame: FrameType | None, entry: CodeType) -> bool:
     """Is every frame from ``frame`` down to the goroutine's entry (the code
     object ``entry``; compiled, the entry has no frame and the walk ends at
     the greenlet's root) user code? Compiled kernel code has no frames
@@ -110,7 +116,7 @@ def _safe(frame, entry) -> bool:
     return True
 
 
-def _on_signal(_signum, frame) -> None:
+def _on_signal(_signum: int, frame: FrameType | None) -> None:
     from greenlet import getcurrent
 
     from .sched import Processor, tls

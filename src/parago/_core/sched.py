@@ -39,6 +39,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from time import monotonic, monotonic_ns
+from typing import TYPE_CHECKING, Any
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
@@ -49,6 +50,13 @@ from .._shm import waiter as W
 from . import preempt, spin
 from .timers import TimerHeap
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._errors import NoRuntime
+    from .._shm.arena import Arena, Mem
+    from .protocols import SchedHooks, TimerEntry
+
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
 SLICE_NS = preempt.SLICE_NS   # a goroutine that ran this long gives way (give_way)
@@ -58,13 +66,16 @@ class _ThisThread(threading.local):
     WorkerPool runs its P0 in a background thread while the user's threads,
     which are not goroutines, keep calling into parago."""
 
-    proc: Processor | None = None
+    # None in a thread that runs no scheduler. Typed without None: the kernel
+    # reads it after checks that raise through a helper (runtime_of, misuse),
+    # which a type checker cannot follow.
+    proc: Processor = None  # type: ignore[assignment]
 
 
 tls = _ThisThread()
 
 
-def misuse(arena, proc, what: str):
+def misuse(arena: Arena | None, proc: Processor | None, what: str) -> NoRuntime:
     """The NoRuntime error for using an object (a ``what``) of ``arena``
     (None: it has none) where ``proc`` runs (None: no scheduler in this
     thread)."""
@@ -77,7 +88,7 @@ def misuse(arena, proc, what: str):
     return other_runtime(what)
 
 
-def runtime_of(arena, what: str, op: str | None = None):
+def runtime_of(arena: Arena | None, what: str, op: str | None = None) -> Processor:
     """This thread's P, if it runs ``arena``'s runtime — and, when ``op``
     names an operation that may park, if a goroutine of it is calling.
     Raises NoRuntime saying which of these fails."""
@@ -112,17 +123,17 @@ class G:
         "xval",
     )
 
-    def __init__(self, gid: int, fn, created_by: int = 0):
+    def __init__(self, gid: int, fn: Callable[..., object], created_by: int = 0) -> None:
         self.id = gid
         self.fn = fn
-        self.start = None
-        self.gr = None
+        self.start: Any = None     # (args, kwargs) until it starts
+        self.gr: Any = None        # its greenlet, once spawned
         self.reason = "runnable"
         self.since = 0.0
         self.gb = 0            # wait group (shared memory), allocated on first wait
         self.xval = NOVAL      # value handed over in-process by a waker on this P
         self.sendval = NOVAL   # what a blocked plain send offers to receivers on this P
-        self.timer = None
+        self.timer: TimerEntry | None = None
         self.created_by = created_by
         self.fnkey = 0         # its function, for the load counters (loadtab)
         self.heavy = False     # its last time slice ran SLICE_NS or more (give_way)
@@ -131,7 +142,7 @@ class G:
 class Processor:
     """The scheduler of one P."""
 
-    def __init__(self, arena, p: int, hooks):
+    def __init__(self, arena: Arena, p: int, hooks: SchedHooks) -> None:
         self.arena = arena
         self.M = arena.M
         self.Mv = arena.M            # the same view; compiled, a typed one (_c_sched.pxd)
@@ -144,12 +155,14 @@ class Processor:
         self.rescan_w = self.slot + ptable.PS_RESCAN
         self.retire_w = self.slot + ptable.PS_RETIRE
         self.slice_w = self.slot + ptable.PS_SLICE_AT
-        self.runq: deque = deque()
+        self.runq: deque[G] = deque()
         self.gs: dict[int, G] = {}
         self.waiting: dict[int, G] = {}
         self.timers = TimerHeap()
-        self.current: G | None = None
-        self.g0 = None
+        # None while the scheduler itself runs. Typed G: it is read by the
+        # running goroutine, for which it is never None.
+        self.current: G = None  # type: ignore[assignment]
+        self.g0: Any = None        # the scheduler's greenlet, once run() starts
         self.stop = False
         self.accept_new = True   # False while retiring: run what started, then stop
         self.tick = 0
@@ -159,7 +172,8 @@ class Processor:
         # process's other threads need (measured: it doubles a round trip).
         self.spinner = (spin.Spinner(arena, p)
                         if threading.current_thread() is threading.main_thread() else None)
-        self.foreign: deque = deque()   # calls posted by other threads (call_soon_threadsafe)
+        # calls posted by other threads (call_soon_threadsafe)
+        self.foreign: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
         self.ticket = 0          # numbers this P's waits (wait-group states)
         self.sleeps = 0          # numbers this P's sleeps (ptable.PS_SLEEPING)
         self.started = 0         # goroutines started here (published for runtime.stats)
@@ -170,16 +184,17 @@ class Processor:
         self.slicing = False
         self.slice_t = 0         # when the running goroutine was switched in (ns, if slicing)
         self.idle_ns = 0         # time spent with nothing to run (published likewise)
-        self.pending_wake: list = []   # groups on other Ps to tell, after unlocking
+        self.pending_wake: list[int] = []   # groups on other Ps to tell, after unlocking
 
     def release(self) -> None:
         """Let go of the arena's memory (before the arena is closed: a
         compiled Processor's typed view holds the buffer)."""
-        self.Mv = None
+        self.Mv = None  # type: ignore[assignment]  # let go of the buffer
 
     # ---- goroutines ----------------------------------------------------------
 
-    def spawn(self, gid: int, fn, args=(), kwargs=None, created_by: int = 0,
+    def spawn(self, gid: int, fn: Callable[..., object], args: tuple[Any, ...] = (),
+              kwargs: dict[str, Any] | None = None, created_by: int = 0,
               runnable: bool = True, fnkey: int = 0) -> G:
         """Create goroutine ``gid`` that will run fn(*args, **kwargs) here.
         It must already be counted in this P's load (loadtab): its end
@@ -197,7 +212,7 @@ class Processor:
             self.runq.append(g)
         return g
 
-    def _body(self):
+    def _body(self) -> None:
         g = self.current
         args, kwargs = g.start
         g.start = None
@@ -221,7 +236,7 @@ class Processor:
             self.arena.free(g.gb)
             g.gb = 0
         self.mem.add64(L.H_NGOROUTINE << 3, -1)
-        self.current = None
+        self.current = None  # type: ignore[assignment]  # see __init__
 
     # ---- park / ready ----------------------------------------------------------
 
@@ -323,7 +338,7 @@ class Processor:
                 self.M[self.slice_w] = 0
             else:
                 g.gr.switch()
-            self.current = None
+            self.current = None  # type: ignore[assignment]  # see __init__
 
     def _slice_starts(self, g: G, t: int) -> None:
         """``g`` is switched in at ``t`` (with more than one P). Published in
@@ -374,7 +389,7 @@ class Processor:
     def _start(self, blob: int) -> G:
         return self.hooks.start_blob(self, blob)
 
-    def call_soon_threadsafe(self, fn, *args) -> None:
+    def call_soon_threadsafe(self, fn: Callable[..., object], *args: Any) -> None:
         """Run fn(*args) in this P's scheduler (g0) soon; callable from any
         thread of this process. fn must not block; it may ready goroutines."""
         self.foreign.append((fn, args))
@@ -442,7 +457,7 @@ class Processor:
         finally:
             self.idle_ns += monotonic_ns() - t0
 
-    def _wait_for_work(self, M, mem, s) -> None:
+    def _wait_for_work(self, M: memoryview, mem: Mem, s: int) -> None:
         if self.spinner is not None and M[L.H_NSLOTS] > 1:
             inbox_w, foreign = self.inbox_w, self.foreign
             if self.spinner.spin(lambda: M[inbox_w] or foreign):

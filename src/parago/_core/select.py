@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import time as _time
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._errors import Panic
 from .._shm import chan as C
@@ -38,20 +39,25 @@ from . import chan as K
 from . import wait
 from .sched import NOVAL, runtime_of, tls
 
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+    from .protocols import ChanRef, SelectOp, SelectResult
+    from .sched import Processor
+
 SEND = W.DIR_SEND
 RECV = W.DIR_RECV
 _shuffle = random.shuffle
 _getrandbits = random.getrandbits
 
 
-def block_forever(arena) -> None:
+def block_forever(arena: Arena | None) -> NoReturn:
     """``select {}``: park, never to be readied (SEL-08)."""
     proc = runtime_of(arena, "select", "select")
     wait.park(proc, "select (no cases)")
     raise AssertionError("unreachable")
 
 
-def select(ops: list, default: bool):
+def select(ops: list[SelectOp], default: bool) -> SelectResult:
     """Run the select over ``ops`` [(index, chan, SEND|RECV, value)], all of
     one runtime's arena; returns (index, value, ok)."""
     arena = ops[0][1]._arena
@@ -61,7 +67,7 @@ def select(ops: list, default: bool):
     for op in ops:
         if op[1]._arena is not arena:
             runtime_of(op[1]._arena, "Chan")
-    encs = {}
+    encs: dict[int, tuple[Any, ...]] = {}
     for i, _ch, d, v in ops:
         if d == SEND:
             encs[i] = (True, None, None) if K.is_imm(v) else (False, *V.encode(v))
@@ -72,12 +78,12 @@ def select(ops: list, default: bool):
             return result
 
 
-def _lock_all(arena, locks) -> None:
+def _lock_all(arena: Arena, locks: list[int]) -> None:
     for lb in locks:
         _lock.acquire(arena, lb)
 
 
-def _shuffled(ops: list) -> list:
+def _shuffled(ops: list[SelectOp]) -> list[SelectOp]:
     order = list(ops)
     if len(order) == 2:
         if _getrandbits(1):
@@ -87,7 +93,9 @@ def _shuffled(ops: list) -> list:
     return order
 
 
-def _select_once(arena, proc, ops, encs, locks, default):
+def _select_once(arena: Arena, proc: Processor, ops: list[SelectOp],
+                 encs: dict[int, tuple[Any, ...]], locks: list[int],
+                 default: bool) -> SelectResult | None:
     """One pass of the algorithm; None when a timer woke the select to look
     again."""
     M = arena.M
@@ -116,7 +124,9 @@ def _select_once(arena, proc, ops, encs, locks, default):
     return _finish(arena, proc, gw, sudogs, locks)
 
 
-def _try_cases(arena, proc, order, encs, locks):
+def _try_cases(arena: Arena, proc: Processor, order: list[SelectOp],
+               encs: dict[int, tuple[Any, ...]], locks: list[int]
+               ) -> tuple[bool, SelectResult] | None:
     """Pass 1 (locks held): do the first case of ``order`` that can proceed.
     Returns None if none can, else (still locked, result)."""
     M = arena.M
@@ -154,13 +164,15 @@ def _try_cases(arena, proc, order, encs, locks):
     return None
 
 
-def _enqueue_all(arena, proc, order, encs):
+def _enqueue_all(arena: Arena, proc: Processor, order: list[SelectOp],
+                 encs: dict[int, tuple[Any, ...]]
+                 ) -> tuple[int, list[tuple[int, ChanRef, int]], int]:
     """Pass 2 (locks held): one sudog per case, in ``order`` (random), all
     under one wait group. Returns (group word, [(sudog, chan, dir)], the
     earliest timer deadline or 0)."""
     M = arena.M
     gw = wait.arm(proc)
-    sudogs = []
+    sudogs: list[tuple[int, ChanRef, int]] = []
     when = 0
     for i, ch, d, v in order:
         hw = ch._w
@@ -181,7 +193,8 @@ def _enqueue_all(arena, proc, order, encs):
     return gw, sudogs, when
 
 
-def _finish(arena, proc, gw, sudogs, locks):
+def _finish(arena: Arena, proc: Processor, gw: int, sudogs: list[tuple[int, ChanRef, int]],
+            locks: list[int]) -> SelectResult | None:
     """Pass 3, after waking: unlink every sudog; the case that fired decides
     the result (None: a timer asked to look again)."""
     M = arena.M

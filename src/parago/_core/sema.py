@@ -32,6 +32,7 @@ Invariants:
 from __future__ import annotations
 
 import time as _time
+from typing import TYPE_CHECKING
 
 from .._errors import Panic
 from .._shm import lock as _lock
@@ -39,6 +40,13 @@ from .._shm import syncrec as R
 from .._shm import waiter as W
 from . import wait
 from .sched import runtime_of, tls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._shm.arena import Arena
+    from .protocols import SyncRef
+    from .sched import Processor
 
 _acquire = _lock.acquire
 _release = _lock.release
@@ -59,11 +67,11 @@ _RW_READERS, _RW_WRITER, _RW_WWAIT = 4, 5, 6
 _WG_WAITERS = 2
 
 
-def create(arena, type_: int) -> int:
+def create(arena: Arena, type_: int) -> int:
     return R.create(arena, type_)
 
 
-def _proc(h, op: str):
+def _proc(h: SyncRef, op: str) -> Processor:
     proc = tls.proc
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, type(h).__name__)
@@ -72,34 +80,34 @@ def _proc(h, op: str):
     return proc
 
 
-def _park(proc, gw: int, reason: str) -> int:
+def _park(proc: Processor, gw: int, reason: str) -> int:
     wait.park(proc, reason)
     return proc.M[gw + W.G_OK]
 
 
 # ---- Mutex ---------------------------------------------------------------------------
 
-def mutex_lock(h) -> None:
+def mutex_lock(h: SyncRef) -> None:
     if not h._arena.mem.cas64(h._xb, 0, LOCKED):
         _mutex_lock_slow(h)
 
 
-def mutex_try_lock(h) -> bool:
+def mutex_try_lock(h: SyncRef) -> bool:
     mem = h._arena.mem
     s = mem.load64(h._xb)
     return not s & (LOCKED | STARVING) and mem.cas64(h._xb, s, s | LOCKED)
 
 
-def mutex_unlock(h) -> None:
+def mutex_unlock(h: SyncRef) -> None:
     if not h._arena.mem.cas64(h._xb, LOCKED, 0):
         _mutex_unlock_slow(h)
 
 
-def mutex_locked(h) -> bool:
+def mutex_locked(h: SyncRef) -> bool:
     return bool(h._arena.mem.load64(h._xb) & LOCKED)
 
 
-def _mutex_lock_slow(h) -> None:
+def _mutex_lock_slow(h: SyncRef) -> None:
     proc = _proc(h, "sync.Mutex.lock")
     arena, mem, M = proc.arena, proc.mem, proc.M
     rw, lb, sb = h._w, h._lb, h._xb
@@ -135,7 +143,7 @@ def _mutex_lock_slow(h) -> None:
         front = True                    # lost the race: back to the front (MU-06)
 
 
-def _mutex_unlock_slow(h) -> None:
+def _mutex_unlock_slow(h: SyncRef) -> None:
     arena = h._arena
     mem, M = arena.mem, arena.M
     if not mem.load64(h._xb) & LOCKED:
@@ -177,7 +185,7 @@ def _mutex_unlock_slow(h) -> None:
         wait.unlock(proc, lb)
 
 
-def _mutex_fixup(arena, rw, dead_p):
+def _mutex_fixup(arena: Arena, rw: int, dead_p: int) -> None:
     """After a crash: the waiter count must match the rebuilt queue."""
     n = W.queue_length(arena.M, rw + _W0)
     sb = (rw + R.R_X0) << 3
@@ -192,7 +200,7 @@ R.FIXUPS[R.T_MUTEX] = _mutex_fixup
 
 # ---- RWMutex ---------------------------------------------------------------------------
 
-def rw_enter(h, write: bool, block: bool) -> bool:
+def rw_enter(h: SyncRef, write: bool, block: bool) -> bool:
     """Take the lock for writing or reading; with ``block`` False, only if
     that needs no waiting. A waiter is woken already holding it."""
     proc = tls.proc
@@ -230,7 +238,7 @@ def rw_enter(h, write: bool, block: bool) -> bool:
     return True
 
 
-def rw_runlock(h) -> None:
+def rw_runlock(h: SyncRef) -> None:
     proc = tls.proc
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "RWMutex")
@@ -249,7 +257,7 @@ def rw_runlock(h) -> None:
         wait.unlock(proc, h._lb)
 
 
-def rw_unlock(h) -> None:
+def rw_unlock(h: SyncRef) -> None:
     proc = tls.proc
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "RWMutex")
@@ -276,7 +284,7 @@ def rw_unlock(h) -> None:
         wait.unlock(proc, h._lb)
 
 
-def _hand_to_writer(proc, M, rw) -> None:
+def _hand_to_writer(proc: Processor, M: memoryview, rw: int) -> None:
     sw = W.dequeue_claim(proc.arena, rw + _W0 + 2, rw + _W0 + 3, rw + R.R_PENDING)
     if sw:
         M[rw + _W0 + _RW_WWAIT] -= 1
@@ -286,7 +294,7 @@ def _hand_to_writer(proc, M, rw) -> None:
         M[rw + _W0 + _RW_WWAIT] = 0        # only dead writers were waiting
 
 
-def _rwmutex_fixup(arena, rw, dead_p):
+def _rwmutex_fixup(arena: Arena, rw: int, dead_p: int) -> None:
     arena.M[rw + _W0 + _RW_WWAIT] = W.queue_length(arena.M, rw + _W0 + 2)
 
 
@@ -295,7 +303,7 @@ R.FIXUPS[R.T_RWMUTEX] = _rwmutex_fixup
 
 # ---- WaitGroup ---------------------------------------------------------------------------
 
-def wg_add(h, delta: int) -> None:
+def wg_add(h: SyncRef, delta: int) -> None:
     proc = tls.proc
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "WaitGroup")
@@ -311,7 +319,7 @@ def wg_add(h, delta: int) -> None:
         _wg_release(h, proc)
 
 
-def _wg_release(h, proc) -> None:
+def _wg_release(h: SyncRef, proc: Processor) -> None:
     arena, M, rw = proc.arena, proc.M, h._w
     _acquire(arena, h._lb)
     try:
@@ -329,7 +337,7 @@ def _wg_release(h, proc) -> None:
         wait.unlock(proc, h._lb)
 
 
-def wg_wait(h) -> None:
+def wg_wait(h: SyncRef) -> None:
     proc = tls.proc
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "WaitGroup")
@@ -354,11 +362,11 @@ def wg_wait(h) -> None:
         raise Panic("sync: WaitGroup is reused before previous Wait has returned")
 
 
-def wg_counter(h) -> int:
+def wg_counter(h: SyncRef) -> int:
     return h._arena.mem.load64(h._xb)
 
 
-def _wg_fixup(arena, rw, dead_p):
+def _wg_fixup(arena: Arena, rw: int, dead_p: int) -> None:
     arena.M[rw + _W0 + _WG_WAITERS] = W.queue_length(arena.M, rw + _W0)
 
 
@@ -367,7 +375,7 @@ R.FIXUPS[R.T_WAITGROUP] = _wg_fixup
 
 # ---- Cond ---------------------------------------------------------------------------------
 
-def cond_wait(h, unlock_l, lock_l) -> None:
+def cond_wait(h: SyncRef, unlock_l: Callable[[], object], lock_l: Callable[[], object]) -> None:
     """Wait on the Cond: enqueue, then ``unlock_l()`` (so no signal between
     the two is lost), park, then ``lock_l()``."""
     proc = _proc(h, "sync.Cond.wait")
@@ -392,7 +400,7 @@ def cond_wait(h, unlock_l, lock_l) -> None:
     lock_l()
 
 
-def cond_wake(h, n: int) -> None:
+def cond_wake(h: SyncRef, n: int) -> None:
     """Wake ``n`` waiters, longest first (-1: all of them)."""
     proc = tls.proc
     if proc is None or proc.arena is not h._arena:

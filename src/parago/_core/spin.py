@@ -36,9 +36,15 @@ from __future__ import annotations
 
 import os
 from time import monotonic_ns
+from typing import TYPE_CHECKING
 
 from .._shm import layout as L
 from .._shm import ptable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._shm.arena import Arena
 
 SPIN_MAX_NS = 200_000      # spin at most this long (200 µs)
 SPIN_MIN_NS = 10_000       # a budget below this is no budget (10 µs)
@@ -54,7 +60,7 @@ MAX_SPINNERS = max(1, CORES // 2)
 _load = [0, False]          # [when read (ns), oversubscribed]
 
 
-def oversubscribed(now: int) -> bool:
+def oversubscribed(now: int) -> int:
     """More runnable tasks on the machine than usable cores (as of at most
     LOAD_EVERY_NS ago)? The spinning P itself counts as one."""
     if now - _load[0] >= LOAD_EVERY_NS:
@@ -73,13 +79,13 @@ class Spinner:
 
     __slots__ = ("arena", "budget", "flag_b", "idles")
 
-    def __init__(self, arena, p: int):
+    def __init__(self, arena: Arena, p: int) -> None:
         self.arena = arena
         self.flag_b = (ptable.slot_w(arena, p) + ptable.PS_SPINNING) << 3
         self.budget = SPIN_MAX_NS
         self.idles = 0
 
-    def spin(self, ready) -> bool:
+    def spin(self, ready: Callable[[], object]) -> bool:
         """Spin while ``ready()`` is false, if spinning pays now; True if it
         became true (the caller has work), False if the P should sleep."""
         self.idles += 1
@@ -110,7 +116,7 @@ class Spinner:
             mem.add64(count_b, -1)
 
 
-def uncount_dead(arena, p: int) -> None:
+def uncount_dead(arena: Arena, p: int) -> None:
     """After P ``p`` died: if it died spinning, uncount it (crash sweep)."""
     b = (ptable.slot_w(arena, p) + ptable.PS_SPINNING) << 3
     if arena.mem.swap64(b, 0) and arena.mem.add64(L.H_NSPINNING << 3, -1) < 0:

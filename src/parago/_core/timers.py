@@ -18,23 +18,29 @@ from __future__ import annotations
 import heapq
 import itertools
 from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .protocols import TimerEntry
 
 
 class TimerHeap:
     __slots__ = ("_seq", "heap", "live")
 
-    def __init__(self):
-        self.heap: list = []
+    def __init__(self) -> None:
+        self.heap: list[TimerEntry] = []
         self.live = 0
         self._seq = itertools.count()
 
-    def add(self, when: float, fn, arg=None) -> list:
+    def add(self, when: float, fn: Callable[[Any], object], arg: Any = None) -> TimerEntry:
         e = [when, next(self._seq), fn, arg]
         heapq.heappush(self.heap, e)
         self.live += 1
         return e
 
-    def cancel(self, e: list) -> bool:
+    def cancel(self, e: TimerEntry) -> bool:
         """Stop a timer; False if it already fired or was cancelled."""
         if e[2] is None:
             return False

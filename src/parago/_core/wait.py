@@ -28,11 +28,21 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .._shm import ptable
 from .._shm import waiter as W
 from .._shm import atom
 from . import preempt
 from .sched import NOVAL, tls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._shm.arena import Arena
+    from .protocols import TimerEntry
+    from .sched import G as GType
+    from .sched import Processor as ProcessorType
 
 _WAITING = W.WAITING
 _INBOX_OFF = W.INBOX_OFF
@@ -40,7 +50,7 @@ _INBOX_OFF = W.INBOX_OFF
 
 # ---- starting a wait (the caller holds the object's lock) ---------------------------
 
-def start(proc, head_w: int, tail_w: int, front: bool = False) -> int:
+def start(proc: ProcessorType, head_w: int, tail_w: int, front: bool = False) -> int:
     """Start a plain wait of the running goroutine: arm its group and link
     it, as its own sudog, at the tail (or ``front``: the head) of the queue
     ``head_w``/``tail_w``. Returns the group's word index; the caller
@@ -61,7 +71,7 @@ def start(proc, head_w: int, tail_w: int, front: bool = False) -> int:
     return gw
 
 
-def arm(proc) -> int:
+def arm(proc: ProcessorType) -> int:
     """Begin a wait on several objects (select): a fresh ticket for the
     running goroutine's group; returns its word index. Each case then gets a
     sudog (add_case), and publish() ends the set-up."""
@@ -73,7 +83,7 @@ def arm(proc) -> int:
     return gw
 
 
-def add_case(proc, gw: int, case: int, direction: int, head_w: int, tail_w: int,
+def add_case(proc: ProcessorType, gw: int, case: int, direction: int, head_w: int, tail_w: int,
              obj_b: int) -> int:
     """A sudog for case ``case`` of the wait ``gw``, linked in the queue
     ``head_w``/``tail_w`` of the object at ``obj_b`` (its lock held)."""
@@ -83,24 +93,24 @@ def add_case(proc, gw: int, case: int, direction: int, head_w: int, tail_w: int,
     return s
 
 
-def publish(proc, gw: int) -> None:
+def publish(proc: ProcessorType, gw: int) -> None:
     """The wait armed with arm() can now be ended: map its group to the
     goroutine (before any lock it was linked under is released)."""
     proc.waiting[gw << 3] = proc.current
 
 
-def cancel(proc, gw: int, head_w: int, tail_w: int) -> None:
+def cancel(proc: ProcessorType, gw: int, head_w: int, tail_w: int) -> None:
     """Take back a plain wait that will not be parked on (the caller holds
     the lock again: e.g. Cond.wait whose unlock of L raised)."""
     W.unlink(proc.M, head_w, tail_w, gw << 3)
     proc.waiting.pop(gw << 3, None)
 
 
-def park(proc, reason: str) -> None:
+def park(proc: ProcessorType, reason: str) -> None:
     proc.park(reason)
 
 
-def sleep_until(proc, when: float) -> None:
+def sleep_until(proc: ProcessorType, when: float) -> None:
     """Park the running goroutine until ``when`` (monotonic seconds).
 
     The one wait that needs no wait record: only its own P's timer can end
@@ -109,17 +119,17 @@ def sleep_until(proc, when: float) -> None:
     proc.sleep_until(when)
 
 
-def gosched(proc) -> None:
+def gosched(proc: ProcessorType) -> None:
     proc.gosched()
 
 
-def timer(proc, when: float, fn, arg):
+def timer(proc: ProcessorType, when: float, fn: Callable[[Any], object], arg: Any) -> TimerEntry:
     """Call ``fn(arg)`` in ``proc``'s scheduler at ``when`` (monotonic
     seconds); returns the entry for cancel_timer."""
     return proc.timers.add(when, fn, arg)
 
 
-def cancel_timer(entry) -> None:
+def cancel_timer(entry: TimerEntry | None) -> None:
     """Stop a timer of this thread's P (a no-op elsewhere, or for None)."""
     proc = tls.proc
     if entry is not None and proc is not None:
@@ -128,7 +138,7 @@ def cancel_timer(entry) -> None:
 
 # ---- ending a wait (the caller holds the lock of the object it was found in) ---------
 
-def ready(proc, gw: int, case: int, ok: int, xval=NOVAL) -> None:
+def ready(proc: ProcessorType, gw: int, case: int, ok: int, xval: Any = NOVAL) -> None:
     """End the claimed wait ``gw``: case ``case`` fired with result ``ok``
     (and, for a goroutine of this P, the value ``xval`` handed over in
     process memory). It runs soon: at once on this P, or once unlock()
@@ -146,7 +156,7 @@ def ready(proc, gw: int, case: int, ok: int, xval=NOVAL) -> None:
         proc.pending_wake.append(gw)
 
 
-def take_local(proc, s: int):
+def take_local(proc: ProcessorType, s: int) -> GType:
     """The goroutine of this P whose plain wait is the sudog ``s`` at a
     queue's head (already unlinked by the caller): its wait ends without a
     claim, since the lock held is the only way to reach it. The caller hands
@@ -154,7 +164,7 @@ def take_local(proc, s: int):
     return proc.waiting.pop(s)
 
 
-def wake(proc, gw: int, xval=NOVAL) -> None:
+def wake(proc: ProcessorType, gw: int, xval: Any = NOVAL) -> None:
     """Make the owner of group ``gw``, delivered to already, runnable (no
     lock held: a close delivers to every waiter, then wakes them)."""
     p = proc.M[gw + W.G_P]
@@ -169,7 +179,7 @@ def wake(proc, gw: int, xval=NOVAL) -> None:
 
 # ---- releasing the lock and posting the wake-ups ------------------------------------------
 
-def unlock(proc, lock_b: int) -> None:
+def unlock(proc: ProcessorType, lock_b: int) -> None:
     """Release the lock at ``lock_b``, then post every wake-up gathered
     under it."""
     atom.store64(proc.mem, proc.Mv, lock_b >> 3, 0)
@@ -177,7 +187,7 @@ def unlock(proc, lock_b: int) -> None:
         post(proc)
 
 
-def unlock_all(proc, locks) -> None:
+def unlock_all(proc: ProcessorType, locks: list[int]) -> None:
     """Release the locks ``locks`` (taken in increasing order), then post."""
     mem = proc.mem
     for lb in reversed(locks):
@@ -186,7 +196,7 @@ def unlock_all(proc, locks) -> None:
         post(proc)
 
 
-def post(proc) -> None:
+def post(proc: ProcessorType) -> None:
     """Push every group ready() delivered to another P on that P's inbox."""
     arena, M = proc.arena, proc.M
     for gw in proc.pending_wake:
@@ -194,7 +204,7 @@ def post(proc) -> None:
     proc.pending_wake.clear()
 
 
-def _push(arena, p: int, gw: int) -> None:
+def _push(arena: Arena, p: int, gw: int) -> None:
     ptable.inbox_push(arena, p, gw << 3, _INBOX_OFF)
     preempt.nudge(arena, p)
 

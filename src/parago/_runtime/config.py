@@ -32,7 +32,7 @@ class Config:
     __slots__ = ("preempt", "procs", "shm_size", "start_method")
 
     def __init__(self, shm_size: int, procs: int | None, start_method: str,
-                 preempt: bool = True):
+                 preempt: bool = True) -> None:
         self.shm_size = shm_size
         self.procs = procs
         self.start_method = start_method

@@ -20,15 +20,20 @@ Order matters:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._core import spin
 from .._shm import gqueue, lock, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
 
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
+
 LOCKABLE = frozenset({L.K_CHAN, L.K_SYNC})
 
 
-def sweep(arena, dead_p: int) -> list[tuple[int, int]]:
+def sweep(arena: Arena, dead_p: int) -> list[tuple[int, int]]:
     """Repair after P ``dead_p`` died; returns (goroutine id, tag) of every
     goroutine it took with it."""
     M = arena.M

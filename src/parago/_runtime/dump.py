@@ -25,12 +25,19 @@ import os
 import sys
 import time
 import traceback
+from typing import TYPE_CHECKING
 
 from greenlet import getcurrent
 
 from .._shm import layout as L
 from .._shm import ptable
 from .._shm import waiter as W
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from .._core.sched import G, Processor
+    from .._shm.arena import Mem
 
 EV_DUMP = L.EV_DUMP
 
@@ -39,7 +46,7 @@ _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _PKG_TESTS = os.path.join(_PKG, "bench") + os.sep
 
 
-def _frames_text(frame) -> str:
+def _frames_text(frame: FrameType | None) -> str:
     """The goroutine's stack without parago's own frames (as Go's dumps show
     the program's frames first and foremost)."""
     if frame is None:
@@ -50,7 +57,7 @@ def _frames_text(frame) -> str:
     return "".join(traceback.format_list(mine or summary))
 
 
-def _ready(proc, g) -> bool:
+def _ready(proc: Processor, g: G) -> bool:
     """Has ``g``'s wait ended (it is queued to run, or delivered to from
     another P and not yet taken from the inbox)?"""
     if g in proc.runq:
@@ -60,7 +67,7 @@ def _ready(proc, g) -> bool:
                 and proc.M[(gb >> 3) + W.G_STATE] & W.CODE_MASK == W.DELIVERED)
 
 
-def format_local(proc) -> str:
+def format_local(proc: Processor) -> str:
     """Every goroutine of this P, running one first."""
     now = time.monotonic()
     out = []
@@ -82,7 +89,7 @@ def format_local(proc) -> str:
     return "\n".join(out)
 
 
-def answer(proc) -> None:
+def answer(proc: Processor) -> None:
     """Answer a pending dump request addressed to this P."""
     arena, M = proc.arena, proc.M
     s = proc.slot
@@ -97,7 +104,7 @@ def answer(proc) -> None:
     arena.mem.store64((s + ptable.PS_DUMP_DONE) << 3, req)
 
 
-def collect(proc, timeout: float = 1.0) -> str:
+def collect(proc: Processor, timeout: float = 1.0) -> str:
     """The dump of every goroutine of every live P (from any P)."""
     arena, M, mem = proc.arena, proc.M, proc.mem
     nprocs = M[L.H_NSLOTS]
@@ -149,14 +156,14 @@ def process_stopped(pid: int) -> bool:
         return False
 
 
-def _set_event(mem) -> None:
+def _set_event(mem: Mem) -> None:
     while True:
         old = mem.load64(L.H_EVENT << 3)
         if mem.cas64(L.H_EVENT << 3, old, old | EV_DUMP):
             return
 
 
-def _clear_event(mem) -> None:
+def _clear_event(mem: Mem) -> None:
     while True:
         old = mem.load64(L.H_EVENT << 3)
         if mem.cas64(L.H_EVENT << 3, old, old & ~EV_DUMP):

@@ -25,23 +25,28 @@ deadlocked.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NoReturn
+
 from .._shm import gqueue, ptable
 from .._shm import layout as L
 from . import dump, panics, placement, spawn
+
+if TYPE_CHECKING:
+    from .._core.sched import G, Processor
 
 
 class _Raise:
     """A goroutine whose function could not be loaded: it raises why."""
 
-    def __init__(self, exc):
+    def __init__(self, exc: BaseException) -> None:
         self.exc = exc
 
-    def __call__(self):
+    def __call__(self) -> NoReturn:
         raise self.exc
 
 
 class Hooks:
-    def start_blob(self, proc, blob: int):
+    def start_blob(self, proc: Processor, blob: int) -> G:
         gid, key, payload = gqueue.read_blob(proc.arena, blob)
         try:
             fn, args, kwargs = spawn.unpack(payload)
@@ -49,12 +54,12 @@ class Hooks:
             fn, args, kwargs = _Raise(e), (), {}
         return proc.spawn(gid, fn, args, kwargs, runnable=False, fnkey=key)
 
-    def steal(self, proc) -> int:
+    def steal(self, proc: Processor) -> int:
         """A goroutine queued on another P that this idle P may start (placement
         rule 2), or 0."""
         return placement.take(proc)
 
-    def has_work(self, proc) -> bool:
+    def has_work(self, proc: Processor) -> bool:
         M = proc.M
         s = proc.slot
         if M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or proc.runq or proc.foreign:
@@ -66,23 +71,23 @@ class Hooks:
             return True
         return proc.accept_new and placement.takeable(proc)
 
-    def recheck_in(self, proc) -> float | None:
+    def recheck_in(self, proc: Processor) -> float | None:
         """How soon an idle P should look again without being woken: while
         other Ps hold queued goroutines, one of them may become takeable."""
         return placement.RECHECK_S if placement.queued_elsewhere(proc) else None
 
-    def idle_without_timers(self, proc) -> None:
+    def idle_without_timers(self, proc: Processor) -> None:
         if not proc.M[L.H_NO_DEADLOCK] and prove_deadlock(proc):
             panics.raise_event(proc.arena, L.EV_DEADLOCK)
 
-    def event_pending(self, proc) -> bool:
+    def event_pending(self, proc: Processor) -> bool:
         """Is there an event this P must react to?"""
         M = proc.M
         s = proc.slot
         return bool(M[L.H_EVENT] & L.EV_DUMP
                     and M[s + ptable.PS_DUMP_REQ] != M[s + ptable.PS_DUMP_DONE])
 
-    def on_event(self, proc) -> None:
+    def on_event(self, proc: Processor) -> None:
         ev = proc.M[L.H_EVENT]
         if ev & L.EV_DUMP:
             dump.answer(proc)
@@ -91,7 +96,7 @@ class Hooks:
 between_proof_steps = None   # a test hook: called with (p, step) inside the proof
 
 
-def prove_deadlock(proc) -> bool:
+def prove_deadlock(proc: Processor) -> bool:
     arena, M, mem = proc.arena, proc.M, proc.mem
     a1 = mem.load64(L.H_ACTIVITY << 3)
     if M[L.H_EVENT] & (L.EV_DEADLOCK | L.EV_SHUTDOWN | L.EV_PANIC | L.EV_CRASH):
@@ -128,18 +133,18 @@ def prove_deadlock(proc) -> bool:
 class WorkerHooks(Hooks):
     """A worker P: a panic is reported to P0 and this P stops; shutdown stops it."""
 
-    def on_panic(self, proc, g, exc) -> None:
+    def on_panic(self, proc: Processor, g: G, exc: BaseException) -> None:
         panics.report(proc.arena, L.H_PANIC_BLOB, L.EV_PANIC,
                       panics.panic_record(g.id, proc.p, exc))
         proc.stop = True
 
-    def event_pending(self, proc) -> bool:
+    def event_pending(self, proc: Processor) -> bool:
         M = proc.M
         return bool(M[L.H_EVENT] & L.EV_SHUTDOWN
                     or (M[proc.slot + ptable.PS_RETIRE] and proc.accept_new)
                     or super().event_pending(proc))
 
-    def on_event(self, proc) -> None:
+    def on_event(self, proc: Processor) -> None:
         M = proc.M
         ev = M[L.H_EVENT]
         if ev & L.EV_SHUTDOWN:

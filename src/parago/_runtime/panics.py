@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import pickle
 import traceback
+from typing import TYPE_CHECKING, Any
 
 from .._errors import RemoteError
 from .._shm import layout as L
 from .._shm import ptable
+
+if TYPE_CHECKING:
+    from .._shm.arena import Arena
 
 
 def _exc_bytes(exc: BaseException) -> bytes:
@@ -31,7 +35,7 @@ def _exc_bytes(exc: BaseException) -> bytes:
         return pickle.dumps(RemoteError(type(exc).__qualname__, str(exc)), 5)
 
 
-def report(arena, slot_word: int, event: int, record: dict) -> bool:
+def report(arena: Arena, slot_word: int, event: int, record: dict[str, Any]) -> bool:
     """Store ``record`` (pickled) in header word ``slot_word`` and raise
     ``event`` for P0. Returns False if a report was already there."""
     data = pickle.dumps(record, 5)
@@ -45,7 +49,7 @@ def report(arena, slot_word: int, event: int, record: dict) -> bool:
     return True
 
 
-def raise_event(arena, event: int) -> None:
+def raise_event(arena: Arena, event: int) -> None:
     mem = arena.mem
     while True:
         old = mem.load64(L.H_EVENT << 3)
@@ -55,7 +59,7 @@ def raise_event(arena, event: int) -> None:
     ptable.wake(arena, 0)
 
 
-def push_record(arena, head_word: int, event: int, record: dict) -> None:
+def push_record(arena: Arena, head_word: int, event: int, record: dict[str, Any]) -> None:
     """Add ``record`` to the list at header word ``head_word`` (several
     reports may be pending at once, none overwrites another) and raise
     ``event`` for P0."""
@@ -73,7 +77,7 @@ def push_record(arena, head_word: int, event: int, record: dict) -> None:
     raise_event(arena, event)
 
 
-def take_records(arena, head_word: int) -> list[dict]:
+def take_records(arena: Arena, head_word: int) -> list[dict[str, Any]]:
     """Every record pushed since the last take, oldest first."""
     blk = arena.mem.swap64(head_word << 3, 0)
     out = []
@@ -88,7 +92,7 @@ def take_records(arena, head_word: int) -> list[dict]:
     return out
 
 
-def clear_event(arena, event: int) -> None:
+def clear_event(arena: Arena, event: int) -> None:
     mem = arena.mem
     while True:
         old = mem.load64(L.H_EVENT << 3)
@@ -96,7 +100,7 @@ def clear_event(arena, event: int) -> None:
             return
 
 
-def read(arena, slot_word: int) -> dict | None:
+def read(arena: Arena, slot_word: int) -> dict[str, Any] | None:
     blk = arena.M[slot_word]
     if not blk:
         return None
@@ -104,13 +108,13 @@ def read(arena, slot_word: int) -> dict | None:
     return pickle.loads(arena.B[blk + 16:blk + 16 + n])
 
 
-def panic_record(gid: int, p: int, exc: BaseException) -> dict:
+def panic_record(gid: int, p: int, exc: BaseException) -> dict[str, Any]:
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return {"gid": gid, "p": p, "exc": _exc_bytes(exc), "type": type(exc).__qualname__,
             "message": str(exc), "traceback": tb}
 
 
-def load_exc(record: dict) -> BaseException:
+def load_exc(record: dict[str, Any]) -> BaseException:
     try:
         return pickle.loads(record["exc"])
     except Exception:  # noqa: BLE001

@@ -54,9 +54,16 @@ from __future__ import annotations
 
 import zlib
 from time import clock_gettime_ns, monotonic_ns
+from typing import TYPE_CHECKING, Any
 
 from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._core.sched import Processor
+    from .._shm.arena import Arena
 
 STEAL_BUSY_NS = 1_000_000         # 1 ms of CPU with runnable goroutines: the P is busy
 STEAL_PATIENCE_NS = 1_000_000_000  # queued 1 s on a running P: whoever is idle starts it
@@ -69,7 +76,7 @@ RECHECK_S = 0.001                 # an idle P looks again this often while work 
 _keys: dict = {}
 
 
-def fn_key(fn) -> int:
+def fn_key(fn: Callable[..., Any]) -> int:
     """A key naming ``fn``'s code, the same in every process (Python's own
     hash of a string differs between processes)."""
     code = getattr(fn, "__code__", None)
@@ -97,13 +104,13 @@ def fn_key(fn) -> int:
 
 # ---- where a new goroutine goes -----------------------------------------------------
 
-def _eligible(M, arena, p: int) -> bool:
+def _eligible(M: memoryview, arena: Arena, p: int) -> bool:
     s = ptable.slot_w(arena, p)
     return (M[s + ptable.PS_STATE] in (ptable.S_ALIVE, ptable.S_STARTING)
             and not M[s + ptable.PS_RETIRE])
 
 
-def choose(arena, me: int, key: int) -> int:
+def choose(arena: Arena, me: int, key: int) -> int:
     """The P a new goroutine of function ``key``, created on P ``me``, is
     queued on (rule 1)."""
     M = arena.M
@@ -128,7 +135,7 @@ class _Seen:
 
     __slots__ = ("cpu_ns", "since", "slice_at")
 
-    def __init__(self, slice_at: int, cpu_ns: int, since: int):
+    def __init__(self, slice_at: int, cpu_ns: int, since: int) -> None:
         self.slice_at, self.cpu_ns, self.since = slice_at, cpu_ns, since
 
 
@@ -144,7 +151,7 @@ def _cpu_ns(pid: int) -> int:
         return 0
 
 
-def _busy(arena, victim: int, s: int, now: int) -> bool:
+def _busy(arena: Arena, victim: int, s: int, now: int) -> bool:
     """Has P ``victim`` spent STEAL_BUSY_NS of CPU time in one goroutine (the
     same time slice, PS_SLICE_AT)? CPU time, not wall time: a P the OS has
     not scheduled (a loaded machine) is not busy, it will start its queue
@@ -166,7 +173,7 @@ def _busy(arena, victim: int, s: int, now: int) -> bool:
     return _cpu_ns(M[s + ptable.PS_PID]) - seen.cpu_ns >= STEAL_BUSY_NS
 
 
-def _takeable(arena, me: int, victim: int, now: int) -> tuple[int, int]:
+def _takeable(arena: Arena, me: int, victim: int, now: int) -> tuple[int, int]:
     """(blob, key) at the head of ``victim``'s queue if P ``me`` may take it
     now (rule 2); (0, 0) if not."""
     b, key, queued_ns = gqueue.head(arena, victim)
@@ -190,7 +197,7 @@ def _takeable(arena, me: int, victim: int, now: int) -> tuple[int, int]:
     return b, key                    # retiring, dead or gone: anyone may start it
 
 
-def _victims(arena, me: int):
+def _victims(arena: Arena, me: int) -> list[int]:
     M = arena.M
     n = M[L.H_NSLOTS]
     for i in range(1, n):
@@ -199,13 +206,13 @@ def _victims(arena, me: int):
             yield v
 
 
-def takeable(proc) -> bool:
+def takeable(proc: Processor) -> bool:
     """May P ``proc`` take a goroutine queued on another P right now?"""
     now = monotonic_ns()
     return any(_takeable(proc.arena, proc.p, v, now)[0] for v in _victims(proc.arena, proc.p))
 
 
-def take(proc) -> int:
+def take(proc: Processor) -> int:
     """Take one goroutine queued on another P, if rule 2 allows; its blob or 0."""
     arena, me = proc.arena, proc.p
     now = monotonic_ns()
@@ -218,12 +225,12 @@ def take(proc) -> int:
     return 0
 
 
-def queued_elsewhere(proc) -> bool:
+def queued_elsewhere(proc: Processor) -> bool:
     """Do other Ps hold queued goroutines (that may become takeable)?"""
     return any(True for _ in _victims(proc.arena, proc.p))
 
 
-def move_all(arena, src: int, dst: int) -> int:
+def move_all(arena: Arena, src: int, dst: int) -> int:
     """Move every unstarted goroutine of P ``src`` (a retiring P) to ``dst``."""
     blobs = gqueue.take_all(arena, src) + gqueue.take_all(arena, src, True)
     M = arena.M

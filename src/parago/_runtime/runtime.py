@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import warnings
+from typing import TYPE_CHECKING, Any, Self
 
 from greenlet import GreenletExit, getcurrent
 
@@ -39,6 +40,12 @@ from .._shm import layout as L
 from .._shm.arena import Arena
 from . import config, crash, dump, panics, stdio, worker
 from .hooks import Hooks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
+    from .._core.sched import G, Processor
 
 MAIN_GID = 1
 STOP_CHECK_S = 1.0       # how often the watcher looks for stopped workers
@@ -59,7 +66,7 @@ def default_procs() -> int:
     return config.max_procs() or min(num_cpu(), L.MAXP)
 
 
-def _context():
+def _context() -> Any:
     method = config.start_method()
     ctx = mp.get_context(method)
     if method == "forkserver":
@@ -73,12 +80,12 @@ class _MainNotImported:
     guard) would otherwise start a runtime in every worker; objects of the
     main module are copied by value (cloudpickle) instead."""
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         import multiprocessing.spawn as mspawn
         self._mod = mspawn
         self._orig = orig = mspawn.get_preparation_data
 
-        def get_preparation_data(name):
+        def get_preparation_data(name: str) -> dict[str, Any]:
             d = orig(name)
             d.pop("init_main_from_path", None)
             d.pop("init_main_from_name", None)
@@ -87,11 +94,11 @@ class _MainNotImported:
         mspawn.get_preparation_data = get_preparation_data
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: BaseException) -> None:
         self._mod.get_preparation_data = self._orig
 
 
-def _signal_name(exitcode) -> str:
+def _signal_name(exitcode: int | None) -> str:
     if exitcode is None:
         return "unknown status"
     if exitcode < 0:
@@ -103,21 +110,21 @@ def _signal_name(exitcode) -> str:
 
 
 class P0Hooks(Hooks):
-    def __init__(self, rt: Runtime):
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def on_panic(self, proc, g, exc) -> None:
+    def on_panic(self, proc: Processor, g: G, exc: BaseException) -> None:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             self.rt.outcome = exc
         else:
             self.rt.outcome = self.rt.goroutine_panic(panics.panic_record(g.id, proc.p, exc), exc)
         proc.stop = True
 
-    def event_pending(self, proc) -> bool:
+    def event_pending(self, proc: Processor) -> bool:
         return bool(proc.M[L.H_EVENT] & (L.EV_PANIC | L.EV_CRASH | L.EV_DEADLOCK | L.EV_PROCS)
                     or super().event_pending(proc))
 
-    def on_event(self, proc) -> None:
+    def on_event(self, proc: Processor) -> None:
         arena = proc.arena
         ev = proc.M[L.H_EVENT]
         if ev & L.EV_DUMP:
@@ -153,7 +160,7 @@ def current() -> Runtime | None:
 
 class Runtime:
 
-    def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True):
+    def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True) -> None:
         if _this_thread.rt is not None:
             raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
         if sched.tls.proc is not None:
@@ -168,17 +175,20 @@ class Runtime:
         # threads) idles waiting for them: that is not a deadlock
         # (H_NO_DEADLOCK tells every P).
         self.crashes: list[WorkerCrashed] = []
-        self.crash_listeners: dict = {}      # goroutine tag -> fn(gid, WorkerCrashed)
+        # goroutine tag -> fn(gid, WorkerCrashed)
+        self.crash_listeners: dict[int, Callable[[int, WorkerCrashed], None]] = {}
         segment.sweep()
-        self.outcome = None
-        self.result = None
+        self.outcome: BaseException | None = None
+        self.result: Any = None
         self.main_goexited = False
         self.workers: dict[int, mp.Process] = {}
-        self._watcher = None
-        self.arena = arena = Arena.create(cfg.shm_size)
-        self.rid = arena.runtime_id
+        self._watcher: threading.Thread | None = None
+        self.arena: Arena = Arena.create(cfg.shm_size)
+        arena = self.arena
+        self.rid: str = arena.runtime_id
         try:
-            self._watch_stop_r, self._watch_stop_w = os.pipe()
+            pipe: tuple[int, int] = os.pipe()
+            self._watch_stop_r, self._watch_stop_w = pipe
         except BaseException:
             arena.close()
             arena.unlink()
@@ -195,16 +205,16 @@ class Runtime:
             arena.M[L.H_NO_DEADLOCK] = 0 if detect_deadlock else 1
             arena.M[L.H_NO_PREEMPT] = 0 if cfg.preempt else 1
             ptable.set_state(arena, 0, ptable.S_ALIVE)
-            self.proc = Processor(arena, 0, P0Hooks(self))
+            self.proc: Processor = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
             sched.tls.proc = self.proc
             self._stdio = stdio.one_write_per_line()
-            self._old_sigquit = None
+            self._old_sigquit: Any = None
             if threading.current_thread() is threading.main_thread():
                 self._old_sigquit = signal.signal(signal.SIGQUIT, self._on_sigquit)
             self._old_sigurg = preempt.install()
             if procs > 1:
-                self._ctx = _context()
+                self._ctx: Any = _context()
                 for p in range(1, procs):
                     self.start_worker(p)
                 self._watcher = threading.Thread(target=self._watch, name="parago-watch",
@@ -288,7 +298,7 @@ class Runtime:
                                    {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
             self._check_stopped(live.values(), stopped_since)
 
-    def _check_stopped(self, ps, stopped_since: dict) -> None:
+    def _check_stopped(self, ps: list[int], stopped_since: dict[int, float]) -> None:
         """Warn (once per stop) about a worker stopped for STOPPED_WARN_S: what
         it holds (a lock, a channel operation) holds up everyone waiting on it,
         with no error to show for it, since the process may be continued."""
@@ -324,7 +334,7 @@ class Runtime:
         if not done.wait(2.0):
             write(f"(P0, pid {os.getpid()}: busy, its goroutines cannot be listed)\n")
 
-    def _on_sigquit(self, _signum, _frame) -> None:
+    def _on_sigquit(self, _signum: int, _frame: FrameType | None) -> None:
         """SIGQUIT prints every goroutine of every process, and the program
         goes on (Go exits after the dump; here the dump is the point)."""
         try:
@@ -336,7 +346,7 @@ class Runtime:
 
     # ---- crashes ---------------------------------------------------------------------
 
-    def on_crash(self, rec: dict) -> None:
+    def on_crash(self, rec: dict[str, Any]) -> None:
         """A worker died (the watcher already repaired shared memory). Its
         goroutines working for a WorkerPool fail alone (the pool is told);
         any other lost goroutine ends the run with WorkerCrashed, unless the
@@ -364,14 +374,15 @@ class Runtime:
 
     # ---- main ----------------------------------------------------------------------
 
-    def goroutine_panic(self, rec: dict, exc: BaseException) -> GoroutinePanic:
+    def goroutine_panic(self, rec: dict[str, Any], exc: BaseException) -> GoroutinePanic:
         gp = GoroutinePanic(
             f"goroutine {rec['gid']} panicked (on P{rec['p']}): {rec['type']}: {rec['message']}",
             goroutine=rec["gid"], remote_traceback=rec["traceback"])
         gp.__cause__ = exc
         return gp
 
-    def _main_body(self, main, args, kwargs):
+    def _main_body(self, main: Callable[..., Any], args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> None:
         try:
             self.result = main(*args, **kwargs)
         except GoExit:
@@ -381,7 +392,7 @@ class Runtime:
             self.outcome = e
         self.proc.stop = True
 
-    def run(self, main, args, kwargs):
+    def run(self, main: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         arena = self.arena
         try:
             arena.M[L.H_GID] = MAIN_GID
@@ -434,7 +445,7 @@ class Runtime:
             preempt.restore(getattr(self, "_old_sigurg", None))
             os.close(self._watch_stop_r)
             os.close(self._watch_stop_w)
-            sched.tls.proc = None
+            sched.tls.proc = None  # type: ignore[assignment]  # see _ThisThread
             _this_thread.rt = None
             values.forget_functions()
             if proc is not None:
@@ -443,7 +454,7 @@ class Runtime:
             arena.unlink()
 
 
-def gomaxprocs(proc, n: int | None) -> int:
+def gomaxprocs(proc: Processor, n: int | None) -> int:
     """The number of Ps; with ``n`` >= 1, set it (from any P: a worker asks
     P0, which starts or retires the workers) and return the previous one."""
     cur = proc.M[L.H_NPROCS]
@@ -459,13 +470,13 @@ def gomaxprocs(proc, n: int | None) -> int:
     return cur
 
 
-def num_goroutine(proc) -> int:
+def num_goroutine(proc: Processor) -> int:
     """Goroutines that exist now, in every process, started or not."""
     return proc.M[L.H_NGOROUTINE]
 
 
-def run(main, args=(), kwargs=None, procs: int | None = None, on_crash: str = "raise",
-        detect_deadlock: bool = True):
+def run(main: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None,
+        procs: int | None = None, on_crash: str = "raise", detect_deadlock: bool = True) -> Any:
     if not callable(main):
         raise TypeError(f"pg.run: main must be callable, not {type(main).__name__!r}")
     rt = Runtime(default_procs() if procs is None else int(procs), on_crash, detect_deadlock)

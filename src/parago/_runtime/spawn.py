@@ -18,6 +18,7 @@ Invariants:
 from __future__ import annotations
 
 from time import monotonic_ns
+from typing import TYPE_CHECKING, Any
 
 from .._core import preempt
 from .._core.sched import Processor
@@ -27,16 +28,19 @@ from .._shm import layout as L
 from .._shm import values as V
 from . import placement
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 dumps_function = V.dumps_function     # a function's cached by-value bytes, or None
 loads_function = V.loads_function
 
 
-def dumps(obj) -> bytes:
+def dumps(obj: object) -> bytes:
     """Pickle ``obj`` so any P can load it. Raises on failure."""
     return V.dumps(obj)
 
 
-def pack(fn, args: tuple, kwargs: dict) -> bytes:
+def pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """The bytes of an unstarted goroutine; TypeError names what cannot be copied.
     A function that travels by value goes as cached bytes (values.dumps_function)."""
     try:
@@ -52,7 +56,7 @@ def pack(fn, args: tuple, kwargs: dict) -> bytes:
 BY_VALUE = "v"     # marks a goroutine whose function is cached bytes
 
 
-def unpack(payload: bytes):
+def unpack(payload: bytes) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
     """(fn, args, kwargs) of a goroutine packed by pack()."""
     t = V._loads(payload)
     if t[0] is BY_VALUE or t[0] == BY_VALUE:
@@ -61,7 +65,7 @@ def unpack(payload: bytes):
     return t
 
 
-def _find_culprit(fn, args, kwargs) -> str:
+def _find_culprit(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     for i, a in enumerate(args):
         if not _copyable(a):
             return f"argument {i} ({type(a).__name__})"
@@ -71,7 +75,7 @@ def _find_culprit(fn, args, kwargs) -> str:
     return f"the function {getattr(fn, '__qualname__', fn)!r}"
 
 
-def _copyable(v) -> bool:
+def _copyable(v: object) -> bool:
     try:
         dumps(v)
         return True
@@ -79,7 +83,8 @@ def _copyable(v) -> bool:
         return False
 
 
-def go_local(proc: Processor, fn, args: tuple = (), kwargs: dict | None = None) -> int:
+def go_local(proc: Processor, fn: Callable[..., Any], args: tuple[Any, ...] = (),
+             kwargs: dict[str, Any] | None = None) -> int:
     """Start a goroutine that runs on this P and never moves (the runtime's
     own goroutines, such as a WorkerPool's dispatcher). Nothing is copied."""
     gid = proc.mem.add64(L.H_GID << 3, 1)
@@ -93,14 +98,16 @@ def go_local(proc: Processor, fn, args: tuple = (), kwargs: dict | None = None) 
     return gid
 
 
-def go_on(proc: Processor, p: int, fn, args: tuple, kwargs: dict) -> int:
+def go_on(proc: Processor, p: int, fn: Callable[..., Any], args: tuple[Any, ...],
+          kwargs: dict[str, Any]) -> int:
     """Start a goroutine pinned to P ``p`` (copied, like go): it waits in
     that P's pinned queue, which no other P steals from (a WorkerPool's worker
     for that process; after a crash, the replacement process runs it)."""
     return go(proc, fn, args, kwargs, home=p, pinned=True)
 
 
-def go(proc: Processor, fn, args: tuple, kwargs: dict, home: int | None = None,
+def go(proc: Processor, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+       home: int | None = None,
        pinned: bool = False) -> int:
     """Start a goroutine; returns its id."""
     if fn is None:

@@ -13,10 +13,15 @@ yields.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import psutil
 
 from .._shm import gqueue, ptable
 from .._shm import layout as L
+
+if TYPE_CHECKING:
+    from .._core.sched import Processor
 
 _STATE_NAMES = {ptable.S_STARTING: "starting", ptable.S_ALIVE: "alive",
                 ptable.S_DEAD: "dead", ptable.S_EXITED: "exited"}
@@ -30,7 +35,7 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def snapshot(proc) -> list[dict]:
+def snapshot(proc: Processor) -> list[dict[str, Any]]:
     """One dict per P that is or was running in this runtime: ``p``, ``pid``,
     ``state``, ``started`` (goroutines it has started), ``runnable``,
     ``blocked`` (live goroutines neither running nor runnable), ``queued``

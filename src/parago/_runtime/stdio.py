@@ -14,9 +14,10 @@ settings back when the run ends.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 
-def one_write_per_line() -> list:
+def one_write_per_line() -> list[tuple[Any, bool, bool]]:
     """Line-buffer stdout and stderr; returns what to give restore()."""
     saved = []
     for stream in (sys.stdout, sys.stderr):
@@ -28,7 +29,7 @@ def one_write_per_line() -> list:
     return saved
 
 
-def restore(saved: list) -> None:
+def restore(saved: list[tuple[Any, bool, bool]]) -> None:
     for stream, line_buffering, write_through in saved:
         try:
             stream.flush()

@@ -36,11 +36,19 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, NoReturn, cast
+
 from .. import _native
 from .._errors import runtime_ended
 from . import layout as L
 from . import lock, ptable, spans
 from .segment import Segment, fmt_bytes, runtime_id_of, segment_name, shm_free
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from mmap import mmap
+
+    from .._native import Mem as Mem
 
 DEFAULT_SIZE = 64 << 30
 MIN_SIZE = 1 << 20
@@ -59,30 +67,33 @@ class _Ended:
 
     __slots__ = ()
 
-    def _ended(self, *args):
+    def _ended(self, *args: object) -> NoReturn:
         raise runtime_ended()
 
     __getitem__ = __setitem__ = __len__ = _ended
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> NoReturn:
         raise runtime_ended()
 
 
-_ENDED = _Ended()
+# Typed as Any: it stands in for the memoryviews and the Mem of a closed arena.
+_ENDED: Any = _Ended()
 
 
 class Arena:
     """This process's view of the runtime's arena."""
 
-    def __init__(self, seg: Segment):
+    def __init__(self, seg: Segment) -> None:
         self.seg = seg
-        self.mem = _native.Mem(seg.mm)
-        self.B = memoryview(seg.mm)
+        mm = cast("mmap", seg.mm)       # an open segment's mapping
+        self.mem = _native.Mem(mm)
+        self.B = memoryview(mm)
         self.M = self.B.cast("q")
         self.tag = 0          # lock owner tag of this process (set on attach)
         self.p = -1           # this process's P index
-        self._cache = [[] for _ in range(L.MAX_SMALL_CLASS + 1)]
-        self.graveyard: list = []   # (free_fn, address) of blocks whose last handle died
+        self._cache: list[list[int]] = [[] for _ in range(L.MAX_SMALL_CLASS + 1)]
+        # (free_fn, address) of blocks whose last handle died
+        self.graveyard: list[tuple[Callable[[Arena, int], None], int]] = []
         M = self.M
         self.size = M[L.H_SIZE]
         self.heap0 = M[L.H_HEAP0]
@@ -107,7 +118,7 @@ class Arena:
         seg = Segment.create(size)
         try:
             seg.reserve(0, pagemap_b)
-            M = memoryview(seg.mm).cast("q")
+            M = memoryview(cast("mmap", seg.mm)).cast("q")
             M[L.H_SIZE] = size
             M[L.H_TOP] = heap0
             M[L.H_HEAP0] = heap0
@@ -229,7 +240,7 @@ class Arena:
         head = L.H_FREE + c
         if not M[head]:
             return []
-        out = []
+        out: list[int] = []
         lock.acquire(self, _LOCK_B)
         try:
             a = M[head]
@@ -256,10 +267,10 @@ class Arena:
 
     # ---- walking (crash repair, leak checks) -------------------------------
 
-    def iter_blocks(self, kinds: frozenset) -> list[int]:
+    def iter_blocks(self, kinds: frozenset[int]) -> list[int]:
         """Every allocated block whose kind is in ``kinds``."""
         M = self.M
-        out = []
+        out: list[int] = []
         for base, e in spans.walk(self):
             tag = e & L.PM_TAG
             if tag == L.PM_SMALL:

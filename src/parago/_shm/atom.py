@@ -4,7 +4,9 @@ Owns: nothing shared; how kernel code reaches _native's atomics. Each
 function takes the arena's Mem object, its int64 view ``M`` and a word index:
 run as Python, it calls the Mem method (the view is unused); compiled, the
 same call becomes the inline C of _native_atomics.h on the typed view
-(_c_atom.pxd: this module itself is never compiled, its twin is that .pxd).
+(_c_atom.pxd: this module itself is never compiled, its twin is that .pxd;
+callers cimport it under the name they import this module by, as NumPy's
+``import numpy as np; cimport numpy as np``).
 
 Invariants:
   - Every operation is sequentially consistent, as _native's are.
@@ -16,24 +18,26 @@ Invariants:
 
 from __future__ import annotations
 
+from .._native import Mem
 
-def load64(mem, M, w: int) -> int:
+
+def load64(mem: Mem, M: memoryview, w: int) -> int:
     return mem.load64(w << 3)
 
 
-def store64(mem, M, w: int, v: int) -> None:
+def store64(mem: Mem, M: memoryview, w: int, v: int) -> None:
     mem.store64(w << 3, v)
 
 
-def add64(mem, M, w: int, d: int) -> int:
+def add64(mem: Mem, M: memoryview, w: int, d: int) -> int:
     return mem.add64(w << 3, d)
 
 
-def swap64(mem, M, w: int, v: int) -> int:
+def swap64(mem: Mem, M: memoryview, w: int, v: int) -> int:
     return mem.swap64(w << 3, v)
 
 
-def cas64(mem, M, w: int, old: int, new: int) -> bool:
+def cas64(mem: Mem, M: memoryview, w: int, old: int, new: int) -> bool:
     return mem.cas64(w << 3, old, new)
 
 

@@ -28,9 +28,16 @@ Invariants (Go's runtime/chan.go, plus what a crash needs):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import layout as L
 from . import lock, ptable, ring, undo
 from . import waiter as W
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .arena import Arena
 
 C_CAP = 2
 C_RBASE = 3
@@ -64,7 +71,7 @@ LAYOUT = undo.Layout(C_MUT0, C_MUT_N, C_LOG, C_OPSEQ, C_PENDING)
 _ZEROS = memoryview(bytes(HDR_BYTES)).cast("q")
 
 
-def create(arena, cap: int, flags: int = 0) -> int:
+def create(arena: Arena, cap: int, flags: int = 0) -> int:
     rsize = ring.ring_bytes(cap) if cap else 0
     b = arena.alloc(HDR_BYTES + rsize, L.K_CHAN)
     M = arena.M
@@ -80,20 +87,20 @@ def create(arena, cap: int, flags: int = 0) -> int:
     return b
 
 
-def begin(M, hw: int) -> None:
+def begin(M: memoryview, hw: int) -> None:
     undo.begin(M, hw, LAYOUT)
 
 
-def commit(M, hw: int) -> None:
+def commit(M: memoryview, hw: int) -> None:
     undo.commit(M, hw, LAYOUT)
 
 
-def abort(M, hw: int) -> None:
+def abort(M: memoryview, hw: int) -> None:
     """Undo an operation that raised between begin() and commit()."""
     undo.abort(M, hw, LAYOUT)
 
 
-def destroy(arena, b: int) -> None:
+def destroy(arena: Arena, b: int) -> None:
     """Free a channel nobody references, and the values its ring still holds."""
     M = arena.M
     hw = b >> 3
@@ -105,7 +112,7 @@ def destroy(arena, b: int) -> None:
 
 # ---- repair ------------------------------------------------------------------
 
-def _group_keeper(arena, dead_p: int):
+def _group_keeper(arena: Arena, dead_p: int) -> Callable[[int], bool]:
     """keep(sudog_w) for waiter.rebuild: keep sudogs of waiting groups of live
     Ps; a claim the dead P made but never delivered is undone."""
     M = arena.M
@@ -125,7 +132,7 @@ def _group_keeper(arena, dead_p: int):
     return keep
 
 
-def repair(arena, b: int, dead_tag: int) -> None:
+def repair(arena: Arena, b: int, dead_tag: int) -> None:
     """Bring a channel whose lock holder died back to a consistent state.
     Called with the lock taken over by the caller."""
     M = arena.M

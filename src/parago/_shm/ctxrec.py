@@ -44,11 +44,15 @@ Invariants:
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from . import chan as C
 from . import layout as L
 from . import lock
 from . import syncrec as R
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 ERR = R.R_X0
 DCAUSE = R.R_X0 + 1
@@ -66,7 +70,7 @@ CODE_MASK = 7               # blocks are 8-aligned: the low bits of ERR hold the
 _C_REFS = C.C_REFS * 8
 
 
-def new(arena, done_b: int, dcause_b: int) -> int:
+def new(arena: Arena, done_b: int, dcause_b: int) -> int:
     """A live record holding a reference on ``done_b`` and, if non-zero, on
     the cause block ``dcause_b`` (the caller keeps its own)."""
     b = R.create(arena, R.T_CONTEXT)
@@ -79,7 +83,7 @@ def new(arena, done_b: int, dcause_b: int) -> int:
     return b
 
 
-def free(arena, b: int) -> None:
+def free(arena: Arena, b: int) -> None:
     """Free a record whose last reference is gone."""
     M = arena.M
     w = b >> 3
@@ -96,23 +100,23 @@ def free(arena, b: int) -> None:
     arena.free(b)
 
 
-def decref(arena, b: int) -> None:
+def decref(arena: Arena, b: int) -> None:
     if arena.mem.add64(b + R.R_REFS * 8, -1) == 0:
         free(arena, b)
 
 
-def err_word(arena, b: int) -> int:
+def err_word(arena: Arena, b: int) -> int:
     return arena.mem.load64(b + ERR * 8)
 
 
-def expiry_word(arena, b: int) -> int:
+def expiry_word(arena: Arena, b: int) -> int:
     """The ERR word a deadline expiry of ``b`` stores."""
     return arena.M[(b >> 3) + DCAUSE] | DEADLINE_EXCEEDED
 
 
 # ---- cause blocks ---------------------------------------------------------------
 
-def new_cause(arena, data: bytes) -> tuple[int, int]:
+def new_cause(arena: Arena, data: bytes) -> tuple[int, int]:
     """(block, token) for a pickled cause; the caller holds the one reference."""
     token = random.getrandbits(63)
     blk = arena.alloc(32 + len(data), L.K_DATA)
@@ -125,27 +129,27 @@ def new_cause(arena, data: bytes) -> tuple[int, int]:
     return blk, token
 
 
-def cause_token(arena, blk: int) -> int:
+def cause_token(arena: Arena, blk: int) -> int:
     return arena.M[(blk >> 3) + 2]
 
 
-def cause_data(arena, blk: int) -> bytes:
+def cause_data(arena: Arena, blk: int) -> bytes:
     n = arena.M[(blk >> 3) + 3]
     return arena.B[blk + 32:blk + 32 + n].tobytes()
 
 
-def _incref(arena, blk: int) -> None:
+def _incref(arena: Arena, blk: int) -> None:
     arena.mem.add64(blk + 8, 1)
 
 
-def decref_cause(arena, blk: int) -> None:
+def decref_cause(arena: Arena, blk: int) -> None:
     if blk and arena.mem.add64(blk + 8, -1) == 0:
         arena.free(blk)
 
 
 # ---- cancelling and the child list ------------------------------------------------
 
-def cancel(arena, b: int, word: int):
+def cancel(arena: Arena, b: int, word: int) -> tuple[int, list[int], list[bytes]] | None:
     """Store ERR = ``word`` if the record is live and empty its lists.
     Returns None if it was already cancelled, else (done channel, the
     children taken off the list — the caller now holds their list
@@ -160,14 +164,14 @@ def cancel(arena, b: int, word: int):
         if word & ~CODE_MASK:
             _incref(arena, word & ~CODE_MASK)
         arena.mem.store64(b + ERR * 8, word)
-        children = []
+        children: list[int] = []
         ch = M[w + CHILDREN]
         while ch:
             children.append(ch)
             M[(ch >> 3) + PARENT] = 0
             ch = M[(ch >> 3) + NEXT]
         M[w + CHILDREN] = 0
-        funcs = []
+        funcs: list[bytes] = []
         e = M[w + AFTER]
         while e:
             n = M[(e >> 3) + 3]
@@ -181,7 +185,7 @@ def cancel(arena, b: int, word: int):
         lock.release(arena, lb)
 
 
-def link(arena, parent_b: int, child_b: int) -> int:
+def link(arena: Arena, parent_b: int, child_b: int) -> int:
     """Put the child on the parent's list (taking a reference on it) and
     return 0, or return the parent's ERR word if it is already cancelled."""
     M = arena.M
@@ -204,7 +208,7 @@ def link(arena, parent_b: int, child_b: int) -> int:
         lock.release(arena, parent_b + 8)
 
 
-def unlink(arena, b: int) -> None:
+def unlink(arena: Arena, b: int) -> None:
     """Take the record off its parent's list, if it is still on one."""
     M = arena.M
     w = b >> 3
@@ -228,7 +232,7 @@ def unlink(arena, b: int) -> None:
     decref(arena, b)                    # the list's reference
 
 
-def count_children(arena, b: int) -> int:
+def count_children(arena: Arena, b: int) -> int:
     M = arena.M
     lock.acquire(arena, b + 8)
     try:
@@ -242,7 +246,7 @@ def count_children(arena, b: int) -> int:
 
 # ---- after-funcs --------------------------------------------------------------------
 
-def add_after(arena, b: int, data: bytes) -> tuple[int, int]:
+def add_after(arena: Arena, b: int, data: bytes) -> tuple[int, int]:
     """Register a pickled function: (entry, id), or (0, 0) if the record is
     already cancelled (the caller runs the function itself)."""
     e = arena.alloc(32 + len(data), L.K_DATA)
@@ -264,7 +268,7 @@ def add_after(arena, b: int, data: bytes) -> tuple[int, int]:
     return 0, 0
 
 
-def remove_after(arena, b: int, entry: int, ident: int) -> bool:
+def remove_after(arena: Arena, b: int, entry: int, ident: int) -> bool:
     """Unregister an entry; False if it already ran (or was removed)."""
     M = arena.M
     lock.acquire(arena, b + 8)

@@ -31,8 +31,13 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import layout as L
 from . import lock, ptable, undo
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 Q_HEAD = 2
 Q_TAIL = 3
@@ -50,11 +55,11 @@ B_QUEUED = 6
 B_HDR = 7 * 8
 
 
-def record_w(arena, p: int, pinned: bool = False) -> int:
+def record_w(arena: Arena, p: int, pinned: bool = False) -> int:
     return ptable.slot_w(arena, p) + (ptable.PS_PINQ if pinned else ptable.PS_GQ)
 
 
-def init(arena, p: int) -> None:
+def init(arena: Arena, p: int) -> None:
     M = arena.M
     for pinned in (False, True):
         q = record_w(arena, p, pinned)
@@ -65,7 +70,7 @@ def init(arena, p: int) -> None:
             M[q] = L.K_GQ
 
 
-def make_blob(arena, gid: int, payload: bytes, creator: int, fnkey: int = 0,
+def make_blob(arena: Arena, gid: int, payload: bytes, creator: int, fnkey: int = 0,
               queued_ns: int = 0) -> int:
     n = len(payload)
     b = arena.alloc(B_HDR + n, L.K_BLOB)
@@ -81,7 +86,7 @@ def make_blob(arena, gid: int, payload: bytes, creator: int, fnkey: int = 0,
     return b
 
 
-def read_blob(arena, b: int):
+def read_blob(arena: Arena, b: int) -> tuple[int, int, bytes]:
     """(gid, function key, payload bytes) of a blob; frees it."""
     M = arena.M
     w = b >> 3
@@ -91,7 +96,7 @@ def read_blob(arena, b: int):
     return gid, key, payload
 
 
-def head(arena, p: int) -> tuple[int, int, int]:
+def head(arena: Arena, p: int) -> tuple[int, int, int]:
     """(blob, function key, queued ns) at the head of P ``p``'s queue, read
     without the lock: a hint for take_head, which checks it (0 if empty)."""
     M = arena.M
@@ -102,19 +107,19 @@ def head(arena, p: int) -> tuple[int, int, int]:
     return b, M[w + B_FNKEY], M[w + B_QUEUED]
 
 
-def _begin(M, q):
+def _begin(M: memoryview, q: int) -> None:
     undo.begin(M, q, LAYOUT)
 
 
-def _commit(M, q):
+def _commit(M: memoryview, q: int) -> None:
     undo.commit(M, q, LAYOUT)
 
 
-def length(arena, p: int, pinned: bool = False) -> int:
+def length(arena: Arena, p: int, pinned: bool = False) -> int:
     return arena.M[record_w(arena, p, pinned) + Q_LEN]
 
 
-def push(arena, p: int, blobs: list[int], pinned: bool = False) -> None:
+def push(arena: Arena, p: int, blobs: list[int], pinned: bool = False) -> None:
     """Append blobs (in order) to P ``p``'s queue."""
     M = arena.M
     q = record_w(arena, p, pinned)
@@ -137,7 +142,7 @@ def push(arena, p: int, blobs: list[int], pinned: bool = False) -> None:
         lock.release(arena, lb)
 
 
-def take(arena, p: int, half: bool, pinned: bool = False) -> list[int]:
+def take(arena: Arena, p: int, half: bool, pinned: bool = False) -> list[int]:
     """Remove blobs from the head of P ``p``'s queue: one, or (``half``) half
     of them rounded up, as a thief does."""
     M = arena.M
@@ -167,7 +172,7 @@ def take(arena, p: int, half: bool, pinned: bool = False) -> list[int]:
         lock.release(arena, lb)
 
 
-def take_head(arena, p: int, b: int) -> bool:
+def take_head(arena: Arena, p: int, b: int) -> bool:
     """Remove blob ``b`` from P ``p``'s queue if it is still at its head."""
     M = arena.M
     q = record_w(arena, p)
@@ -190,9 +195,9 @@ def take_head(arena, p: int, b: int) -> bool:
         lock.release(arena, lb)
 
 
-def take_all(arena, p: int, pinned: bool = False) -> list[int]:
+def take_all(arena: Arena, p: int, pinned: bool = False) -> list[int]:
     """Empty P ``p``'s queue (a retiring P hands its goroutines on)."""
-    out = []
+    out: list[int] = []
     while True:
         got = take(arena, p, True, pinned)
         if not got:
@@ -200,7 +205,7 @@ def take_all(arena, p: int, pinned: bool = False) -> list[int]:
         out.extend(got)
 
 
-def _repair(arena, record_b: int, dead_tag: int) -> None:
+def _repair(arena: Arena, record_b: int, dead_tag: int) -> None:
     M = arena.M
     q = record_b >> 3
     if undo.in_progress(M, q, LAYOUT):

@@ -32,14 +32,19 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import ptable
+
+if TYPE_CHECKING:
+    from .arena import Arena, Mem
 
 FN_SLOTS = 32
 UNCOUNTED = -1
 _TAB = ptable.PS_FNTAB
 
 
-def _find(M, s: int, key: int, insert: bool, mem) -> int:
+def _find(M: memoryview, s: int, key: int, insert: bool, mem: Mem) -> int:
     """Word index of ``key``'s count in slot ``s``'s table; 0 if absent (and
     not inserted), -1 if absent and the table is full."""
     i = key % FN_SLOTS
@@ -57,7 +62,7 @@ def _find(M, s: int, key: int, insert: bool, mem) -> int:
     return -1
 
 
-def add(arena, p: int, key: int, delta: int) -> None:
+def add(arena: Arena, p: int, key: int, delta: int) -> None:
     """Count ``delta`` goroutines of function ``key`` in (or out of) P ``p``."""
     if key == UNCOUNTED:
         return
@@ -70,17 +75,17 @@ def add(arena, p: int, key: int, delta: int) -> None:
             mem.add64(w << 3, delta)
 
 
-def load(arena, p: int) -> int:
+def load(arena: Arena, p: int) -> int:
     return arena.M[ptable.slot_w(arena, p) + ptable.PS_LOAD]
 
 
-def count(arena, p: int, key: int) -> int:
+def count(arena: Arena, p: int, key: int) -> int:
     """Goroutines of function ``key`` assigned to P ``p`` (its whole
     PS_LOAD when the key cannot be tracked there: the table is full)."""
     M = arena.M
     s = ptable.slot_w(arena, p)
     if key:
-        w = _find(M, s, key, False, None)
+        w = _find(M, s, key, False, None)  # type: ignore[arg-type]  # not inserting: no mem
         if w >= 0:
             return M[w] if w else 0
     return M[s + ptable.PS_LOAD]

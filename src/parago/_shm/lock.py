@@ -21,31 +21,37 @@ Invariants:
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from . import layout as L
 from . import ptable
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .arena import Arena
+
 # kind -> fn(arena, record_b, dead_tag): make the record consistent again.
-REPAIRERS: dict = {}
+REPAIRERS: dict[int, Callable[[Arena, int, int], None]] = {}
 
 _yield = os.sched_yield
 
 
-def register_repairer(kind: int, fn) -> None:
+def register_repairer(kind: int, fn: Callable[[Arena, int, int], None]) -> None:
     REPAIRERS[kind] = fn
 
 
-def acquire(arena, lock_b: int) -> None:
+def acquire(arena: Arena, lock_b: int) -> None:
     """Take the lock at byte offset ``lock_b``."""
     if not arena.mem.cas64(lock_b, 0, arena.tag):
         _acquire_slow(arena, lock_b)
 
 
-def release(arena, lock_b: int) -> None:
+def release(arena: Arena, lock_b: int) -> None:
     arena.mem.store64(lock_b, 0)
 
 
-def _acquire_slow(arena, lock_b: int) -> None:
+def _acquire_slow(arena: Arena, lock_b: int) -> None:
     mem = arena.mem
     tag = arena.tag
     rounds = 0
@@ -63,14 +69,14 @@ def _acquire_slow(arena, lock_b: int) -> None:
                     return
 
 
-def repair(arena, record_b: int, dead_tag: int) -> None:
+def repair(arena: Arena, record_b: int, dead_tag: int) -> None:
     """Run the repairer for the record whose lock we just took from a dead owner."""
     fn = REPAIRERS.get(arena.M[record_b >> 3])
     if fn is not None:
         fn(arena, record_b, dead_tag)
 
 
-def take_over_if_dead(arena, record_b: int, dead_tag: int) -> bool:
+def take_over_if_dead(arena: Arena, record_b: int, dead_tag: int) -> bool:
     """Used by the crash sweep: if the record is locked by ``dead_tag``, take it,
     repair it and release it. Returns True if it was repaired."""
     lock_b = record_b + 8 * L.LOCK_W

@@ -39,8 +39,12 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 from . import layout as L
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 SLOT_WORDS = 128
 
@@ -82,7 +86,7 @@ S_EXITED = 4         # stopped by the runtime
 P_MASK = 0xFFFF
 
 
-def slot_w(arena, p: int) -> int:
+def slot_w(arena: Arena, p: int) -> int:
     """Word index of P ``p``'s slot."""
     return (arena.ptable >> 3) + p * SLOT_WORDS
 
@@ -95,7 +99,7 @@ def p_of_tag(tag: int) -> int:
     return (tag & P_MASK) - 1
 
 
-def init_slot(arena, p: int, pid: int) -> int:
+def init_slot(arena: Arena, p: int, pid: int) -> int:
     """Claim slot ``p`` for a new incarnation; returns the new epoch."""
     M = arena.M
     s = slot_w(arena, p)
@@ -113,7 +117,7 @@ def init_slot(arena, p: int, pid: int) -> int:
     return epoch
 
 
-def begin_sleep(arena, p: int, sleep_no: int, ntimers: int, ng: int) -> None:
+def begin_sleep(arena: Arena, p: int, sleep_no: int, ntimers: int, ng: int) -> None:
     """P ``p`` goes to sleep (its ``sleep_no``-th sleep, > 0) with ``ntimers``
     pending timers and ``ng`` live goroutines."""
     M = arena.M
@@ -123,21 +127,21 @@ def begin_sleep(arena, p: int, sleep_no: int, ntimers: int, ng: int) -> None:
     arena.mem.store64((s + PS_SLEEPING) << 3, sleep_no)
 
 
-def end_sleep(arena, p: int) -> None:
+def end_sleep(arena: Arena, p: int) -> None:
     arena.mem.store64((slot_w(arena, p) + PS_SLEEPING) << 3, 0)
 
 
-def set_state(arena, p: int, state: int) -> None:
+def set_state(arena: Arena, p: int, state: int) -> None:
     if state == S_ALIVE:
         arena.M[slot_w(arena, p) + PS_ALIVE_AT] = time.monotonic_ns()
     arena.mem.store64((slot_w(arena, p) + PS_STATE) << 3, state)
 
 
-def state(arena, p: int) -> int:
+def state(arena: Arena, p: int) -> int:
     return arena.mem.load64((slot_w(arena, p) + PS_STATE) << 3)
 
 
-def owner_alive(arena, tag: int) -> bool:
+def owner_alive(arena: Arena, tag: int) -> bool:
     """Is the holder of a lock tagged ``tag`` still a live process?"""
     p = p_of_tag(tag)
     if not 0 <= p < L.MAXP:
@@ -168,14 +172,14 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def owner_alive_p(arena, p: int) -> bool:
+def owner_alive_p(arena: Arena, p: int) -> bool:
     """Is P ``p`` a live process (by its slot and its pid)?"""
     if not 0 <= p < L.MAXP:
         return False
     return owner_alive(arena, tag_of(arena.M[slot_w(arena, p) + PS_EPOCH], p))
 
 
-def request_rescan(arena, p: int) -> None:
+def request_rescan(arena: Arena, p: int) -> None:
     """Tell P ``p`` that a wait of one of its goroutines may have ended
     without an inbox entry (a repairer finished someone else's delivery)."""
     if 0 <= p < L.MAXP:
@@ -186,7 +190,7 @@ def request_rescan(arena, p: int) -> None:
 
 # ---- waking an idle P --------------------------------------------------------
 
-def wake(arena, p: int) -> None:
+def wake(arena: Arena, p: int) -> None:
     """Make P ``p`` look at its inbox and queues if it is asleep."""
     b = (slot_w(arena, p) + PS_SLEEPING) << 3
     mem = arena.mem
@@ -196,7 +200,7 @@ def wake(arena, p: int) -> None:
         mem.futex_wake(wb, 1)
 
 
-def wake_all(arena, nprocs: int) -> None:
+def wake_all(arena: Arena, nprocs: int) -> None:
     mem = arena.mem
     for p in range(nprocs):
         wb = (slot_w(arena, p) + PS_WAKE) << 3
@@ -204,13 +208,13 @@ def wake_all(arena, nprocs: int) -> None:
         mem.futex_wake(wb, 1 << 30)
 
 
-def bump_activity(arena) -> None:
+def bump_activity(arena: Arena) -> None:
     arena.mem.add64(L.H_ACTIVITY << 3, 1)
 
 
 # ---- the inbox ---------------------------------------------------------------
 
-def inbox_push(arena, p: int, group_b: int, next_off: int) -> None:
+def inbox_push(arena: Arena, p: int, group_b: int, next_off: int) -> None:
     """Push wait group ``group_b`` on P ``p``'s inbox and wake ``p``.
     ``next_off`` is the byte offset of the group's inbox link field."""
     mem = arena.mem
@@ -225,7 +229,7 @@ def inbox_push(arena, p: int, group_b: int, next_off: int) -> None:
     wake(arena, p)
 
 
-def inbox_take(arena, p: int, next_off: int) -> list[int]:
+def inbox_take(arena: Arena, p: int, next_off: int) -> list[int]:
     """Pop every group in P ``p``'s inbox, oldest first."""
     mem = arena.mem
     h = mem.swap64((slot_w(arena, p) + PS_INBOX) << 3, 0)

@@ -20,7 +20,12 @@ Invariants (``reserve`` is the owner's promise about future frames):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import values as V
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 SPILL_FRAME = 24
 WRAP_SLACK = 16
@@ -36,7 +41,8 @@ def ring_bytes(cap: int) -> int:
     return max(cap * SPILL_FRAME + WRAP_SLACK, min(cap * 64, 256 << 10))
 
 
-def push(arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int, payload) -> None:
+def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int,
+         payload: Any) -> None:
     """Append an encoded value; ``count`` frames are in the ring now."""
     M = arena.M
     if count == 0:
@@ -60,7 +66,7 @@ def push(arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int,
     M[r + 2] = used + waste + nw * 8
 
 
-def _place(head: int, tail: int, count: int, size: int, nbytes: int):
+def _place(head: int, tail: int, count: int, size: int, nbytes: int) -> tuple[int, int]:
     """Where a frame of ``nbytes`` goes: (position, bytes wasted at the end),
     or (-1, 0) if it does not fit."""
     if count == 0:
@@ -76,7 +82,7 @@ def _place(head: int, tail: int, count: int, size: int, nbytes: int):
     return -1, 0
 
 
-def head_cell(arena, r: int, base_b: int, size: int) -> int:
+def head_cell(arena: Arena, r: int, base_b: int, size: int) -> int:
     """Word index of the oldest frame, skipping a wrap gap (fixes HEAD/USED)."""
     M = arena.M
     head = M[r]
@@ -86,7 +92,7 @@ def head_cell(arena, r: int, base_b: int, size: int) -> int:
     return (base_b + head) >> 3
 
 
-def pop_raw(arena, r: int, base_b: int, size: int):
+def pop_raw(arena: Arena, r: int, base_b: int, size: int) -> tuple[int, int, Any]:
     """Remove the oldest frame; its value comes back raw (values.take_raw)."""
     w = head_cell(arena, r, base_b, size)
     nbytes = V.copy_cell_words(arena, w) * 8
@@ -97,7 +103,8 @@ def pop_raw(arena, r: int, base_b: int, size: int):
     return raw
 
 
-def push_raw(arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -> None:
+def push_raw(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int,
+             raw: tuple[int, int, Any]) -> None:
     """Append a value taken raw out of another cell (values.take_raw)."""
     kind, a, data = raw
     if kind & V.VK_SPILL:
@@ -123,7 +130,7 @@ def push_raw(arena, r: int, base_b: int, size: int, count: int, cap: int, raw) -
         push(arena, r, base_b, size, count, cap, kind, data)
 
 
-def drop_head(arena, r: int, base_b: int, size: int, discard: bool) -> int:
+def drop_head(arena: Arena, r: int, base_b: int, size: int, discard: bool) -> int:
     """Advance past the oldest frame; returns the word index it had. With
     ``discard`` its spill block is freed too."""
     w = head_cell(arena, r, base_b, size)

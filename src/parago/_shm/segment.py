@@ -121,7 +121,7 @@ class Identity:
 
     __slots__ = ("boot", "pid", "pidns", "start", "uid")
 
-    def __init__(self, uid: int, pid: int, start: int, pidns: int, boot: tuple[int, int]):
+    def __init__(self, uid: int, pid: int, start: int, pidns: int, boot: tuple[int, int]) -> None:
         self.uid = uid
         self.pid = pid
         self.start = start
@@ -186,7 +186,7 @@ class Segment:
 
     __slots__ = ("created", "fd", "mm", "name", "path", "size")
 
-    def __init__(self, name: str, fd: int, size: int, created: bool):
+    def __init__(self, name: str, fd: int, size: int, created: bool) -> None:
         self.name = name
         self.path = os.path.join(SHM_DIR, name)
         self.fd = fd
@@ -263,7 +263,7 @@ class Segment:
         lo = -(-offset // mmap.PAGESIZE) * mmap.PAGESIZE
         hi = (offset + length) // mmap.PAGESIZE * mmap.PAGESIZE
         if hi > lo:
-            self.mm.madvise(mmap.MADV_REMOVE, lo, hi - lo)
+            self.mm.madvise(mmap.MADV_REMOVE, lo, hi - lo)  # type: ignore[union-attr]  # open
 
     def resident(self) -> int:
         """Bytes of /dev/shm this segment holds now."""

@@ -60,8 +60,13 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import layout as L
 from . import lock
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 _PAGE = L.PAGE
 _SHIFT = L.PAGE_SHIFT
@@ -85,7 +90,7 @@ def _bucket(n: int) -> int:
 
 # ---- the undo log ------------------------------------------------------------------
 
-def _put(M, w: int, v: int) -> None:
+def _put(M: memoryview, w: int, v: int) -> None:
     """Write word ``w`` so that the operation can be undone."""
     if M[w] == v:
         return
@@ -99,11 +104,11 @@ def _put(M, w: int, v: int) -> None:
     M[w] = v
 
 
-def _commit(M) -> None:
+def _commit(M: memoryview) -> None:
     M[L.H_ALOG_N] = 0
 
 
-def _undo(M) -> None:
+def _undo(M: memoryview) -> None:
     """Restore every logged word, newest first; idempotent, so a process dying
     in here leaves the same work to the next one."""
     for i in range(M[L.H_ALOG_N] - 1, -1, -1):
@@ -112,7 +117,7 @@ def _undo(M) -> None:
     M[L.H_ALOG_N] = 0
 
 
-def _repair(arena, record_b, dead_tag) -> None:
+def _repair(arena: Arena, record_b: int, dead_tag: int) -> None:
     # A holder died inside an operation: roll it back. (Small-class free
     # list pushes and pops are single-store commits: nothing to do for them.)
     _undo(arena.M)
@@ -123,7 +128,7 @@ lock.register_repairer(L.K_ALLOC, _repair)
 
 # ---- free spans ----------------------------------------------------------------------
 
-def _link(M, pmw: int, p: int, n: int, dirty: int, full: int) -> None:
+def _link(M: memoryview, pmw: int, p: int, n: int, dirty: int, full: int) -> None:
     """Make pages [p, p+n) a free span and put it on its list."""
     _put(M, pmw + p, L.PM_FREE | (n << 8))
     if n > 1:
@@ -142,7 +147,7 @@ def _link(M, pmw: int, p: int, n: int, dirty: int, full: int) -> None:
     _put(M, L.H_DIRTY, M[L.H_DIRTY] + dirty)
 
 
-def _unlink(M, p: int, n: int) -> tuple[int, int]:
+def _unlink(M: memoryview, p: int, n: int) -> tuple[int, int]:
     """Take the free span at page ``p`` (``n`` pages) off its list; returns
     its dirty count and full flag."""
     w = p << (_SHIFT - 3)
@@ -157,7 +162,7 @@ def _unlink(M, p: int, n: int) -> tuple[int, int]:
     return dirty, M[w + _FULL]
 
 
-def _resize(M, pmw: int, p: int, n: int, new_n: int, dirty: int, full: int) -> None:
+def _resize(M: memoryview, pmw: int, p: int, n: int, new_n: int, dirty: int, full: int) -> None:
     """Make the free span at page ``p`` (``n`` pages) ``new_n`` pages long,
     keeping its first page: it stays on its list unless its bucket changes."""
     if _bucket(n) != _bucket(new_n):
@@ -173,7 +178,7 @@ def _resize(M, pmw: int, p: int, n: int, new_n: int, dirty: int, full: int) -> N
     _put(M, w + _FULL, full)
 
 
-def _find(M, pmw: int, n: int) -> int:
+def _find(M: memoryview, pmw: int, n: int) -> int:
     """First page of a free span of at least ``n`` pages, or 0."""
     b = _bucket(n)
     a = M[L.H_SPANS + b]
@@ -190,7 +195,7 @@ def _find(M, pmw: int, n: int) -> int:
     return 0
 
 
-def _free_before(M, pmw: int, heap0_page: int, p: int) -> int:
+def _free_before(M: memoryview, pmw: int, heap0_page: int, p: int) -> int:
     """First page of the free span ending just before page ``p``, or 0."""
     if p <= heap0_page:
         return 0
@@ -203,7 +208,7 @@ def _free_before(M, pmw: int, heap0_page: int, p: int) -> int:
     return 0
 
 
-def _clear_chunk(arena, p: int) -> None:
+def _clear_chunk(arena: Arena, p: int) -> None:
     """Zero a reused free span's first CHUNK_PAGES pages before they become
     a small chunk, so no stale word looks like a block's kind. The span's
     own words (0.._FULL) go through the log: rolled back, it is a valid
@@ -217,7 +222,7 @@ def _clear_chunk(arena, p: int) -> None:
 
 # ---- allocation ----------------------------------------------------------------------
 
-def alloc(arena, n: int, small_class: int = 0) -> int:
+def alloc(arena: Arena, n: int, small_class: int = 0) -> int:
     """Byte address of a span of ``n`` pages, now in use: a large block, or
     with ``small_class`` a chunk of that class. 0 if the arena has no room;
     MemoryError if /dev/shm has none. Either way nothing changed."""
@@ -246,7 +251,7 @@ def alloc(arena, n: int, small_class: int = 0) -> int:
         lock.release(arena, _LOCK_B)
 
 
-def _alloc_span(arena, n: int, small_class: int) -> int:
+def _alloc_span(arena: Arena, n: int, small_class: int) -> int:
     """alloc() from the spans and the top, committed (lock held). A block
     is the last pages of a free span, which keeps its first page (and so
     its place on its list), or it grows the heap from the free span at its
@@ -301,7 +306,7 @@ def _alloc_span(arena, n: int, small_class: int) -> int:
     return q << _SHIFT
 
 
-def free(arena, a: int) -> None:
+def free(arena: Arena, a: int) -> None:
     """Give back the large block at byte address ``a``. One of up to
     QUICK_LARGEST pages goes on the quick list; a larger one merges with
     free neighbours, and pages beyond what is worth keeping leave /dev/shm."""
@@ -335,7 +340,7 @@ def free(arena, a: int) -> None:
         lock.release(arena, _LOCK_B)
 
 
-def _merge(arena, p: int) -> int:
+def _merge(arena: Arena, p: int) -> int:
     """Make the large block at page ``p`` free, merged with free neighbours
     (logged, not committed); returns the first page of the merged span."""
     M = arena.M
@@ -363,7 +368,7 @@ def _merge(arena, p: int) -> int:
     return first
 
 
-def _take_quick(arena, n: int) -> int:
+def _take_quick(arena: Arena, n: int) -> int:
     """A block of exactly ``n`` pages off the quick list (logged), or 0."""
     M = arena.M
     pmw = arena.pagemap >> 3
@@ -380,7 +385,7 @@ def _take_quick(arena, n: int) -> int:
     return 0
 
 
-def _flush_quick(arena, keep_blocks: int = 0, keep_pages: int = 0) -> None:
+def _flush_quick(arena: Arena, keep_blocks: int = 0, keep_pages: int = 0) -> None:
     """Merge the oldest blocks of the quick list into the free spans until
     it holds at most ``keep_blocks`` blocks and ``keep_pages`` pages (lock
     held, nothing in flight)."""
@@ -400,7 +405,7 @@ def _flush_quick(arena, keep_blocks: int = 0, keep_pages: int = 0) -> None:
         _trim(arena, first)
 
 
-def _trim(arena, just_freed: int) -> None:
+def _trim(arena: Arena, just_freed: int) -> None:
     """Give free pages back to tmpfs while more are kept than are in use
     (or KEEP_PAGES): the span just freed first, then others, largest
     buckets first. Lock held, no operation in flight."""
@@ -419,7 +424,7 @@ def _trim(arena, just_freed: int) -> None:
         b -= 1
 
 
-def _release(arena, p: int) -> None:
+def _release(arena: Arena, p: int) -> None:
     """Drop the backed pages of the free span at page ``p`` but its first."""
     M = arena.M
     w = p << (_SHIFT - 3)
@@ -441,7 +446,7 @@ def _release(arena, p: int) -> None:
 
 # ---- walking and accounting ---------------------------------------------------------
 
-def walk(arena) -> list[tuple[int, int]]:
+def walk(arena: Arena) -> list[tuple[int, int]]:
     """(byte address, page map word) of every span's first page, in address
     order, read under the lock (spans split and merge)."""
     M = arena.M
@@ -466,7 +471,7 @@ def walk(arena) -> list[tuple[int, int]]:
     return out
 
 
-def room(arena) -> tuple[int, int]:
+def room(arena: Arena) -> tuple[int, int]:
     """(free bytes, largest free run in bytes) of the arena: free spans and
     the part above the top (small blocks free in caches are not counted)."""
     M = arena.M

@@ -28,10 +28,17 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import layout as L
 from . import lock, undo
 from . import waiter as W
 from .chan import _group_keeper
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .arena import Arena
 
 R_REFS = 2
 R_TYPE = 3
@@ -69,10 +76,10 @@ QUEUES = {
 }
 
 # type -> fn(arena, rw, dead_p) run after the queues were rebuilt
-FIXUPS: dict = {}
+FIXUPS: dict[int, Callable[[Arena, int, int], None]] = {}
 
 
-def create(arena, type_: int) -> int:
+def create(arena: Arena, type_: int) -> int:
     b = arena.alloc(BYTES, L.K_SYNC)
     M = arena.M
     w = b >> 3
@@ -84,7 +91,7 @@ def create(arena, type_: int) -> int:
     return b
 
 
-def create_small(arena, type_: int) -> int:
+def create_small(arena: Arena, type_: int) -> int:
     b = arena.alloc(SMALL_BYTES, L.K_SYNC)
     M = arena.M
     w = b >> 3
@@ -95,20 +102,20 @@ def create_small(arena, type_: int) -> int:
     return b
 
 
-def begin(M, rw: int) -> None:
+def begin(M: memoryview, rw: int) -> None:
     undo.begin(M, rw, LAYOUT)
 
 
-def commit(M, rw: int) -> None:
+def commit(M: memoryview, rw: int) -> None:
     undo.commit(M, rw, LAYOUT)
 
 
-def abort(M, rw: int) -> None:
+def abort(M: memoryview, rw: int) -> None:
     """Undo an operation that raised between begin() and commit()."""
     undo.abort(M, rw, LAYOUT)
 
 
-def _repair(arena, b: int, dead_tag: int) -> None:
+def _repair(arena: Arena, b: int, dead_tag: int) -> None:
     from . import ptable
     M = arena.M
     rw = b >> 3

@@ -29,8 +29,13 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import ptable
 from . import waiter as W
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 
 class Layout:
@@ -38,40 +43,40 @@ class Layout:
 
     __slots__ = ("log", "mut0", "n", "opseq", "pending")
 
-    def __init__(self, mut0: int, n: int, log: int, opseq: int, pending: int = 0):
+    def __init__(self, mut0: int, n: int, log: int, opseq: int, pending: int = 0) -> None:
         assert mut0 <= opseq < mut0 + n and (not pending or mut0 <= pending < mut0 + n)
         self.mut0, self.n, self.log, self.opseq, self.pending = mut0, n, log, opseq, pending
 
 
-def begin(M, rw: int, lay: Layout) -> None:
+def begin(M: memoryview, rw: int, lay: Layout) -> None:
     """Log the mutable words of the record at word ``rw`` before changing them."""
     m, lg, n = rw + lay.mut0, rw + lay.log, lay.n
     M[lg:lg + n] = M[m:m + n]
 
 
-def commit(M, rw: int, lay: Layout) -> None:
+def commit(M: memoryview, rw: int, lay: Layout) -> None:
     if lay.pending:
         M[rw + lay.pending] = 0
     M[rw + lay.opseq] += 1
 
 
-def in_progress(M, rw: int, lay: Layout) -> bool:
+def in_progress(M: memoryview, rw: int, lay: Layout) -> bool:
     return M[rw + lay.log + (lay.opseq - lay.mut0)] == M[rw + lay.opseq]
 
 
-def restore(M, rw: int, lay: Layout) -> None:
+def restore(M: memoryview, rw: int, lay: Layout) -> None:
     m, lg, n = rw + lay.mut0, rw + lay.log, lay.n
     M[m:m + n] = M[lg:lg + n]
 
 
-def abort(M, rw: int, lay: Layout) -> None:
+def abort(M: memoryview, rw: int, lay: Layout) -> None:
     """Undo an operation that raised between begin() and commit()."""
     if in_progress(M, rw, lay):
         restore(M, rw, lay)
         commit(M, rw, lay)
 
 
-def settle(arena, rw: int, lay: Layout, forward: bool = False) -> None:
+def settle(arena: Arena, rw: int, lay: Layout, forward: bool | int = False) -> None:
     """After the record's locker died (the caller took its lock over): finish
     the operation it had begun — forward if ``forward`` or if it had already
     delivered to the group named in PENDING, else back to the log."""

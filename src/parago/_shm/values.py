@@ -30,8 +30,14 @@ import marshal
 import pickle
 import types
 from collections import ChainMap
+from typing import TYPE_CHECKING, Any
 
 from . import layout as L
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .arena import Arena
 
 VK_NONE = 1
 VK_INT = 2
@@ -54,23 +60,23 @@ _dumps = pickle.dumps
 _loads = pickle.loads
 
 
-def immutable(v) -> bool:
+def immutable(v: object) -> bool:
     """True if handing ``v`` itself to another goroutine cannot be told apart
     from handing it a copy."""
     t = type(v)
     if t in IMMUTABLE_SCALARS:
         return True
     if t is tuple or t is frozenset:
-        return all(immutable(x) for x in v)
+        return all(immutable(x) for x in v)  # type: ignore[attr-defined]  # a tuple or frozenset
     return False
 
 
-def dumps(v, bufs: list | None = None) -> bytes:
+def dumps(v: object, bufs: list[pickle.PickleBuffer] | None = None) -> bytes:
     """Pickle ``v`` for another process: by reference where the receiver can
     import it, by value (cloudpickle) for lambdas, closures and anything
     defined in ``__main__`` (workers do not import the main module).
     Out-of-band buffers (protocol 5) are appended to ``bufs`` if given."""
-    found: list = []
+    found: list[pickle.PickleBuffer] = []
     cb = found.append if bufs is not None else None
     try:
         stream = _dumps(v, 5, buffer_callback=cb)
@@ -90,7 +96,7 @@ def dumps(v, bufs: list | None = None) -> bytes:
     return stream
 
 
-def _code_reduce(code):
+def _code_reduce(code: types.CodeType) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
     # A code object as .pyc files hold it (marshal): every field kept,
     # co_filename included. cloudpickle's own reducer renames the file to
     # "<dynamic-code>" (for byte-identical payloads wherever a function is
@@ -99,23 +105,25 @@ def _code_reduce(code):
     return marshal.loads, (marshal.dumps(code),)
 
 
-_by_value_pickler = None
+_by_value_pickler: Any = None     # cloudpickle's Pickler with _code_reduce, once needed
 
 
-def dumps_by_value(v, buffer_callback=None) -> bytes:
+def dumps_by_value(v: object,
+                   buffer_callback: Callable[[pickle.PickleBuffer], object] | None = None) -> bytes:
     """cloudpickle's bytes for ``v``, with its code objects' file names kept."""
     global _by_value_pickler
     if _by_value_pickler is None:
         import cloudpickle
 
-        class _Pickler(cloudpickle.Pickler):
+        class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]  # cloudpickle ships no types
             dispatch_table = ChainMap({types.CodeType: _code_reduce},
                                       cloudpickle.Pickler.dispatch_table)
 
         _by_value_pickler = _Pickler
     with io.BytesIO() as f:
         _by_value_pickler(f, 5, buffer_callback=buffer_callback).dump(v)
-        return f.getvalue()
+        data: bytes = f.getvalue()
+        return data
 
 
 # ---- functions copied by value, cached ------------------------------------------
@@ -128,14 +136,15 @@ def dumps_by_value(v, buffer_callback=None) -> bytes:
 # function is cached by its bytes, so within one process copies of it share one
 # function object (and its globals) — as functions of importable modules do.
 
-_CODE_GLOBALS: dict = {}
-_SENT: dict = {}
-_LOADED: dict = {}
+_CODE_GLOBALS: dict[types.CodeType, tuple[str, ...]] = {}
+# id(fn) -> (weakref to fn, its fingerprint, its bytes)
+_SENT: dict[int, tuple[Any, tuple[Any, ...], bytes]] = {}
+_LOADED: dict[bytes, Any] = {}
 _CACHE_MAX = 4096
 _MISSING = object()
 
 
-def _global_names(code) -> tuple:
+def _global_names(code: types.CodeType) -> tuple[str, ...]:
     names = _CODE_GLOBALS.get(code)
     if names is None:
         found = set(code.co_names)
@@ -146,9 +155,9 @@ def _global_names(code) -> tuple:
     return names
 
 
-def _fingerprint(fn):
+def _fingerprint(fn: Any) -> tuple[Any, ...]:
     cells = fn.__closure__ or ()
-    contents = []
+    contents: list[int | None] = []
     for c in cells:
         try:
             contents.append(id(c.cell_contents))
@@ -160,7 +169,7 @@ def _fingerprint(fn):
             id(fn.__defaults__), id(fn.__kwdefaults__), id(fn.__dict__))
 
 
-def dumps_function(fn) -> bytes | None:
+def dumps_function(fn: Any) -> bytes | None:
     """The by-value bytes of a plain function that needs them (None: it
     pickles by reference, let pickle do it)."""
     if getattr(fn, "__code__", None) is None or getattr(fn, "__module__", None) != "__main__" \
@@ -190,7 +199,7 @@ def forget_functions() -> None:
     _LOADED.clear()
 
 
-def loads_function(data: bytes):
+def loads_function(data: bytes) -> Any:
     fn = _LOADED.get(data)
     if fn is None:
         fn = _loads(data)
@@ -200,8 +209,8 @@ def loads_function(data: bytes):
     return fn
 
 
-def _pickle(v):
-    bufs: list = []
+def _pickle(v: object) -> tuple[int, Any]:
+    bufs: list[pickle.PickleBuffer] = []
     try:
         stream = dumps(v, bufs)
     except Exception as e:
@@ -213,7 +222,7 @@ def _pickle(v):
     return VK_PICKLE, stream
 
 
-def encode(v):
+def encode(v: Any) -> tuple[int, Any]:
     """The (kind, payload) a value travels as. Raises TypeError if it cannot."""
     t = type(v)
     if t is int:
@@ -233,7 +242,7 @@ def encode(v):
     return _pickle(v)
 
 
-def decode(kind: int, payload):
+def decode(kind: int, payload: Any) -> Any:
     """Inverse of :func:`encode`, from the payload in process memory."""
     if kind == VK_INT:
         return payload
@@ -253,7 +262,7 @@ def decode(kind: int, payload):
     raise ValueError(f"bad value kind {kind}")
 
 
-def cell_words(kind: int, payload, inline_cap: int) -> int:
+def cell_words(kind: int, payload: Any, inline_cap: int) -> int:
     """How many words the cell for an encoded value takes if inline data may
     use at most ``inline_cap`` bytes."""
     if kind == VK_INT or kind == VK_NONE:
@@ -266,7 +275,7 @@ def cell_words(kind: int, payload, inline_cap: int) -> int:
     return 3
 
 
-def put(arena, w: int, kind: int, payload, inline_cap: int) -> int:
+def put(arena: Arena, w: int, kind: int, payload: Any, inline_cap: int) -> int:
     """Write the encoded value into the cell at word ``w``; returns the words
     used. Spills to a K_DATA block when the data exceeds ``inline_cap``."""
     M = arena.M
@@ -299,7 +308,7 @@ def put(arena, w: int, kind: int, payload, inline_cap: int) -> int:
     return 3
 
 
-def _write_p5(arena, payload) -> int:
+def _write_p5(arena: Arena, payload: Any) -> int:
     """[K_DATA, total, stream_len, nbufs, len_1..len_n, stream, buf_1, ...],
     each piece starting on an 8-byte boundary."""
     stream, bufs = payload
@@ -322,14 +331,14 @@ def _write_p5(arena, payload) -> int:
     return blk
 
 
-def _read_p5(arena, blk: int):
+def _read_p5(arena: Arena, blk: int) -> Any:
     M, B = arena.M, arena.B
     w = blk >> 3
     slen, nbufs = M[w + 2], M[w + 3]
     off = blk + (4 + nbufs) * 8
     stream = bytes(B[off:off + slen])
     off += (slen + 7) & ~7
-    bufs = []
+    bufs: list[bytearray] = []
     for i in range(nbufs):
         n = M[w + 4 + i]
         bufs.append(bytearray(B[off:off + n]))
@@ -337,7 +346,7 @@ def _read_p5(arena, blk: int):
     return _loads(stream, buffers=bufs)
 
 
-def take_raw(arena, w: int):
+def take_raw(arena: Arena, w: int) -> tuple[int, int, Any]:
     """Move the value out of the cell at word ``w`` into process memory without
     decoding it (decoding may run user code, so it must not happen under a
     lock). The cell's spill block, if any, now belongs to the returned raw
@@ -353,7 +362,7 @@ def take_raw(arena, w: int):
     return kind, n, arena.B[b:b + n].tobytes()
 
 
-def decode_raw(arena, raw):
+def decode_raw(arena: Arena, raw: tuple[int, int, Any]) -> Any:
     """The value of a raw cell from :func:`take_raw`; frees its spill block."""
     kind, a, data = raw
     if kind == VK_INT:
@@ -370,12 +379,12 @@ def decode_raw(arena, raw):
     return _from_bytes(kind, data)
 
 
-def take(arena, w: int):
+def take(arena: Arena, w: int) -> Any:
     """Decode the value in the cell at word ``w`` (no lock may be held)."""
     return decode_raw(arena, take_raw(arena, w))
 
 
-def _from_bytes(kind: int, mv):
+def _from_bytes(kind: int, mv: Any) -> Any:
     if kind == VK_STR:
         return str(mv, "utf-8")
     if kind == VK_BYTES:
@@ -387,14 +396,14 @@ def _from_bytes(kind: int, mv):
     raise ValueError(f"bad value kind {kind}")
 
 
-def discard(arena, w: int) -> None:
+def discard(arena: Arena, w: int) -> None:
     """Drop the value in the cell at word ``w`` without decoding it."""
     kind = arena.M[w]
     if kind & VK_SPILL:
         arena.free(arena.M[w + 2])
 
 
-def copy_cell_words(arena, src_w: int) -> int:
+def copy_cell_words(arena: Arena, src_w: int) -> int:
     """Words the cell at ``src_w`` occupies where it is."""
     kind = arena.M[src_w]
     if kind == VK_INT or kind == VK_NONE:
@@ -404,7 +413,7 @@ def copy_cell_words(arena, src_w: int) -> int:
     return 2 + ((arena.M[src_w + 1] + 7) >> 3)
 
 
-def sizeof_payload(kind: int, payload) -> int:
+def sizeof_payload(kind: int, payload: Any) -> int:
     if kind == VK_INT or kind == VK_NONE:
         return 8
     if kind == VK_P5:

@@ -36,8 +36,15 @@ Invariants:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import atom, ptable
 from . import layout as L
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .arena import Arena
 
 REC_WORDS = 32
 REC_BYTES = REC_WORDS * 8
@@ -74,7 +81,7 @@ DIR_SEND = 1
 DIR_RECV = 2
 
 
-def new_group(arena, p: int, gid: int) -> int:
+def new_group(arena: Arena, p: int, gid: int) -> int:
     g = arena.alloc(REC_BYTES, L.K_GROUP)
     M = arena.M
     w = g >> 3
@@ -87,7 +94,7 @@ def new_group(arena, p: int, gid: int) -> int:
     return g
 
 
-def new_sudog(arena, group_b: int, case: int, dir_: int) -> int:
+def new_sudog(arena: Arena, group_b: int, case: int, dir_: int) -> int:
     s = arena.alloc(REC_BYTES, L.K_SUDOG)
     M = arena.M
     w = s >> 3
@@ -98,7 +105,7 @@ def new_sudog(arena, group_b: int, case: int, dir_: int) -> int:
     return s
 
 
-def arm(M, gw: int, ticket: int) -> int:
+def arm(M: memoryview, gw: int, ticket: int) -> int:
     """Start a new wait on group word ``gw``; returns its WAITING state word."""
     st = (ticket << 12) | WAITING
     M[gw + G_FIRED] = -1
@@ -107,7 +114,7 @@ def arm(M, gw: int, ticket: int) -> int:
     return st
 
 
-def try_claim(arena, gw: int) -> bool:
+def try_claim(arena: Arena, gw: int) -> bool:
     """Claim the group at word ``gw`` for the calling P; False if it is not
     waiting any more (another case of its select fired)."""
     st = arena.M[gw + G_STATE]
@@ -117,7 +124,7 @@ def try_claim(arena, gw: int) -> bool:
                            (st & ~0xFFF) | ((arena.p + 1) << 4) | CLAIMED)
 
 
-def deliver(arena, gw: int, case: int, ok: int) -> None:
+def deliver(arena: Arena, gw: int, case: int, ok: int) -> None:
     """Finish a claim: the wait ends with case ``case`` having fired."""
     M = arena.M
     M[gw + G_FIRED] = case
@@ -126,7 +133,7 @@ def deliver(arena, gw: int, case: int, ok: int) -> None:
     atom.store64(arena.mem, M, gw + G_STATE, (st & ~CODE_MASK) | DELIVERED)
 
 
-def state_code(M, gw: int) -> int:
+def state_code(M: memoryview, gw: int) -> int:
     return M[gw + G_STATE] & CODE_MASK
 
 
@@ -136,7 +143,7 @@ def claimer_p(st: int) -> int:
 
 # ---- FIFO queues of sudogs (caller holds the owning object's lock) -----------
 
-def enqueue(arena, head_w: int, tail_w: int, s: int) -> None:
+def enqueue(arena: Arena, head_w: int, tail_w: int, s: int) -> None:
     M = arena.M
     sw = s >> 3
     t = M[tail_w]
@@ -150,7 +157,7 @@ def enqueue(arena, head_w: int, tail_w: int, s: int) -> None:
     M[tail_w] = s
 
 
-def enqueue_front(arena, head_w: int, tail_w: int, s: int) -> None:
+def enqueue_front(arena: Arena, head_w: int, tail_w: int, s: int) -> None:
     """Link ``s`` at the head (a woken mutex waiter that lost the race goes
     back to the front: MU-06)."""
     M = arena.M
@@ -166,7 +173,7 @@ def enqueue_front(arena, head_w: int, tail_w: int, s: int) -> None:
     M[head_w] = s
 
 
-def unlink(M, head_w: int, tail_w: int, s: int) -> None:
+def unlink(M: memoryview, head_w: int, tail_w: int, s: int) -> None:
     sw = s >> 3
     if not M[sw + S_LINKED]:
         return
@@ -183,7 +190,7 @@ def unlink(M, head_w: int, tail_w: int, s: int) -> None:
     M[sw + S_LINKED] = 0
 
 
-def dequeue_claim(arena, head_w: int, tail_w: int, pending_w: int) -> int:
+def dequeue_claim(arena: Arena, head_w: int, tail_w: int, pending_w: int) -> int:
     """Remove sudogs from the head until one whose group we can claim; return
     it (0 if the queue runs out). Sudogs of finished selects and of dead Ps
     are dropped on the way, as Go's dequeue skips completed selects.
@@ -224,7 +231,7 @@ def dequeue_claim(arena, head_w: int, tail_w: int, pending_w: int) -> int:
             return s
 
 
-def queue_length(M, head_w: int) -> int:
+def queue_length(M: memoryview, head_w: int) -> int:
     """Sudogs linked in the queue starting at ``head_w`` (lock held)."""
     n = 0
     s = M[head_w]
@@ -234,7 +241,7 @@ def queue_length(M, head_w: int) -> int:
     return n
 
 
-def rebuild(arena, head_w: int, tail_w: int, keep) -> None:
+def rebuild(arena: Arena, head_w: int, tail_w: int, keep: Callable[[int], bool]) -> None:
     """After a crash: relink the queue from its head following S_NEXT, keeping
     only sudogs for which ``keep(sudog_w)`` is true; recompute S_PREV and the
     tail. Used by repairers, which hold the lock."""

@@ -33,11 +33,11 @@ def _result(m: int, before: tuple[int, int], after: tuple[int, int]) -> dict:
     return {"m": m, "uss": after[0] - before[0], "rss": after[1] - before[1]}
 
 
-def _started(ready):
+def _started(ready) -> None:
     ready.send(None)
 
 
-def _blocked(ready, never):
+def _blocked(ready, never) -> None:
     ready.send(None)                 # Go's wg.Done()
     never.recv()                     # nobody ever sends: blocked until the run ends
 
@@ -78,7 +78,7 @@ def gevent_memory(m: int = 10000) -> dict:
 def asyncio_memory(m: int = 10000) -> dict:
     import asyncio
 
-    async def waiter(fut):
+    async def waiter(fut) -> None:
         await fut
 
     async def main():

@@ -44,19 +44,19 @@ def _result(t0: float, pids: list[int]) -> dict:
 
 # ---- a. workers first ----------------------------------------------------------
 
-def _worker(jobs, results, k):
+def _worker(jobs, results, k) -> None:
     for _ in jobs:
         burn(k)
         results.send(os.getpid())
 
 
-def _feed(jobs, n):
+def _feed(jobs, n) -> None:
     for i in range(n):
         jobs.send(i)
     jobs.close()
 
 
-def _collect(results, n, out):
+def _collect(results, n, out) -> None:
     out.send([results.recv() for _ in range(n)])
 
 
@@ -99,7 +99,7 @@ def parago_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
 
 # ---- c. fan-out / fan-in ---------------------------------------------------------
 
-def _one_job(results, k):
+def _one_job(results, k) -> None:
     burn(k)
     results.send(os.getpid())
 
@@ -118,19 +118,19 @@ def parago_fanout(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
 
 # ---- d. a pipeline of three stages -------------------------------------------------
 
-def _stage(inbox, out, wg, k):
+def _stage(inbox, out, wg, k) -> None:
     for item in inbox:
         burn(k)
         out.send(item + [os.getpid()])
     wg.done()
 
 
-def _closer(wg, ch):
+def _closer(wg, ch) -> None:
     wg.wait()
     ch.close()
 
 
-def _source(out, n):
+def _source(out, n) -> None:
     for _ in range(n):
         out.send([])
     out.close()
@@ -158,7 +158,7 @@ def parago_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int
 
 # ---- e. recursive fork-join -----------------------------------------------------------
 
-def _node(depth, k, wg, results):
+def _node(depth, k, wg, results) -> None:
     if depth == 0:
         burn(k)
         results.send(os.getpid())
@@ -201,7 +201,7 @@ def ppe_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
     return _result(t0, pids)
 
 
-def _mp_stage(inq, outq, k):
+def _mp_stage(inq, outq, k) -> None:
     while True:
         item = inq.get()
         if item is None:

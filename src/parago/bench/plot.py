@@ -81,7 +81,7 @@ def _fig(d: dict, key: str):
     return f["median"], f["median"] - f["min"], f["max"] - f["median"]
 
 
-def _line(ax, points, label, colour, style="o-"):
+def _line(ax, points, label, colour, style: str = "o-") -> None:
     """Points (x, figure) with min-max error bars."""
     pts = [(x, f) for x, f in points if f is not None]
     if not pts:
@@ -92,7 +92,7 @@ def _line(ax, points, label, colour, style="o-"):
     ax.errorbar(xs, ys, yerr=err, fmt=style, color=colour, capsize=3, label=label)
 
 
-def _bars(ax, groups: list[str], series: list[tuple[str, str, list]], log: bool = True):
+def _bars(ax, groups: list[str], series: list[tuple[str, str, list]], log: bool = True) -> None:
     """Grouped horizontal bars: ``series`` is [(label, colour, [figure or
     None per group])]."""
     n = len(series)

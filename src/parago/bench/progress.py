@@ -9,7 +9,7 @@ import sys
 
 
 class Progress:
-    def __init__(self, total: int):
+    def __init__(self, total: int) -> None:
         self.total, self.count = total, 0
         self.section = None
         self.bar = None

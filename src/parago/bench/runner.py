@@ -101,7 +101,7 @@ class Server:
     a time. A call that fails, or outlives its timeout, stops the server: the
     next call starts a new one."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
         self.errors = None
 

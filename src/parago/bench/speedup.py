@@ -22,7 +22,7 @@ def cpu_work(k: int) -> int:
     return s
 
 
-def _cpu_goroutine(k, out):
+def _cpu_goroutine(k, out) -> None:
     out.send(cpu_work(k))
 
 
@@ -69,7 +69,7 @@ def loky_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -
         ex.shutdown(wait=True)
 
 
-def _sleeper(s, done):
+def _sleeper(s, done) -> None:
     import parago as pg
     pg.sleep(s)
     done.send(None)
@@ -106,7 +106,7 @@ def gevent_sleepers(m: int = 10000, s: float = 0.5) -> dict:
     return {"seconds": time.perf_counter() - t0, "m": m, "wait": s}
 
 
-def _gate_waiter(gate, done):
+def _gate_waiter(gate, done) -> None:
     gate.recv()                      # parked until main closes the gate
     done.send(None)
 

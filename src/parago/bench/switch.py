@@ -9,14 +9,14 @@ import time
 GO_REFERENCE_NS = 131.6     # the seed's figure for Go (i7-1255U), for orientation only
 
 
-def _sender(c, begin, n):
+def _sender(c, begin, n) -> None:
     begin.recv()
     token = None
     for _ in range(n):
         c.send(token)
 
 
-def _receiver(c, begin, n, wg):
+def _receiver(c, begin, n, wg) -> None:
     begin.recv()
     for _ in range(n):
         c.recv()
@@ -42,7 +42,7 @@ def greenlet_switch(n: int = 1000000) -> dict:
     import greenlet
     main = greenlet.getcurrent()
 
-    def other():
+    def other() -> None:
         while True:
             main.switch()
     g = greenlet.greenlet(other)
@@ -57,11 +57,11 @@ def gevent_channel(n: int = 200000) -> dict:
     from gevent.queue import Channel
     c = Channel()
 
-    def snd():
+    def snd() -> None:
         for _ in range(n):
             c.put(None)
 
-    def rcv():
+    def rcv() -> None:
         for _ in range(n):
             c.get()
     t0 = time.perf_counter()
@@ -75,11 +75,11 @@ def asyncio_queue(n: int = 200000) -> dict:
     async def main():
         q = asyncio.Queue(1)
 
-        async def snd():
+        async def snd() -> None:
             for _ in range(n):
                 await q.put(None)
 
-        async def rcv():
+        async def rcv() -> None:
             for _ in range(n):
                 await q.get()
         t0 = time.perf_counter()

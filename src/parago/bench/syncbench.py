@@ -18,7 +18,7 @@ import time
 
 # ---- RWMutex vs Mutex (the seed's table) --------------------------------------------
 
-def _producer(wg, lock_w):
+def _producer(wg, lock_w) -> None:
     import parago as pg
     for _ in range(5):
         lock_w.lock()
@@ -27,7 +27,7 @@ def _producer(wg, lock_w):
     wg.done()
 
 
-def _observer(wg, lock):
+def _observer(wg, lock) -> None:
     lock.lock()
     lock.unlock()
     wg.done()
@@ -61,7 +61,7 @@ def rw_table(max_pow: int = 12, procs: int = 1) -> dict:
 
 # ---- Mutex beside multiprocessing.Lock --------------------------------------------------
 
-def _pg_lock_loop(mu, n, ready, done):
+def _pg_lock_loop(mu, n, ready, done) -> None:
     ready.send(os.getpid())
     ready.send(None)          # the second value: main has let us go
     for _ in range(n):
@@ -92,7 +92,7 @@ def parago_mutex(n: int = 200000, contended: bool = False) -> dict:
     return {"per_op": pg.run(main, procs=2 if contended else 1)}
 
 
-def _mp_lock_loop(lock, n, start):
+def _mp_lock_loop(lock, n, start) -> None:
     start.wait()
     for _ in range(n):
         lock.acquire()
@@ -116,7 +116,7 @@ def mp_lock(n: int = 200000, contended: bool = False) -> dict:
 
 # ---- atomic add beside multiprocessing.Value ---------------------------------------------
 
-def _pg_add_loop(x, n, ready, done):
+def _pg_add_loop(x, n, ready, done) -> None:
     ready.send(os.getpid())
     ready.send(None)
     for _ in range(n):
@@ -146,7 +146,7 @@ def parago_atomic(n: int = 500000, contended: bool = False) -> dict:
     return {"per_op": pg.run(main, procs=2 if contended else 1)}
 
 
-def _mp_add_loop(v, n, start):
+def _mp_add_loop(v, n, start) -> None:
     start.wait()
     for _ in range(n):
         with v.get_lock():
@@ -171,7 +171,7 @@ def mp_value(n: int = 500000, contended: bool = False) -> dict:
 
 # ---- the seeds' Pool program ---------------------------------------------------------------
 
-def _calc_worker(calc_pool):
+def _calc_worker(calc_pool) -> None:
     mem = calc_pool.get()
     calc_pool.put(mem)
 

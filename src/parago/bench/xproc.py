@@ -36,17 +36,17 @@ def _start_on_other_p(pg, fn, *args, timeout: float = 30.0):
     assert ready.recv() != os.getpid()
 
 
-def _report_pid(ready, fn, args):
+def _report_pid(ready, fn, args) -> None:
     ready.send(os.getpid())
     fn(*args)
 
 
-def _pg_echo(a, b, n):
+def _pg_echo(a, b, n) -> None:
     for _ in range(n):
         b.send(a.recv())
 
 
-def _pg_stream(start, ch, n, kind):
+def _pg_stream(start, ch, n, kind) -> None:
     v = _payload(kind)
     start.recv()
     for _ in range(n):
@@ -86,12 +86,12 @@ def parago_stream(kind: str = "int", n: int = 200000, cap: int = 1024) -> dict:
 
 # ---- multiprocessing.Pipe -------------------------------------------------------------
 
-def _pipe_echo(conn, n):
+def _pipe_echo(conn, n) -> None:
     for _ in range(n):
         conn.send(conn.recv())
 
 
-def _pipe_stream(conn, n, kind):
+def _pipe_stream(conn, n, kind) -> None:
     v = _payload(kind)
     conn.recv()
     for _ in range(n):
@@ -126,12 +126,12 @@ def pipe_stream(kind: str = "int", n: int = 200000) -> dict:
 
 # ---- multiprocessing.Queue --------------------------------------------------------------
 
-def _queue_echo(q_in, q_out, n):
+def _queue_echo(q_in, q_out, n) -> None:
     for _ in range(n):
         q_out.put(q_in.get())
 
 
-def _queue_stream(start, q, n, kind):
+def _queue_stream(start, q, n, kind) -> None:
     v = _payload(kind)
     start.get()
     for _ in range(n):
