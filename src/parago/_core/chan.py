@@ -30,12 +30,12 @@ import time as _time
 from typing import TYPE_CHECKING, Any
 
 from .._errors import Panic, no_runtime
+from .._shm import atom
 from .._shm import chan as C
 from .._shm import lock as _lock
 from .._shm import ring as _ring
 from .._shm import values as V
 from .._shm import waiter as W
-from .._shm import atom
 from . import wait
 from .sched import NOVAL, runtime_of, tls
 

@@ -30,9 +30,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._shm import ptable
+from .._shm import atom, ptable
 from .._shm import waiter as W
-from .._shm import atom
 from . import preempt
 from .sched import NOVAL, tls
 
