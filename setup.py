@@ -25,6 +25,7 @@ KERNEL = [
     "_shm/loadtab",
     "_core/timers",
     "_core/sched",
+    "_core/handle",
     "_core/wait",
     "_core/chan",
     "_core/select",

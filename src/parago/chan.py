@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, Never, NoReturn, Self, TypeVar
 
 from ._core import chan as _k
-from ._handle import ShmObject, current_arena
+from ._handle import current_arena
 from ._handle import _registry as _handle_registry
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ T = TypeVar("T")
 _V = TypeVar("_V", bound="Chan[Any]")
 
 
-class Chan(ShmObject, Generic[T]):
+class Chan(_k.ChanHandle, Generic[T]):
     """A channel between goroutines in any processes: Go's ``chan T``.
 
         ch = pg.chan()          # unbuffered; pg.chan(n): n values of buffer
@@ -62,8 +62,7 @@ class Chan(ShmObject, Generic[T]):
     runtime that made it: elsewhere, or after that runtime ended, it raises
     NoRuntime."""
 
-    __slots__ = ("_base", "_cap", "_lb", "_timer", "_w")
-    _REFS_OFF = _k.refs_offset()
+    __slots__ = ()
 
     def __init__(self, cap: int = 0) -> None:
         if type(cap) is not int and not hasattr(cap, "__index__"):
@@ -74,18 +73,7 @@ class Chan(ShmObject, Generic[T]):
         arena = current_arena()
         self._init(arena, _k.create(arena, cap), cap, _k.PLAIN)
 
-    def _init(self, arena: Arena, b: int, cap: int, timer: int) -> None:
-        self._attach(arena, b)
-        self._w = b >> 3
-        self._lb = b + 8
-        self._cap = cap
-        self._timer = timer
-        self._base: Chan[T] | None = None     # a view's channel
-
-    # ---- as a handle (_handle.ShmObject) -------------------------------------
-
-    def _owns_ref(self) -> bool:
-        return self._base is None
+    # ---- as a handle (_core/handle.py; its fields are _core/chan.py's) ---------
 
     def _extra(self) -> tuple[int, int, int]:
         return self._cap, self._timer, _VIEW_CODE[type(self)]
@@ -93,16 +81,12 @@ class Chan(ShmObject, Generic[T]):
     @classmethod
     def _from_block(cls, arena: Arena, b: int, extra: tuple[Any, ...]) -> Chan[Any]:
         cap, timer, view_code = extra
-        ch: Chan[Any] = object.__new__(Chan)
+        ch: Chan[Any] = Chan.__new__(Chan)
         ch._init(arena, b, cap, timer)
         return ch._adopt_as(cls, extra)
 
     def _adopt_as(self, cls: type[Self], extra: tuple[Any, ...]) -> Self:
         return self if cls is Chan else _view(cls, self)
-
-    @staticmethod
-    def _free_block(arena: Arena, b: int) -> None:
-        _k.destroy(arena, b)
 
     # ---- the operations ----------------------------------------------------------
 
@@ -229,7 +213,7 @@ _VIEW_CODE: dict[type[Chan[Any]], int] = {Chan: 0, SendOnlyChan: 1, RecvOnlyChan
 
 def _view(cls: type[_V], ch: Chan[Any]) -> _V:
     base = ch if ch._base is None else ch._base
-    v = object.__new__(cls)
+    v = cls.__new__(cls)
     v._arena, v._b, v._w, v._lb = base._arena, base._b, base._w, base._lb
     v._cap, v._timer, v._base = base._cap, base._timer, base
     return v
@@ -258,7 +242,7 @@ def chan_at(arena: Arena, b: int, kind: int = 0, cap: int = 0) -> Chan[Any]:
     if isinstance(h, Chan) and h._arena is arena:
         return h
     _k.add_ref(arena, b)
-    ch: Chan[Any] = object.__new__(Chan)
+    ch: Chan[Any] = Chan.__new__(Chan)
     ch._init(arena, b, cap, kind)
     return ch
 
@@ -268,7 +252,7 @@ def timer_chan(when_ns: int, period_ns: int = 0, kind: int = TIMER) -> Chan[Any]
     ``when_ns`` (monotonic) and then every ``period_ns`` if non-zero; as a
     DEADLINE, reads as closed from ``when_ns`` on (0: no deadline)."""
     arena = _k.timer_arena()
-    ch: Chan[Any] = object.__new__(Chan)
+    ch: Chan[Any] = Chan.__new__(Chan)
     ch._init(arena, _k.create_timer(arena, when_ns, period_ns, kind), 0, kind)
     return ch if kind == DEADLINE else _view(RecvOnlyChan, ch)
 

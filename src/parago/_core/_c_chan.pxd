@@ -5,6 +5,13 @@ from parago._core._c_sched cimport G, Processor
 from parago._shm cimport _c_waiter as W
 from parago._shm cimport _c_atom as atom
 from parago._core cimport _c_wait as wait
+from parago._core cimport _c_handle as handle
+
+
+cdef class ChanHandle(handle.ShmObject):
+    cdef public Py_ssize_t _w, _lb, _cap, _timer
+    cdef public object _base
+
 
 cdef Py_ssize_t C_CLOSED, C_COUNT, C_RING, C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING
 cdef Py_ssize_t C_RBASE, C_RSIZE, G_P, G_OK, S_GROUP, S_CASE, S_NEXT, S_PREV, S_LINKED
@@ -25,10 +32,10 @@ cpdef bint is_imm(object v) except? -1
 
 @cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
                imm=bint, gw=Py_ssize_t, g=G)
-cpdef send(object ch, object v)
+cpdef send(ChanHandle ch, object v)
 
 @cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
                gw=Py_ssize_t, g=G)
-cpdef recv_ok(object ch)
+cpdef recv_ok(ChanHandle ch)
 
 cpdef object received(object arena, G g, Py_ssize_t gw)

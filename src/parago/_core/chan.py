@@ -36,7 +36,7 @@ from .._shm import lock as _lock
 from .._shm import ring as _ring
 from .._shm import values as V
 from .._shm import waiter as W
-from . import wait
+from . import handle, wait
 from .sched import NOVAL, runtime_of, tls
 
 if TYPE_CHECKING:
@@ -72,6 +72,46 @@ DEADLINE = 2          # a context's done channel, closed at its deadline
 
 # status of recv_now
 EMPTY, RAW, OBJECT, CLOSED = 0, 1, 2, 3
+
+
+class ChanHandle(handle.ShmObject):
+    """The fields of a channel handle, as the functions of this module read
+    them: the public Chan (and its directional views) derive from it.
+    Compiled, they are C fields (_c_chan.pxd)."""
+
+    __slots__ = ("_base", "_cap", "_lb", "_timer", "_w")
+    _REFS_OFF = C.C_REFS * 8
+
+    def _init(self, arena: Arena, b: int, cap: int, timer: int) -> None:
+        self._attach(arena, b)
+        self._w = b >> 3
+        self._lb = b + 8
+        self._cap = cap
+        self._timer = timer
+        self._base = None
+
+    def _owns_ref(self) -> bool:
+        return self._base is None
+
+    @staticmethod
+    def _free_block(arena: Arena, b: int) -> None:
+        C.destroy(arena, b)
+
+
+class _Borrowed(ChanHandle):
+    """A handle on a channel some block holds the reference of (a context
+    record's done channel): it owns none, so its end drops none."""
+
+    __slots__ = ()
+
+    def _owns_ref(self) -> bool:
+        return False
+
+
+def borrowed(arena: Arena, b: int, kind: int) -> ChanHandle:
+    h = _Borrowed.__new__(_Borrowed)
+    h._arena, h._b, h._w, h._lb, h._cap, h._timer, h._base = arena, b, b >> 3, b + 8, 0, kind, None
+    return h
 
 
 class _Copy:

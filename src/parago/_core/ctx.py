@@ -51,20 +51,9 @@ count_children = X.count_children
 dumps = V.dumps
 
 
-class _DoneRef:
-    """The done channel of a record, as the channel kernel reads a handle
-    (the record holds the reference; this one holds none)."""
-
-    __slots__ = ("_arena", "_b", "_cap", "_lb", "_timer", "_w")
-
-    def __init__(self, arena: Arena, b: int) -> None:
-        self._arena, self._b, self._w, self._lb = arena, b, b >> 3, b + 8
-        self._cap, self._timer = 0, K.DEADLINE
-
-
 def close_done(arena: Arena, done_b: int) -> None:
     try:
-        K.close(_DoneRef(arena, done_b))
+        K.close(K.borrowed(arena, done_b, K.DEADLINE))   # the record holds the reference
     except Panic:
         pass                                              # already closed
 

@@ -65,7 +65,7 @@ def start(proc: ProcessorType, head_w: int, tail_w: int, front: bool = False) ->
     if front:
         W.enqueue_front(proc.arena, head_w, tail_w, gb)
     else:
-        W.enqueue(proc.arena, head_w, tail_w, gb)
+        W.link_tail(M, head_w, tail_w, gb)
     proc.waiting[gb] = g
     return gw
 

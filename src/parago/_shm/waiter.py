@@ -144,7 +144,11 @@ def claimer_p(st: int) -> int:
 # ---- FIFO queues of sudogs (caller holds the owning object's lock) -----------
 
 def enqueue(arena: Arena, head_w: int, tail_w: int, s: int) -> None:
-    M = arena.M
+    link_tail(arena.M, head_w, tail_w, s)
+
+
+def link_tail(M: memoryview, head_w: int, tail_w: int, s: int) -> None:
+    """Link sudog ``s`` at the tail of the queue ``head_w``/``tail_w``."""
     sw = s >> 3
     t = M[tail_w]
     M[sw + S_NEXT] = 0

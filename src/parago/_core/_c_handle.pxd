@@ -1,0 +1,6 @@
+# Types for the compiled twin of handle.py (see parago/_accel.py).
+
+cdef class ShmObject:
+    cdef public object _arena
+    cdef public Py_ssize_t _b
+    cdef object __weakref__
