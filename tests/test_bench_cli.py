@@ -201,6 +201,19 @@ def test_statistics_are_pyperf_s():
     assert paired_ratio(Sample.of([1.0, 2.0]), Sample.of([3.0, 4.0])).values == (3.0, 2.0)
 
 
+def test_statistics_without_pyperf_agree_with_pyperf(monkeypatch):
+    # The bench runs without its extra: the stdlib figures stand in for pyperf's.
+    values = [1.0, 2.0, 4.0, 3.5]
+    monkeypatch.setitem(sys.modules, "pyperf", None)      # import pyperf -> ImportError
+    fallback = Sample.of(values)
+    got = (fallback.median, fallback.variation, fallback.noisy)
+    monkeypatch.undo()
+    pyperf = pytest.importorskip("pyperf")
+    assert pyperf is not None
+    want = Sample.of(values)
+    assert got == pytest.approx((want.median, want.variation, want.noisy))
+
+
 def test_procs_option():
     assert cli.parse(["--procs", "3"]).procs == [1, 2, 3]
     assert cli.parse(["--procs", "4,2"]).procs == [2, 4]

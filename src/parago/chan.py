@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, Never, NoReturn, Self, TypeVar
 
 from ._core import chan as _k
-from ._handle import current_arena
 from ._handle import _registry as _handle_registry
+from ._handle import current_arena
 
 if TYPE_CHECKING:
     from ._core.protocols import Arena
@@ -29,7 +29,6 @@ __all__ = ["Chan", "chan"]
 TIMER = _k.TIMER          # a timer channel (pg.after, Timer.c, Ticker.c)
 DEADLINE = _k.DEADLINE    # a context's done channel, closed at its deadline
 
-_send = _k.send
 _recv_ok = _k.recv_ok
 
 T = TypeVar("T")
@@ -90,34 +89,12 @@ class Chan(_k.ChanHandle, Generic[T]):
 
     # ---- the operations ----------------------------------------------------------
 
-    def send(self, v: T) -> None:
-        """Send ``v`` (Go's ``c <- v``): blocks until a receiver takes it
-        (unbuffered) or it is buffered. ``v`` is copied now, in the sender.
-
-        Raises Panic("send on closed channel") if the channel is closed,
-        also when it is closed while this send waits (CH-17, CH-18);
-        TypeError if ``v`` cannot be copied, before the channel changes.
-        Call it from a goroutine."""
-        if self._timer:
-            raise TypeError("send on a timer channel (it is receive-only)")
-        _send(self, v)
-
-    def recv(self) -> T:
-        """Receive a value (Go's ``v := <-c``), blocking until one comes;
-        once the channel is closed and drained, None at once (CH-14). Use
-        recv_ok to tell a sent None from a closed channel. Call it from a
-        goroutine.
-
-        Typed ``-> T``: the None of a closed channel stands for Go's zero
-        value and is not in the type (recv_ok's is: ``T | None``)."""
-        # values come back untyped from shared memory (and None once closed)
-        return _recv_ok(self)[0]  # type: ignore[no-any-return]
-
-    def recv_ok(self) -> tuple[T | None, bool]:
-        """Receive (Go's ``v, ok := <-c``): ``(value, True)`` for a value
-        sent, ``(None, False)`` once the channel is closed and drained
-        (CH-15). Blocks until one or the other. Call it from a goroutine."""
-        return _recv_ok(self)
+    # send, recv and recv_ok are the kernel's (ChanHandle's, compiled): no
+    # Python frame between the caller and the channel. Their types:
+    if TYPE_CHECKING:
+        def send(self, v: T) -> None: ...  # type: ignore[override]  # typed narrower
+        def recv(self) -> T: ...
+        def recv_ok(self) -> tuple[T | None, bool]: ...
 
     def __iter__(self) -> Iterator[T]:
         """``for v in ch``: receive until closed and drained (CH-23)."""

@@ -101,7 +101,7 @@ _CANCEL_KEY = object()
 
 
 def _dead_runtime(arena: Arena) -> NoRuntime:
-    return misuse(arena, _sched.tls.proc, "context")
+    return misuse(arena, _sched.this_proc(), "context")
 
 
 # ---- causes -------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class _Rec(_Record):
 
 
 def _arena_of(rec: _Rec) -> Arena:
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     if proc is None or proc.arena is not rec._arena:
         raise _dead_runtime(rec._arena)
     return rec._arena

@@ -486,7 +486,7 @@ def _spread(n: int, fn: Callable[..., Any], *args: Any) -> None:
     """Start n long-lived workers pinned round-robin to the Ps, P0 last: a
     started goroutine never moves, so leaving placement to chance could put
     every worker of a CPU-bound stage in one process."""
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     nprocs = gomaxprocs()
     for i in range(n):
         p = (i + 1) % nprocs

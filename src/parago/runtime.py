@@ -35,7 +35,7 @@ R = TypeVar("R")
 
 
 def _proc() -> Processor:
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     if proc is None:
         raise no_runtime("this call")
     return proc
@@ -90,7 +90,7 @@ def go(fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
 
     Call it from a goroutine of a running runtime (main or any other);
     elsewhere it raises NoRuntime."""
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     if proc is None:
         raise no_runtime("pg.go")
     if proc.current is None:

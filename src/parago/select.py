@@ -94,5 +94,5 @@ def select(*cases: SelectCase, default: bool = False) -> tuple[int, Any, bool]:
         return _k.select(ops, default)
     if default:
         return -1, None, False
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     _k.block_forever(proc.arena if proc is not None else None)

@@ -57,7 +57,7 @@ def sleep(s: float) -> None:
     TypeError, NaN ValueError. Call it from a goroutine; elsewhere it raises
     NoRuntime."""
     s = _duration(s)
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     if proc is None:
         raise no_runtime("pg.sleep")
     if proc.current is None:
@@ -240,5 +240,5 @@ def _arm_func(t: Timer, when_ns: int) -> None:
         t._entry = entry
 
     _kchan.arm_func(t._ch, when_ns,
-                    lambda: _spawn.go(_sched.tls.proc, t._fn, (), {}),  # type: ignore[arg-type]
+                    lambda: _spawn.go(_sched.this_proc(), t._fn, (), {}),  # type: ignore[arg-type]
                     keep)             # (an after_func timer has its fn)

@@ -1,7 +1,7 @@
 # Types for the compiled twin of _core/chan.py (see parago/_accel.py).
 cimport cython
 
-from parago._core._c_sched cimport G, Processor
+from parago._core._c_sched cimport G, Processor, this_proc
 from parago._shm cimport _c_waiter as W
 from parago._shm cimport _c_atom as atom
 from parago._core cimport _c_wait as wait
@@ -11,6 +11,9 @@ from parago._core cimport _c_handle as handle
 cdef class ChanHandle(handle.ShmObject):
     cdef public Py_ssize_t _w, _lb, _cap, _timer
     cdef public object _base
+    cpdef send(self, object v)
+    cpdef recv(self)
+    cpdef tuple recv_ok(self)
 
 
 cdef Py_ssize_t C_CLOSED, C_COUNT, C_RING, C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING

@@ -1,5 +1,7 @@
 # Types for the compiled twin of sched.py (see parago/_accel.py).
 
+from parago._shm cimport _c_atom as atom
+
 cdef class G:
     cdef public object fn, gr, reason, sendval, start, timer, xval
     cdef public Py_ssize_t id, gb, created_by
@@ -27,3 +29,9 @@ cdef class Processor:
     cpdef bint let_others_run(self)
     cpdef gosched(self)
     cpdef _slice_starts(self, G g, long long t)
+
+
+cdef unsigned long _cached_ident
+cdef Processor _cached_proc
+cpdef set_this_proc(Processor proc)
+cpdef Processor this_proc()

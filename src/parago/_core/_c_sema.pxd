@@ -1,1 +1,3 @@
 # Types for the compiled twin of sema.py (see parago/_accel.py).
+
+from parago._core._c_sched cimport this_proc

@@ -1,7 +1,7 @@
 # Types for the compiled twin of _core/wait.py (see parago/_accel.py).
 cimport cython
 
-from parago._core._c_sched cimport G, Processor
+from parago._core._c_sched cimport G, Processor, this_proc
 from parago._shm cimport _c_waiter as W
 from parago._shm cimport _c_atom as atom
 

@@ -37,7 +37,7 @@ from .._shm import ring as _ring
 from .._shm import values as V
 from .._shm import waiter as W
 from . import handle, wait
-from .sched import NOVAL, runtime_of, tls
+from .sched import NOVAL, runtime_of, this_proc
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,6 +80,7 @@ class ChanHandle(handle.ShmObject):
     Compiled, they are C fields (_c_chan.pxd)."""
 
     __slots__ = ("_base", "_cap", "_lb", "_timer", "_w")
+    _base: ChanHandle | None      # the channel a directional view is of
     _REFS_OFF = C.C_REFS * 8
 
     def _init(self, arena: Arena, b: int, cap: int, timer: int) -> None:
@@ -96,6 +97,37 @@ class ChanHandle(handle.ShmObject):
     @staticmethod
     def _free_block(arena: Arena, b: int) -> None:
         C.destroy(arena, b)
+
+    # The public Chan's operations, here so that a call reaches the kernel
+    # with no Python frame in between.
+
+    def send(self, v: object) -> None:
+        """Send ``v`` (Go's ``c <- v``): blocks until a receiver takes it
+        (unbuffered) or it is buffered. ``v`` is copied now, in the sender.
+
+        Raises Panic("send on closed channel") if the channel is closed,
+        also when it is closed while this send waits (CH-17, CH-18);
+        TypeError if ``v`` cannot be copied, before the channel changes.
+        Call it from a goroutine."""
+        if self._timer:
+            raise TypeError("send on a timer channel (it is receive-only)")
+        send(self, v)
+
+    def recv(self) -> Any:
+        """Receive a value (Go's ``v := <-c``), blocking until one comes;
+        once the channel is closed and drained, None at once (CH-14). Use
+        recv_ok to tell a sent None from a closed channel. Call it from a
+        goroutine.
+
+        Typed ``-> T``: the None of a closed channel stands for Go's zero
+        value and is not in the type (recv_ok's is: ``T | None``)."""
+        return recv_ok(self)[0]
+
+    def recv_ok(self) -> tuple[Any, bool]:
+        """Receive (Go's ``v, ok := <-c``): ``(value, True)`` for a value
+        sent, ``(None, False)`` once the channel is closed and drained
+        (CH-15). Blocks until one or the other. Call it from a goroutine."""
+        return recv_ok(self)
 
 
 class _Borrowed(ChanHandle):
@@ -144,7 +176,7 @@ def received(arena: Arena, g: GType, gw: int) -> Any:
 def proc_for(arena: Arena) -> ProcessorType:
     """This thread's P, checking ``arena`` is its runtime's; no goroutine
     needed (for operations that never park, usable from timer callbacks)."""
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not arena:
         runtime_of(arena, "Chan")
     return proc
@@ -275,7 +307,7 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
 def send(ch: ChanRef, v: object) -> None:
     """``ch.send(v)`` from a goroutine: see parago/chan.py for the contract."""
     arena = ch._arena
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not arena or proc.current is None:
         runtime_of(arena, "Chan", "a channel operation")
     if is_imm(v):
@@ -323,7 +355,7 @@ def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
     """``ch.recv_ok()`` from a goroutine: (value, True), or (None, False)
     once closed and drained."""
     arena = ch._arena
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not arena or proc.current is None:
         runtime_of(arena, "Chan", "a channel operation")
     if ch._timer:
@@ -443,7 +475,7 @@ def create_timer(arena: Arena, when_ns: int, period_ns: int = 0, kind: int = TIM
 
 def timer_arena() -> Arena:
     """The running runtime's arena, for a new timer."""
-    proc = tls.proc
+    proc = this_proc()
     if proc is None:
         raise no_runtime("a timer")
     return proc.arena

@@ -40,7 +40,7 @@ _registry: WeakValueDictionary[int, ShmObject] = WeakValueDictionary()
 def current_arena() -> Arena:
     """The running runtime's arena (for creating an object), with the blocks
     of dropped objects given back first."""
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     if proc is None:
         raise no_runtime()
     arena = proc.arena
@@ -72,7 +72,7 @@ class ShmObject:
 
     def _check(self) -> Processor:
         """The running processor, checking this object belongs to its runtime."""
-        proc = _sched.tls.proc
+        proc = _sched.this_proc()
         if proc is None or proc.arena is not self._arena:
             raise misuse(self._arena, proc, _name(type(self)))
         return proc
@@ -122,7 +122,7 @@ class ShmObject:
 
 
 def _rebuild(cls: type[ShmObject], seg_name: str, b: int, extra: tuple[Any, ...]) -> ShmObject:
-    proc = _sched.tls.proc
+    proc = _sched.this_proc()
     if proc is None:
         raise no_runtime(f"a copy of a parago {_name(cls)}")
     if proc.arena.seg.name != seg_name:

@@ -119,8 +119,8 @@ def _safe(frame: FrameType | None, entry: CodeType) -> bool:
 def _on_signal(_signum: int, frame: FrameType | None) -> None:
     from greenlet import getcurrent
 
-    from .sched import Processor, tls
-    proc = tls.proc
+    from .sched import Processor, this_proc
+    proc = this_proc()
     if proc is None:
         return
     proc.mem.store64((proc.slot + ptable.PS_PREEMPT) << 3, 0)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from greenlet import GreenletExit, getcurrent, greenlet
 
 from .._errors import no_runtime, not_in_goroutine, other_runtime, runtime_ended
-from .._shm import gqueue, loadtab, ptable
+from .._shm import atom, gqueue, loadtab, ptable
 from .._shm import layout as L
 from .._shm import waiter as W
 from . import preempt, spin
@@ -74,6 +74,29 @@ class _ThisThread(threading.local):
 
 tls = _ThisThread()
 
+# The last thread to set its P and that P: the kernel asks for this thread's
+# P on every operation, and a thread-local's attribute costs a dict lookup
+# while comparing thread ids costs nothing (compiled). Every thread that sets
+# a P clears it before it ends, so a reused thread id never meets a stale P.
+_cached_ident = 0
+_cached_proc: Processor | None = None
+
+
+def set_this_proc(proc: Processor | None) -> None:
+    """Make ``proc`` the P of the calling thread (None: it runs none)."""
+    global _cached_ident, _cached_proc
+    tls.proc = proc  # type: ignore[assignment]  # see _ThisThread
+    _cached_ident = atom.thread_ident()
+    _cached_proc = proc
+
+
+def this_proc() -> Processor:
+    """The P the calling thread runs (None if it runs none; typed without
+    None as _ThisThread.proc is)."""
+    if atom.thread_ident() == _cached_ident:
+        return _cached_proc  # type: ignore[return-value]
+    return tls.proc
+
 
 def misuse(arena: Arena | None, proc: Processor | None, what: str) -> NoRuntime:
     """The NoRuntime error for using an object (a ``what``) of ``arena``
@@ -92,7 +115,7 @@ def runtime_of(arena: Arena | None, what: str, op: str | None = None) -> Process
     """This thread's P, if it runs ``arena``'s runtime — and, when ``op``
     names an operation that may park, if a goroutine of it is calling.
     Raises NoRuntime saying which of these fails."""
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not arena:
         raise misuse(arena, proc, what)
     if op is not None and proc.current is None:

@@ -37,7 +37,7 @@ from .._shm import values as V
 from .._shm import waiter as W
 from . import chan as K
 from . import wait
-from .sched import NOVAL, runtime_of, tls
+from .sched import NOVAL, runtime_of, this_proc
 
 if TYPE_CHECKING:
     from .._shm.arena import Arena
@@ -61,7 +61,7 @@ def select(ops: list[SelectOp], default: bool) -> SelectResult:
     """Run the select over ``ops`` [(index, chan, SEND|RECV, value)], all of
     one runtime's arena; returns (index, value, ok)."""
     arena = ops[0][1]._arena
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not arena or proc.current is None:
         runtime_of(arena, "Chan", "select")
     for op in ops:

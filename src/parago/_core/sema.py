@@ -39,7 +39,7 @@ from .._shm import lock as _lock
 from .._shm import syncrec as R
 from .._shm import waiter as W
 from . import wait
-from .sched import runtime_of, tls
+from .sched import runtime_of, this_proc
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -72,7 +72,7 @@ def create(arena: Arena, type_: int) -> int:
 
 
 def _proc(h: SyncRef, op: str) -> Processor:
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, type(h).__name__)
     if proc.current is None:
@@ -148,7 +148,7 @@ def _mutex_unlock_slow(h: SyncRef) -> None:
     mem, M = arena.mem, arena.M
     if not mem.load64(h._xb) & LOCKED:
         raise Panic("sync: unlock of unlocked mutex")
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not arena:
         runtime_of(arena, "Mutex")
     rw, lb, sb = h._w, h._lb, h._xb
@@ -203,7 +203,7 @@ R.FIXUPS[R.T_MUTEX] = _mutex_fixup
 def rw_enter(h: SyncRef, write: bool, block: bool) -> bool:
     """Take the lock for writing or reading; with ``block`` False, only if
     that needs no waiting. A waiter is woken already holding it."""
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "RWMutex")
     arena, M, rw = proc.arena, proc.M, h._w
@@ -239,7 +239,7 @@ def rw_enter(h: SyncRef, write: bool, block: bool) -> bool:
 
 
 def rw_runlock(h: SyncRef) -> None:
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "RWMutex")
     arena, M, rw = proc.arena, proc.M, h._w
@@ -258,7 +258,7 @@ def rw_runlock(h: SyncRef) -> None:
 
 
 def rw_unlock(h: SyncRef) -> None:
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "RWMutex")
     arena, M, rw = proc.arena, proc.M, h._w
@@ -304,7 +304,7 @@ R.FIXUPS[R.T_RWMUTEX] = _rwmutex_fixup
 # ---- WaitGroup ---------------------------------------------------------------------------
 
 def wg_add(h: SyncRef, delta: int) -> None:
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "WaitGroup")
     mem = proc.mem
@@ -338,7 +338,7 @@ def _wg_release(h: SyncRef, proc: Processor) -> None:
 
 
 def wg_wait(h: SyncRef) -> None:
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "WaitGroup")
     mem = proc.mem
@@ -402,7 +402,7 @@ def cond_wait(h: SyncRef, unlock_l: Callable[[], object], lock_l: Callable[[], o
 
 def cond_wake(h: SyncRef, n: int) -> None:
     """Wake ``n`` waiters, longest first (-1: all of them)."""
-    proc = tls.proc
+    proc = this_proc()
     if proc is None or proc.arena is not h._arena:
         runtime_of(h._arena, "Cond")
     arena, M, rw = proc.arena, proc.M, h._w

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .._shm import atom, ptable
 from .._shm import waiter as W
 from . import preempt
-from .sched import NOVAL, tls
+from .sched import NOVAL, this_proc
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -130,7 +130,7 @@ def timer(proc: ProcessorType, when: float, fn: Callable[[Any], object], arg: An
 
 def cancel_timer(entry: TimerEntry | None) -> None:
     """Stop a timer of this thread's P (a no-op elsewhere, or for None)."""
-    proc = tls.proc
+    proc = this_proc()
     if entry is not None and proc is not None:
         proc.timers.cancel(entry)
 

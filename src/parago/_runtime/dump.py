@@ -79,7 +79,9 @@ def format_local(proc: Processor) -> str:
         else:
             status = g.reason
             frame = g.gr.gr_frame if g.gr is not None else None
-            if frame is None or _ready(proc, g):
+            # not started, or started but parked in compiled code with no
+            # Python frame above (pg.go(ch.send, v)): only the first is runnable
+            if not g.gr or _ready(proc, g):
                 status = "runnable"
             waited = now - g.since if g.since else 0.0
             if waited >= 60 and status not in ("runnable", "running"):

@@ -163,7 +163,7 @@ class Runtime:
     def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True) -> None:
         if _this_thread.rt is not None:
             raise RuntimeError("pg.run is not reentrant: a runtime is already running here")
-        if sched.tls.proc is not None:
+        if sched.this_proc() is not None:
             raise RuntimeError("pg.run cannot be called from inside a goroutine")
         if not 1 <= procs <= L.MAXP:
             raise ValueError(f"procs must be between 1 and {L.MAXP}, not {procs}")
@@ -207,7 +207,7 @@ class Runtime:
             ptable.set_state(arena, 0, ptable.S_ALIVE)
             self.proc: Processor = Processor(arena, 0, P0Hooks(self))
             self.proc.g0 = getcurrent()
-            sched.tls.proc = self.proc
+            sched.set_this_proc(self.proc)
             self._stdio = stdio.one_write_per_line()
             self._old_sigquit: Any = None
             if threading.current_thread() is threading.main_thread():
@@ -445,7 +445,7 @@ class Runtime:
             preempt.restore(getattr(self, "_old_sigurg", None))
             os.close(self._watch_stop_r)
             os.close(self._watch_stop_w)
-            sched.tls.proc = None  # type: ignore[assignment]  # see _ThisThread
+            sched.set_this_proc(None)
             _this_thread.rt = None
             values.forget_functions()
             if proc is not None:

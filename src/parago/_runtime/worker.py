@@ -58,7 +58,7 @@ def main(runtime_id: str, p: int, epoch: int, p0_pid: int) -> None:
         arena.M[s + ptable.PS_PID] = os.getpid()
         ptable.set_state(arena, p, ptable.S_ALIVE)
         proc = Processor(arena, p, WorkerHooks())
-        sched.tls.proc = proc
+        sched.set_this_proc(proc)
         preempt.install()
         proc.run()
         ptable.set_state(arena, p, ptable.S_EXITED)

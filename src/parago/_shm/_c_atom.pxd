@@ -2,6 +2,8 @@
 # of the arena (see atom.py). Modules cimport these names where their .py
 # imports them from atom.
 
+from cpython.pythread cimport PyThread_get_thread_ident
+
 cdef extern from "_native_atomics.h":
     long long pg_load64(long long *p) nogil
     void pg_store64(long long *p, long long v) nogil
@@ -34,3 +36,7 @@ cdef inline bint cas64(object mem, long long[::1] M, Py_ssize_t w, long long old
 
 cdef inline void fence():
     pg_fence()
+
+
+cdef inline unsigned long thread_ident():
+    return PyThread_get_thread_ident()

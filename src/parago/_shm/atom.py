@@ -1,6 +1,7 @@
 """Atomic operations on the arena's words, for the kernel's hot paths.
 
-Owns: nothing shared; how kernel code reaches _native's atomics. Each
+Owns: nothing shared; how kernel code reaches _native's atomics (and the
+calling thread's id, a call to C compiled). Each
 function takes the arena's Mem object, its int64 view ``M`` and a word index:
 run as Python, it calls the Mem method (the view is unused); compiled, the
 same call becomes the inline C of _native_atomics.h on the typed view
@@ -18,7 +19,11 @@ Invariants:
 
 from __future__ import annotations
 
+from threading import get_ident as thread_ident
+
 from .._native import Mem
+
+__all__ = ["add64", "cas64", "fence", "load64", "store64", "swap64", "thread_ident"]
 
 
 def load64(mem: Mem, M: memoryview, w: int) -> int:
