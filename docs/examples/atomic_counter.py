@@ -37,12 +37,14 @@ int captured by the closures would be copied into each goroutine: main
 would print 0. X and Y are arguments (the book's -x and -y flags).
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def add_y(counter, y) -> None:
+def add_y(counter: pg.atomic.Int64, y: int) -> None:
     for _ in range(y):
         counter.add(1)
 

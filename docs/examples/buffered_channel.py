@@ -60,12 +60,14 @@ default) instead of hanging the program, then with a goroutine that reads
 once so the send completes.
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -74,7 +76,7 @@ def println(*args) -> None:
     sys.stdout.flush()
 
 
-def producer(int_stream) -> None:
+def producer(int_stream: pg.Chan[int]) -> None:
     try:
         for i in range(5):
             println(f"Sending: {i}")
@@ -84,7 +86,7 @@ def producer(int_stream) -> None:
         int_stream.close()
 
 
-def read_one(c, got) -> None:
+def read_one(c: pg.Chan[str], got: pg.Chan[str]) -> None:
     got.send(c.recv())
 
 

@@ -38,10 +38,12 @@ range, and `send` or `close` on it raise TypeError, where Go refuses to
 compile.
 """
 
+from __future__ import annotations
+
 import parago as pg
 
 
-def write_results(result_stream) -> None:
+def write_results(result_stream: pg.Chan[int]) -> None:
     try:
         for i in range(6):
             result_stream.send(i)
@@ -49,7 +51,7 @@ def write_results(result_stream) -> None:
         result_stream.close()
 
 
-def chan_owner():
+def chan_owner() -> pg.RecvOnlyChan[int]:
     result_stream = pg.chan(5)
     pg.go(write_results, result_stream)
     return result_stream.recv_only()

@@ -59,12 +59,14 @@ Goroutines print with `println` (below): one write per line, so lines from
 different processes never mix (see docs/caveats.md, "Printing").
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -73,7 +75,7 @@ def println(*args) -> None:
     sys.stdout.flush()
 
 
-def count_to_five(int_stream) -> None:
+def count_to_five(int_stream: pg.Chan[int]) -> None:
     try:
         for i in range(1, 6):
             int_stream.send(i)
@@ -81,7 +83,7 @@ def count_to_five(int_stream) -> None:
         int_stream.close()
 
 
-def wait_to_begin(begin, i) -> None:
+def wait_to_begin(begin: pg.Chan[None], i: int) -> None:
     begin.recv()                        # blocks until begin is closed
     println(f"{i} has begun")
 
@@ -108,7 +110,7 @@ def main() -> None:
 
     read_only = pg.chan(1).recv_only()  # Go: var dataStream <-chan interface{}
     try:
-        read_only.send(1)
+        read_only.send(1)  # type: ignore[arg-type]  # the point: mypy rejects it too
     except TypeError as e:              # Go: a compile-time error
         print(f"TypeError: {e}")
 

@@ -63,12 +63,14 @@ old Go. The goroutines print with `println` (below): one write per line,
 so lines from different processes never mix (docs/caveats.md, "Printing").
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -77,7 +79,7 @@ def println(*args) -> None:
     sys.stdout.flush()
 
 
-def send_welcome(result) -> None:
+def send_welcome(result: pg.Chan[str]) -> None:
     result.send("welcome")
 
 

@@ -30,6 +30,10 @@ Wait. The handlers' functions are module-level (they are copied to whichever
 process runs them).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import parago as pg
 
 
@@ -45,7 +49,8 @@ def clicked_msg() -> None:
     print("Mouse clicked.", flush=True)
 
 
-def handler(c, fn, running, done) -> None:
+def handler(c: pg.Cond, fn: Callable[[], None], running: pg.WaitGroup,
+            done: pg.WaitGroup) -> None:
     c.L.lock()
     running.done()
     c.wait()
@@ -54,7 +59,7 @@ def handler(c, fn, running, done) -> None:
     c.L.unlock()
 
 
-def subscribe(c, fn, done) -> None:
+def subscribe(c: pg.Cond, fn: Callable[[], None], done: pg.WaitGroup) -> None:
     running = pg.WaitGroup()
     running.add(1)
     pg.go(handler, c, fn, running, done)

@@ -29,12 +29,14 @@ memory, since the goroutines may run in other processes. The delay is an
 argument (default 1 s as in the book; the test passes a shorter one).
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def remove_from_queue(c, queue, delay) -> None:
+def remove_from_queue(c: pg.Cond, queue: pg.atomic.Int64, delay: float) -> None:
     pg.sleep(delay)
     c.L.lock()
     queue.add(-1)

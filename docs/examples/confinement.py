@@ -62,10 +62,12 @@ end (`send_only()`, Go's `chan<- int`) stays inside chan_owner and its
 goroutine, the consumer only ever sees `recv_only()` (`<-chan int`).
 """
 
+from __future__ import annotations
+
 import parago as pg
 
 
-def loop_data(handle_data, data) -> None:
+def loop_data(handle_data: pg.SendOnlyChan[int], data: list[int]) -> None:
     try:
         for i in range(len(data)):
             handle_data.send(data[i])
@@ -73,7 +75,7 @@ def loop_data(handle_data, data) -> None:
         handle_data.close()
 
 
-def write_results(results) -> None:
+def write_results(results: pg.SendOnlyChan[int]) -> None:
     try:
         for i in range(6):
             results.send(i)
@@ -81,13 +83,13 @@ def write_results(results) -> None:
         results.close()
 
 
-def chan_owner():
+def chan_owner() -> pg.RecvOnlyChan[int]:
     results = pg.chan(5)
     pg.go(write_results, results.send_only())
     return results.recv_only()
 
 
-def consumer(results) -> None:
+def consumer(results: pg.RecvOnlyChan[int]) -> None:
     for result in results:
         print(f"Received: {result}")
     print("Done receiving!")

@@ -78,12 +78,14 @@ Goroutines print with `println` (below): one write per line, so lines from
 different processes never mix (see docs/caveats.md, "Printing").
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -92,20 +94,24 @@ def println(*args) -> None:
     sys.stdout.flush()
 
 
-def worker(ctx, id, results) -> None:
+def worker(ctx: pg.context.Context, id: int, results: pg.Chan[int]) -> None:
     while True:
-        index, _, _ = pg.select(ctx.done().recv, (results.send, id))
+        # done() is None only for a context that is never cancelled (background())
+        index, _, _ = pg.select(ctx.done().recv,  # type: ignore[union-attr]
+                                (results.send, id))
         if index == 0:
             println(f"worker {id} stopped: {ctx.err()}")
             return
 
 
-def slow_operation(ctx, seconds, errs) -> None:
-    index, _, _ = pg.select(pg.after(seconds).recv, ctx.done().recv)
+def slow_operation(ctx: pg.context.Context, seconds: float,
+                   errs: pg.Chan[BaseException | None]) -> None:
+    index, _, _ = pg.select(pg.after(seconds).recv,
+                            ctx.done().recv)  # type: ignore[union-attr]  # as in worker
     errs.send(None if index == 0 else ctx.err())
 
 
-def handle(ctx, done) -> None:
+def handle(ctx: pg.context.Context, done: pg.Chan[None]) -> None:
     print(f"handling request {ctx.value('request-id')}", flush=True)
     done.close()
 

@@ -47,6 +47,8 @@ channel's bookkeeping, in Python. `python -m parago bench` and perf/context_swit
 compare it with greenlet, gevent and asyncio.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import time
@@ -54,7 +56,8 @@ import time
 import parago as pg
 
 
-def sender(wg, ready, begin, c, n, where) -> None:
+def sender(wg: pg.WaitGroup, ready: pg.WaitGroup, begin: pg.Chan[None], c: pg.Chan[None],
+           n: int, where: pg.Chan[int]) -> None:
     where.send(os.getpid())
     ready.done()
     begin.recv()
@@ -63,7 +66,8 @@ def sender(wg, ready, begin, c, n, where) -> None:
     wg.done()
 
 
-def receiver(wg, ready, begin, c, n, where) -> None:
+def receiver(wg: pg.WaitGroup, ready: pg.WaitGroup, begin: pg.Chan[None], c: pg.Chan[None],
+             n: int, where: pg.Chan[int]) -> None:
     where.send(os.getpid())
     ready.done()
     begin.recv()

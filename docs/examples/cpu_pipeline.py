@@ -17,6 +17,8 @@ exception in count_primes would raise pg.pipeline.StageError (the original
 as its cause) where the results are received, here in main's loop.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import time
@@ -26,7 +28,7 @@ import parago as pg
 P = pg.pipeline
 
 
-def count_primes(block):
+def count_primes(block: tuple[int, int]) -> tuple[int, int, int]:
     lo, hi = block
     n = 0
     for k in range(max(lo, 2), hi):

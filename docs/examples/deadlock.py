@@ -40,6 +40,8 @@ on every run, with any number of processes, without waiting two seconds.
 memory: the copy a goroutine gets locks the same mutex.
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
@@ -51,7 +53,7 @@ class Value:
         self.value = 0
 
 
-def print_sum(wg, both_locked, v1, v2) -> None:
+def print_sum(wg: pg.WaitGroup, both_locked: pg.WaitGroup, v1: Value, v2: Value) -> None:
     with v1.mu:
         both_locked.done()
         both_locked.wait()          # the book: time.Sleep(2 * time.Second)

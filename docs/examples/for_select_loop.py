@@ -35,12 +35,14 @@ stopper runs meanwhile even with one process. Both times are arguments
 (default 5 s and 1 s, as in the book).
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def stop_after(done, seconds) -> None:
+def stop_after(done: pg.Chan[None], seconds: float) -> None:
     pg.sleep(seconds)
     done.close()
 

@@ -42,18 +42,21 @@ variables with main; this one captures nothing, so the copy changes nothing
 call (Go 1.25's WaitGroup.Go).
 """
 
+from __future__ import annotations
+
 import os
 import sys
 
 import parago as pg
 
 
-def say_hello(wg) -> None:
+def say_hello(wg: pg.WaitGroup) -> None:
     print("hello", flush=True)
     wg.done()
 
 
-def tree_sum(lo, hi, depth, wg, leaves) -> None:
+def tree_sum(lo: int, hi: int, depth: int, wg: pg.WaitGroup,
+             leaves: pg.Chan[tuple[int, int]]) -> None:
     if depth == 0:
         leaves.send((sum(i * i for i in range(lo, hi)), os.getpid()))
     else:

@@ -30,18 +30,20 @@ GOMAXPROCS are arguments (default: `pg.num_cpu()`, as in the book; the test
 caps it at 2 so that a many-core machine does not start dozens of workers).
 """
 
+from __future__ import annotations
+
 import os
 import sys
 
 import parago as pg
 
 
-def busy(n, pids) -> None:
+def busy(n: int, pids: pg.Chan[int]) -> None:
     sum(i * i for i in range(n))        # CPU-bound: holds its P until done
     pids.send(os.getpid())
 
 
-def main(work: int = 2_000_000, procs=None) -> None:
+def main(work: int = 2_000_000, procs: int | None = None) -> None:
     print(f"NumCPU: {pg.num_cpu()}")
     before = pg.gomaxprocs(procs or pg.num_cpu())
     print(f"GOMAXPROCS was {before}, now {pg.gomaxprocs()}")

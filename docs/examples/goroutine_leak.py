@@ -32,6 +32,8 @@ condition, not a fixed sleep); it prints the header of each goroutine, without t
 and pid the dump adds after it.
 """
 
+from __future__ import annotations
+
 import re
 
 import parago as pg
@@ -42,7 +44,7 @@ def block_forever() -> None:
     ch.send(None)                       # nobody ever receives: blocks forever
 
 
-def goroutine_headers():
+def goroutine_headers() -> list[str]:
     """The "goroutine N [status]" line of every goroutine in the dump."""
     return re.findall(r"^goroutine \d+ \[[^\]]*\]", pg.runtime.stack(), re.MULTILINE)
 

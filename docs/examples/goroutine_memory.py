@@ -54,6 +54,8 @@ The largest M is an argument (default 100000, as in the book).
 and asyncio.
 """
 
+from __future__ import annotations
+
 import gc
 import sys
 
@@ -64,7 +66,7 @@ import parago as pg
 GO_KB = {10: 65, 100: 327, 1000: 4784, 10_000: 30_474, 100_000: 262_300}
 
 
-def mem_consumed():
+def mem_consumed() -> int:
     """Bytes of memory this runtime's processes hold (sum of their PSS)."""
     gc.collect()
     me = psutil.Process()
@@ -77,7 +79,7 @@ def mem_consumed():
     return total
 
 
-def noop(wg, c) -> None:
+def noop(wg: pg.WaitGroup, c: None) -> None:
     wg.done()
     pg.select(c)                        # <-c on a nil channel: blocks forever
 
@@ -86,7 +88,7 @@ def finish() -> None:
     pass
 
 
-def measure(num_goroutines):
+def measure(num_goroutines: int) -> tuple[int, int]:
     warm_up = pg.WaitGroup()            # one-time costs (code, first records) first
     for _ in range(100):
         warm_up.go(finish)

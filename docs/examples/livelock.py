@@ -75,12 +75,14 @@ bytes.Buffer, so the walkers' lines never mix — before
 end the program, before the last walker has printed.
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -91,21 +93,22 @@ def println(*args) -> None:
 WALKERS = 2
 
 
-def keep_cadence(cadence, waiting, walkers) -> None:
-    for _ in pg.tick(0.001):
+def keep_cadence(cadence: pg.Cond, waiting: pg.atomic.Int32, walkers: int) -> None:
+    for _ in pg.tick(0.001):  # type: ignore[union-attr]  # None only for a duration <= 0
         with cadence.L:
             if waiting.load() == walkers:   # everyone is at the step: take it
                 waiting.store(0)
                 cadence.broadcast()
 
 
-def take_step(cadence, waiting) -> None:
+def take_step(cadence: pg.Cond, waiting: pg.atomic.Int32) -> None:
     with cadence.L:
         waiting.add(1)
         cadence.wait()
 
 
-def try_dir(dir_name, dir, out, cadence, waiting) -> bool:
+def try_dir(dir_name: str, dir: pg.atomic.Int32, out: list[str], cadence: pg.Cond,
+            waiting: pg.atomic.Int32) -> bool:
     out.append(f" {dir_name}")
     dir.add(1)                              # declare the intention to move that way
     take_step(cadence, waiting)
@@ -117,7 +120,8 @@ def try_dir(dir_name, dir, out, cadence, waiting) -> bool:
     return False
 
 
-def walk(walking, name, left, right, cadence, waiting) -> None:
+def walk(walking: pg.WaitGroup, name: str, left: pg.atomic.Int32, right: pg.atomic.Int32,
+         cadence: pg.Cond, waiting: pg.atomic.Int32) -> None:
     out = [f"{name} is trying to scoot:"]
     try:
         for _ in range(5):

@@ -29,10 +29,12 @@ shared memory: one lock for every process. With procs=1 main keeps its P
 until it blocks, so it prints "the value is 0."; with procs >= 2 either line.
 """
 
+from __future__ import annotations
+
 import parago as pg
 
 
-def increment(memory_access, value) -> None:
+def increment(memory_access: pg.Mutex, value: pg.atomic.Int64) -> None:
     with memory_access:
         value.store(value.load() + 1)
 

@@ -57,21 +57,23 @@ monitor prints a new value before it loops back to its select, and only
 there can it answer the read.
 """
 
+from __future__ import annotations
+
 import random
 import sys
 
 import parago as pg
 
 
-def set_value(write_value, new_value) -> None:
+def set_value(write_value: pg.Chan[int], new_value: int) -> None:
     write_value.send(new_value)
 
 
-def read(read_value):
+def read(read_value: pg.Chan[int]) -> int:
     return read_value.recv()
 
 
-def monitor(read_value, write_value) -> None:
+def monitor(read_value: pg.Chan[int], write_value: pg.Chan[int]) -> None:
     value = 0
     while True:
         index, new_value, _ = pg.select(write_value.recv, (read_value.send, value))
@@ -80,7 +82,7 @@ def monitor(read_value, write_value) -> None:
             print(value, end=" ", flush=True)
 
 
-def set_random(write_value, n) -> None:
+def set_random(write_value: pg.Chan[int], n: int) -> None:
     set_value(write_value, random.randrange(10 * n))
 
 

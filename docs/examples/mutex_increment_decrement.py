@@ -30,15 +30,17 @@ whole read-modify-print step, exactly as in Go. Prints flush inside the lock so
 the lines appear in lock order even when they come from several processes.
 """
 
+from __future__ import annotations
+
 import parago as pg
 
 
-def increment(lock, count) -> None:
+def increment(lock: pg.Mutex, count: pg.atomic.Int64) -> None:
     with lock:
         print(f"Incrementing: {count.add(1)}", flush=True)
 
 
-def decrement(lock, count) -> None:
+def decrement(lock: pg.Mutex, count: pg.atomic.Int64) -> None:
     with lock:
         print(f"Decrementing: {count.add(-1)}", flush=True)
 

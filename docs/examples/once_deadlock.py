@@ -33,16 +33,18 @@ Why it differs: only in spelling (Go's initA/initB capture the Onces; here
 they are arguments, as a goroutine would need them).
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def init_a(once_a, once_b) -> None:
+def init_a(once_a: pg.Once, once_b: pg.Once) -> None:
     once_b.do(lambda: init_b(once_a, once_b))
 
 
-def init_b(once_a, once_b) -> None:
+def init_b(once_a: pg.Once, once_b: pg.Once) -> None:
     once_a.do(lambda: init_a(once_a, once_b))
 
 

@@ -66,13 +66,16 @@ arguments (`min max [seed]`, default 1 10); the channel directions are
 Go's, with send_only()/recv_only().
 """
 
+from __future__ import annotations
+
 import random
 import sys
 
 import parago as pg
 
 
-def first(lo, hi, out, closea, seed) -> None:
+def first(lo: int, hi: int, out: pg.SendOnlyChan[int], closea: pg.atomic.Bool,
+          seed: int | None) -> None:
     rng = random.Random(seed)
     while True:
         if closea.load():
@@ -81,8 +84,9 @@ def first(lo, hi, out, closea, seed) -> None:
         out.send(rng.randrange(lo, hi))
 
 
-def second(out, inp, closea) -> None:
-    data = {}
+def second(out: pg.SendOnlyChan[int], inp: pg.RecvOnlyChan[int],
+           closea: pg.atomic.Bool) -> None:
+    data: dict[int, bool] = {}
     for x in inp:
         print(x, end=" ", flush=True)
         if x in data:
@@ -94,14 +98,14 @@ def second(out, inp, closea) -> None:
     out.close()
 
 
-def third(inp) -> None:
+def third(inp: pg.RecvOnlyChan[int]) -> None:
     total = 0
     for x2 in inp:
         total += x2
     print(f"The sum of the random numbers is {total}")
 
 
-def main(lo: int = 1, hi: int = 10, seed=None):
+def main(lo: int = 1, hi: int = 10, seed: int | None = None) -> None:
     if lo >= hi:
         raise SystemExit(f"{lo} should be smaller than {hi}")
     closea = pg.atomic.Bool()

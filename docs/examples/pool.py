@@ -32,28 +32,30 @@ its own handful of buffers: a few calculators per process are created, never
 a million. The number of goroutines is an argument (the test uses fewer).
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def new_instance():
+def new_instance() -> object:
     print("Creating new instance.", flush=True)
     return object()
 
 
-def worker(calc_pool) -> None:
+def worker(calc_pool: pg.Pool) -> None:
     mem = calc_pool.get()
     # Assume something interesting, but quick, is done with this memory.
     calc_pool.put(mem)
 
 
-def new_calculator(created):
+def new_calculator(created: pg.atomic.Int64) -> bytearray:
     created.add(1)
     return bytearray(1024)
 
 
-def main(num_workers=1024 * 1024) -> None:
+def main(num_workers: int = 1024 * 1024) -> None:
     pool = pg.Pool(new_instance)
     pool.get()
     instance = pool.get()
@@ -63,7 +65,7 @@ def main(num_workers=1024 * 1024) -> None:
     created = pg.atomic.Int64()
     calc_pool = pg.Pool(lambda: new_calculator(created))
     for _ in range(4):                      # seed the pool with 4 KB
-        calc_pool.put(calc_pool.new())
+        calc_pool.put(calc_pool.new())  # type: ignore[misc]  # Pool.new is optional; set above
     wg = pg.WaitGroup()
     for _ in range(num_workers):
         wg.go(worker, calc_pool)

@@ -72,6 +72,8 @@ goroutine that made and uses them (a Pool's objects are never copied
 between processes), which is exactly what a pool of live connections needs.
 """
 
+from __future__ import annotations
+
 import socket
 import sys
 import time
@@ -82,19 +84,19 @@ import parago as pg
 POLL = 0.0005          # seconds between looks at a socket that is not ready
 
 
-def connect_to_service(delay):
+def connect_to_service(delay: float) -> object:
     pg.sleep(delay)                     # a slow handshake with some service
     return object()
 
 
-def warm_service_conn_cache(delay, size):
+def warm_service_conn_cache(delay: float, size: int) -> pg.Pool:
     p = pg.Pool(partial(connect_to_service, delay))
     for _ in range(size):
-        p.put(p.new())
+        p.put(p.new())  # type: ignore[misc]  # Pool.new is optional; set just above
     return p
 
 
-def accept(server, done):
+def accept(server: socket.socket, done: pg.Chan[None]) -> socket.socket | None:
     """The next connection, or None once done is closed."""
     while True:
         try:
@@ -107,14 +109,15 @@ def accept(server, done):
         return conn
 
 
-def daemon(started, done, pooled, delay, size) -> None:
+def daemon(started: pg.Chan[int], done: pg.Chan[None], pooled: bool, delay: float,
+           size: int) -> None:
     conn_pool = warm_service_conn_cache(delay, size) if pooled else None
     with socket.create_server(("localhost", 0)) as server:
         server.setblocking(False)
         started.send(server.getsockname()[1])       # wg.Done(): ready, on this port
         while (conn := accept(server, done)) is not None:
             with conn:
-                if pooled:
+                if conn_pool is not None:       # pooled
                     svc_conn = conn_pool.get()
                     conn.sendall(b"\n")
                     conn_pool.put(svc_conn)
@@ -123,13 +126,13 @@ def daemon(started, done, pooled, delay, size) -> None:
                     conn.sendall(b"\n")
 
 
-def start_network_daemon(done, pooled, delay, size):
-    started = pg.chan()
+def start_network_daemon(done: pg.Chan[None], pooled: bool, delay: float, size: int) -> int:
+    started: pg.Chan[int] = pg.chan()
     pg.go(daemon, started, done, pooled, delay, size)
     return started.recv()
 
 
-def network_request(port):
+def network_request(port: int) -> bytes:
     """Dial, read everything until the daemon closes, hang up."""
     with socket.create_connection(("localhost", port)) as conn:
         conn.setblocking(False)
@@ -145,7 +148,7 @@ def network_request(port):
             data += chunk
 
 
-def benchmark(pooled, n, delay, size) -> None:
+def benchmark(pooled: bool, n: int, delay: float, size: int) -> None:
     done = pg.chan()
     port = start_network_daemon(done, pooled, delay, size)
     start = time.perf_counter()

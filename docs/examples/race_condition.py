@@ -27,10 +27,12 @@ process may run the goroutine at any moment and all three outcomes happen.
 memory_access_sync.py is the same program with a Mutex.
 """
 
+from __future__ import annotations
+
 import parago as pg
 
 
-def increment(data) -> None:
+def increment(data: pg.atomic.Int64) -> None:
     data.store(data.load() + 1)         # data++ : a read, then a write
 
 

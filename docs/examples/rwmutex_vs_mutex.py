@@ -64,13 +64,26 @@ first row does not pay for loading code. The number of rows is an argument (defa
 book; the test uses fewer).
 """
 
+from __future__ import annotations
+
 import sys
 import time
+from typing import Protocol
 
 import parago as pg
 
 
-def producer(wg, locker) -> None:
+class Locker(Protocol):
+    """Go's sync.Locker (usable in a with statement): a Mutex, an RWMutex or
+    its rlocker()."""
+
+    def lock(self) -> None: ...
+    def unlock(self) -> None: ...
+    def __enter__(self) -> object: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def producer(wg: pg.WaitGroup, locker: Locker) -> None:
     for _ in range(5):
         locker.lock()
         locker.unlock()
@@ -78,13 +91,13 @@ def producer(wg, locker) -> None:
     wg.done()
 
 
-def observer(wg, locker) -> None:
+def observer(wg: pg.WaitGroup, locker: Locker) -> None:
     with locker:
         pass
     wg.done()
 
 
-def test(count, mutex, rw_mutex):
+def test(count: int, mutex: Locker, rw_mutex: Locker) -> float:
     wg = pg.WaitGroup()
     wg.add(count + 1)
     begin = time.perf_counter()
@@ -95,7 +108,7 @@ def test(count, mutex, rw_mutex):
     return time.perf_counter() - begin
 
 
-def go_duration(seconds):
+def go_duration(seconds: float) -> str:
     """A duration the way Go's time.Duration prints it: 1.5s, 44.417µs, 120ns."""
     ns = round(seconds * 1e9)
     for unit, size, digits in (("s", 10**9, 9), ("ms", 10**6, 6), ("µs", 10**3, 3)):

@@ -22,12 +22,14 @@ Why it differs: only in spelling. `default=True` makes the select return
 elapsed time is printed the way Go prints a time.Duration.
 """
 
+from __future__ import annotations
+
 import time
 
 import parago as pg
 
 
-def go_duration(seconds):
+def go_duration(seconds: float) -> str:
     """A duration the way Go's time.Duration prints it: 1.5s, 44.417µs, 120ns."""
     ns = round(seconds * 1e9)
     for unit, size, digits in (("s", 10**9, 9), ("ms", 10**6, 6), ("µs", 10**3, 3)):

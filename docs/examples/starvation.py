@@ -53,13 +53,15 @@ Goroutines print with `println` (below): one write per line, so lines from
 different processes never mix (see docs/caveats.md, "Printing").
 """
 
+from __future__ import annotations
+
 import sys
 import time
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -68,7 +70,7 @@ def println(*args) -> None:
     sys.stdout.flush()
 
 
-def greedy_worker(wg, shared_lock, runtime) -> None:
+def greedy_worker(wg: pg.WaitGroup, shared_lock: pg.Mutex, runtime: float) -> None:
     count = 0
     begin = time.monotonic()
     while time.monotonic() - begin <= runtime:
@@ -79,7 +81,7 @@ def greedy_worker(wg, shared_lock, runtime) -> None:
     wg.done()
 
 
-def polite_worker(wg, shared_lock, runtime) -> None:
+def polite_worker(wg: pg.WaitGroup, shared_lock: pg.Mutex, runtime: float) -> None:
     count = 0
     begin = time.monotonic()
     while time.monotonic() - begin <= runtime:

@@ -79,17 +79,19 @@ second with the same outcome (its margins are hundreds of milliseconds,
 against timer resolution of about a millisecond).
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def slow(c, result, seconds) -> None:
+def slow(c: pg.Chan[str], result: str, seconds: float) -> None:
     pg.sleep(seconds)
     c.send(result)
 
 
-def wait_then_close(w, temp, work) -> None:
+def wait_then_close(w: pg.WaitGroup, temp: pg.Chan[int], work: float) -> None:
     try:
         pg.sleep(work)
         w.wait()
@@ -97,14 +99,14 @@ def wait_then_close(w, temp, work) -> None:
         temp.close()
 
 
-def timeout(w, t, work):
+def timeout(w: pg.WaitGroup, t: float, work: float) -> bool:
     temp = pg.chan()
     pg.go(wait_then_close, w, temp, work)
     index, _, _ = pg.select(temp.recv, pg.after(t).recv)
     return index == 1
 
 
-def go_duration(seconds):
+def go_duration(seconds: float) -> str:
     """A duration the way Go's time.Duration prints it: 1.5s, 44.417µs, 120ns."""
     ns = round(seconds * 1e9)
     for unit, size, digits in (("s", 10**9, 9), ("ms", 10**6, 6), ("µs", 10**3, 3)):

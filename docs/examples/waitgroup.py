@@ -33,12 +33,14 @@ process. Goroutines print with `println` (below): one write per line, so lines f
 different processes never mix (see docs/caveats.md, "Printing").
 """
 
+from __future__ import annotations
+
 import sys
 
 import parago as pg
 
 
-def println(*args) -> None:
+def println(*args: object) -> None:
     """Go's fmt.Println in one write, so that lines printed at the same time
     by goroutines in different processes never mix (print() writes the text
     and the newline separately when stdout is unbuffered: python -u,
@@ -47,7 +49,7 @@ def println(*args) -> None:
     sys.stdout.flush()
 
 
-def sleeper(wg, nth, seconds) -> None:
+def sleeper(wg: pg.WaitGroup, nth: str, seconds: float) -> None:
     try:
         println(f"{nth} goroutine sleeping...")
         pg.sleep(seconds)

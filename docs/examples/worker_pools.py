@@ -80,6 +80,8 @@ concurrent.futures Executor; this is the Go way, with goroutines and
 channels.
 """
 
+from __future__ import annotations
+
 import sys
 from collections import namedtuple
 
@@ -90,14 +92,15 @@ Data = namedtuple("Data", "job square")
 SIZE = 10
 
 
-def busy(steps):
+def busy(steps: int) -> int:
     s = 0
     for i in range(steps):
         s += i * i
     return s
 
 
-def worker(w, clients, data, delay, cpu) -> None:
+def worker(w: pg.WaitGroup, clients: pg.Chan[Client], data: pg.Chan[Data], delay: float,
+           cpu: int) -> None:
     for c in clients:
         square = c.integer * c.integer
         data.send(Data(c, square))
@@ -108,7 +111,8 @@ def worker(w, clients, data, delay, cpu) -> None:
     w.done()
 
 
-def make_wp(n, clients, data, delay, cpu: int = 0) -> None:
+def make_wp(n: int, clients: pg.Chan[Client], data: pg.Chan[Data], delay: float,
+            cpu: int = 0) -> None:
     w = pg.WaitGroup()
     for _ in range(n):
         w.add(1)
@@ -117,13 +121,13 @@ def make_wp(n, clients, data, delay, cpu: int = 0) -> None:
     data.close()
 
 
-def create(n, clients) -> None:
+def create(n: int, clients: pg.Chan[Client]) -> None:
     for i in range(n):
         clients.send(Client(i, i))
     clients.close()
 
 
-def print_results(data, finished) -> None:
+def print_results(data: pg.Chan[Data], finished: pg.Chan[bool]) -> None:
     for d in data:
         print(f"Client ID: {d.job.id}\tint: {d.job.integer}\tsquare: {d.square}", flush=True)
     finished.send(True)

@@ -72,6 +72,7 @@ def format_local(proc: Processor) -> str:
     now = time.monotonic()
     out = []
     cur = proc.current
+    frame: FrameType | None
     for g in sorted(proc.goroutines(), key=lambda g: (g is not cur, g.id)):
         if g is cur and g.gr is getcurrent():
             status = "running"
@@ -148,8 +149,8 @@ def collect(proc: Processor, timeout: float = 1.0) -> str:
     return "\n".join(x.rstrip("\n") + "\n" for x in parts if x)
 
 
-def process_stopped(pid: int) -> bool:
-    """Is process ``pid`` stopped by a signal or a debugger?"""
+def process_stopped(pid: int | None) -> bool:
+    """Is process ``pid`` stopped by a signal or a debugger? (No for None: not started.)"""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()

@@ -105,7 +105,8 @@ def read(arena: Arena, slot_word: int) -> dict[str, Any] | None:
     if not blk:
         return None
     n = arena.M[(blk >> 3) + 1]
-    return pickle.loads(arena.B[blk + 16:blk + 16 + n])
+    record: dict[str, Any] = pickle.loads(arena.B[blk + 16:blk + 16 + n])
+    return record
 
 
 def panic_record(gid: int, p: int, exc: BaseException) -> dict[str, Any]:
@@ -116,6 +117,7 @@ def panic_record(gid: int, p: int, exc: BaseException) -> dict[str, Any]:
 
 def load_exc(record: dict[str, Any]) -> BaseException:
     try:
-        return pickle.loads(record["exc"])
+        exc: BaseException = pickle.loads(record["exc"])
+        return exc
     except Exception:  # noqa: BLE001
         return RemoteError(record["type"], record["message"])

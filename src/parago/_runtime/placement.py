@@ -60,7 +60,7 @@ from .._shm import gqueue, loadtab, ptable
 from .._shm import layout as L
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from .._core.sched import Processor
     from .._shm.arena import Arena
@@ -73,7 +73,7 @@ RECHECK_S = 0.001                 # an idle P looks again this often while work 
 
 # ---- function keys ----------------------------------------------------------------
 
-_keys: dict = {}
+_keys: dict[object, int] = {}     # a code object, or a class's name -> its key
 
 
 def fn_key(fn: Callable[..., Any]) -> int:
@@ -139,7 +139,7 @@ class _Seen:
         self.slice_at, self.cpu_ns, self.since = slice_at, cpu_ns, since
 
 
-_seen: dict = {}          # (arena's segment name, victim P) -> _Seen
+_seen: dict[tuple[str, int], _Seen] = {}   # (arena's segment name, victim P) -> _Seen
 
 
 def _cpu_ns(pid: int) -> int:
@@ -197,7 +197,7 @@ def _takeable(arena: Arena, me: int, victim: int, now: int) -> tuple[int, int]:
     return b, key                    # retiring, dead or gone: anyone may start it
 
 
-def _victims(arena: Arena, me: int) -> list[int]:
+def _victims(arena: Arena, me: int) -> Iterator[int]:
     M = arena.M
     n = M[L.H_NSLOTS]
     for i in range(1, n):

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from greenlet import GreenletExit, getcurrent
 
@@ -42,7 +42,7 @@ from . import config, crash, dump, panics, stdio, worker
 from .hooks import Hooks
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from types import FrameType
 
     from .._core.sched import G, Processor
@@ -135,7 +135,8 @@ class P0Hooks(Hooks):
             if want:
                 self.rt.set_procs(want)
         if ev & L.EV_PANIC:
-            rec = panics.read(arena, L.H_PANIC_BLOB)
+            # EV_PANIC is raised only once its record is written: never None.
+            rec = cast("dict[str, Any]", panics.read(arena, L.H_PANIC_BLOB))
             raise self.rt.goroutine_panic(rec, panics.load_exc(rec))
         if ev & L.EV_CRASH:
             panics.clear_event(arena, L.EV_CRASH)
@@ -159,6 +160,8 @@ def current() -> Runtime | None:
 
 
 class Runtime:
+    _watch_stop_r: int        # the watcher thread's wake-up pipe: "r" rescan, "x" stop
+    _watch_stop_w: int
 
     def __init__(self, procs: int, on_crash: str = "raise", detect_deadlock: bool = True) -> None:
         if _this_thread.rt is not None:
@@ -170,7 +173,7 @@ class Runtime:
         if on_crash not in ("raise", "continue"):
             raise ValueError(f"on_crash must be 'raise' or 'continue', not {on_crash!r}")
         cfg = config.from_environ()
-        self.crash_policy = on_crash
+        self.crash_policy: str = on_crash
         # A runtime driven from outside (a standalone WorkerPool, fed by user
         # threads) idles waiting for them: that is not a deadlock
         # (H_NO_DEADLOCK tells every P).
@@ -180,7 +183,7 @@ class Runtime:
         segment.sweep()
         self.outcome: BaseException | None = None
         self.result: Any = None
-        self.main_goexited = False
+        self.main_goexited: bool = False
         self.workers: dict[int, mp.Process] = {}
         self._watcher: threading.Thread | None = None
         self.arena: Arena = Arena.create(cfg.shm_size)
@@ -276,9 +279,12 @@ class Runtime:
         """P0's watcher thread: notices a worker that dies, or that stays
         stopped (SIGSTOP, a debugger) long enough to hold up the run."""
         arena = self.arena
-        stopped_since: dict[int, float] = {}
+        stopped_since: dict[int, float | None] = {}
         while True:
-            live = {w.sentinel: p for p, w in self.workers.items() if w.exitcode is None}
+            # Keyed by Any: wait() hands back its argument's objects, typed as
+            # connections or sockets too.
+            live: dict[Any, int] = {w.sentinel: p for p, w in self.workers.items()
+                                    if w.exitcode is None}
             ready = mp.connection.wait([*live, self._watch_stop_r], timeout=STOP_CHECK_S)
             if self._watch_stop_r in ready:
                 if os.read(self._watch_stop_r, 1) != b"r":
@@ -298,7 +304,7 @@ class Runtime:
                                    {"p": p, "pid": w.pid, "exitcode": w.exitcode, "lost": lost})
             self._check_stopped(live.values(), stopped_since)
 
-    def _check_stopped(self, ps: list[int], stopped_since: dict[int, float]) -> None:
+    def _check_stopped(self, ps: Iterable[int], stopped_since: dict[int, float | None]) -> None:
         """Warn (once per stop) about a worker stopped for STOPPED_WARN_S: what
         it holds (a lock, a channel operation) holds up everyone waiting on it,
         with no error to show for it, since the process may be continued."""
@@ -313,7 +319,7 @@ class Runtime:
                 stopped_since[p] = None              # warned for this stop
                 self._warn_stopped(p, w.pid, now - since)
 
-    def _warn_stopped(self, p: int, pid: int, seconds: float) -> None:
+    def _warn_stopped(self, p: int, pid: int | None, seconds: float) -> None:
         head = (f"parago: worker process P{p} (pid {pid}) has been stopped for "
                 f"{seconds:.0f} s (SIGSTOP or a debugger); goroutines waiting on what it "
                 f"holds cannot go on until it is continued (kill -CONT {pid}). "

@@ -62,7 +62,8 @@ def unpack(payload: bytes) -> tuple[Callable[..., Any], tuple[Any, ...], dict[st
     if t[0] is BY_VALUE or t[0] == BY_VALUE:
         args, kwargs = V._loads(t[2])
         return V.loads_function(t[1]), args, kwargs
-    return t
+    fn_args: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] = t
+    return fn_args
 
 
 def _find_culprit(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:

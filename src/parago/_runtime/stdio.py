@@ -19,8 +19,10 @@ from typing import Any
 
 def one_write_per_line() -> list[tuple[Any, bool, bool]]:
     """Line-buffer stdout and stderr; returns what to give restore()."""
-    saved = []
-    for stream in (sys.stdout, sys.stderr):
+    saved: list[tuple[Any, bool, bool]] = []
+    # Any: a replaced stream (pytest's capture, say) need not be a TextIOWrapper.
+    streams: tuple[Any, ...] = (sys.stdout, sys.stderr)
+    for stream in streams:
         try:
             saved.append((stream, stream.line_buffering, stream.write_through))
             stream.reconfigure(line_buffering=True, write_through=False)

@@ -22,6 +22,7 @@ import platform
 import sys
 import textwrap
 import time
+from typing import Any
 
 from . import plot, report, suite
 from .progress import Progress
@@ -80,8 +81,8 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _machine() -> dict:
-    peers = {}
+def _machine() -> dict[str, Any]:
+    peers: dict[str, str | None] = {}
     for name in PEERS:
         try:
             peers[name] = importlib.metadata.version(name)

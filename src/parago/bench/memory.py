@@ -15,8 +15,14 @@ Every kernel returns {"m", "uss", "rss"} — bytes added by the M goroutines.
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import parago as pg
 
 # The seeds' table for Go (NumGoroutine - 1 -> kB of runtime.MemStats.Sys),
 # another machine: for orientation only.
@@ -29,23 +35,23 @@ def _memory() -> tuple[int, int]:
     return info.uss, info.rss
 
 
-def _result(m: int, before: tuple[int, int], after: tuple[int, int]) -> dict:
+def _result(m: int, before: tuple[int, int], after: tuple[int, int]) -> dict[str, int]:
     return {"m": m, "uss": after[0] - before[0], "rss": after[1] - before[1]}
 
 
-def _started(ready) -> None:
+def _started(ready: pg.Chan[None]) -> None:
     ready.send(None)
 
 
-def _blocked(ready, never) -> None:
+def _blocked(ready: pg.Chan[None], never: pg.Chan[None]) -> None:
     ready.send(None)                 # Go's wg.Done()
     never.recv()                     # nobody ever sends: blocked until the run ends
 
 
-def parago_memory(m: int = 10000) -> dict:
+def parago_memory(m: int = 10000) -> dict[str, int]:
     import parago as pg
 
-    def main():
+    def main() -> dict[str, int]:
         ready, never = pg.chan(), pg.chan()
         pg.go(_started, ready)
         ready.recv()
@@ -60,7 +66,7 @@ def parago_memory(m: int = 10000) -> dict:
     return pg.run(main, procs=1)
 
 
-def gevent_memory(m: int = 10000) -> dict:
+def gevent_memory(m: int = 10000) -> dict[str, int]:
     import gevent
     from gevent.event import Event
     gate = Event()
@@ -75,14 +81,14 @@ def gevent_memory(m: int = 10000) -> dict:
     return _result(m, before, after)
 
 
-def asyncio_memory(m: int = 10000) -> dict:
+def asyncio_memory(m: int = 10000) -> dict[str, int]:
     import asyncio
 
-    async def waiter(fut) -> None:
+    async def waiter(fut: asyncio.Future[None]) -> None:
         await fut
 
-    async def main():
-        fut = asyncio.get_running_loop().create_future()
+    async def main() -> dict[str, int]:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         await asyncio.create_task(asyncio.sleep(0))
         before = _memory()
         tasks = [asyncio.create_task(waiter(fut)) for _ in range(m)]

@@ -21,8 +21,16 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import parago as pg
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from multiprocessing.queues import Queue
+    from typing import TypeAlias
+
+    KernelFn: TypeAlias = Callable[..., dict[str, float]]   # a kernel: its figures by name
 
 JOB_STEPS = 30_000        # one work unit: about 2 ms of Python on this machine
 
@@ -35,7 +43,7 @@ def burn(k: int) -> int:
     return s
 
 
-def _result(t0: float, pids: list[int]) -> dict:
+def _result(t0: float, pids: list[int]) -> dict[str, float]:
     me = os.getpid()
     off = sum(1 for p in pids if p != me)
     return {"seconds": time.perf_counter() - t0, "off_main": off / max(1, len(pids)),
@@ -44,37 +52,37 @@ def _result(t0: float, pids: list[int]) -> dict:
 
 # ---- a. workers first ----------------------------------------------------------
 
-def _worker(jobs, results, k) -> None:
+def _worker(jobs: pg.Chan[int], results: pg.Chan[int], k: int) -> None:
     for _ in jobs:
         burn(k)
         results.send(os.getpid())
 
 
-def _feed(jobs, n) -> None:
+def _feed(jobs: pg.Chan[int], n: int) -> None:
     for i in range(n):
         jobs.send(i)
     jobs.close()
 
 
-def _collect(results, n, out) -> None:
+def _collect(results: pg.Chan[int], n: int, out: pg.Chan[list[int]]) -> None:
     out.send([results.recv() for _ in range(n)])
 
 
-def _workers_main(w, feeder, cap, n, k):
+def _workers_main(w: int, feeder: str, cap: int, n: int, k: int) -> list[int]:
     jobs, results = pg.chan(cap), pg.chan(64)
     for _ in range(w):
         pg.go(_worker, jobs, results, k)
     if feeder == "go":
         pg.go(_feed, jobs, n)
         return [results.recv() for _ in range(n)]
-    out = pg.chan(1)
+    out: pg.Chan[list[int]] = pg.chan(1)
     pg.go(_collect, results, n, out)
     _feed(jobs, n)
     return out.recv()
 
 
 def parago_workers(procs: int, w: int = 4, feeder: str = "go", cap: int = 0, n: int = 400,
-                   k: int = JOB_STEPS) -> dict:
+                   k: int = JOB_STEPS) -> dict[str, float]:
     t0 = time.perf_counter()
     pids = pg.run(_workers_main, w, feeder, cap, n, k, procs=procs)
     return _result(t0, pids)
@@ -82,7 +90,7 @@ def parago_workers(procs: int, w: int = 4, feeder: str = "go", cap: int = 0, n: 
 
 # ---- b. jobs first (the README example) ------------------------------------------
 
-def _jobs_main(n, k):
+def _jobs_main(n: int, k: int) -> list[int]:
     jobs, results = pg.chan(n), pg.chan(n)
     for _ in range(pg.gomaxprocs()):
         pg.go(_worker, jobs, results, k)
@@ -92,51 +100,51 @@ def _jobs_main(n, k):
     return [results.recv() for _ in range(n)]
 
 
-def parago_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
+def parago_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict[str, float]:
     t0 = time.perf_counter()
     return _result(t0, pg.run(_jobs_main, n, k, procs=procs))
 
 
 # ---- c. fan-out / fan-in ---------------------------------------------------------
 
-def _one_job(results, k) -> None:
+def _one_job(results: pg.Chan[int], k: int) -> None:
     burn(k)
     results.send(os.getpid())
 
 
-def _fanout_main(n, k):
+def _fanout_main(n: int, k: int) -> list[int]:
     results = pg.chan()
     for _ in range(n):
         pg.go(_one_job, results, k)
     return [results.recv() for _ in range(n)]
 
 
-def parago_fanout(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
+def parago_fanout(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict[str, float]:
     t0 = time.perf_counter()
     return _result(t0, pg.run(_fanout_main, n, k, procs=procs))
 
 
 # ---- d. a pipeline of three stages -------------------------------------------------
 
-def _stage(inbox, out, wg, k) -> None:
+def _stage(inbox: pg.Chan[list[int]], out: pg.Chan[list[int]], wg: pg.WaitGroup, k: int) -> None:
     for item in inbox:
         burn(k)
         out.send(item + [os.getpid()])
     wg.done()
 
 
-def _closer(wg, ch) -> None:
+def _closer(wg: pg.WaitGroup, ch: pg.Chan[list[int]]) -> None:
     wg.wait()
     ch.close()
 
 
-def _source(out, n) -> None:
+def _source(out: pg.Chan[list[int]], n: int) -> None:
     for _ in range(n):
         out.send([])
     out.close()
 
 
-def _pipeline_main(n, k, per_stage):
+def _pipeline_main(n: int, k: int, per_stage: int) -> list[int]:
     per_stage = per_stage or pg.gomaxprocs()
     src = pg.chan()
     pg.go(_source, src, n)
@@ -151,14 +159,15 @@ def _pipeline_main(n, k, per_stage):
     return [pid for item in inbox for pid in item]
 
 
-def parago_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 0) -> dict:
+def parago_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 0
+                    ) -> dict[str, float]:
     t0 = time.perf_counter()
     return _result(t0, pg.run(_pipeline_main, n, k, per_stage, procs=procs))
 
 
 # ---- e. recursive fork-join -----------------------------------------------------------
 
-def _node(depth, k, wg, results) -> None:
+def _node(depth: int, k: int, wg: pg.WaitGroup, results: pg.Chan[int]) -> None:
     if depth == 0:
         burn(k)
         results.send(os.getpid())
@@ -171,7 +180,7 @@ def _node(depth, k, wg, results) -> None:
     wg.done()
 
 
-def _forkjoin_main(depth, k, leaves_per_job):
+def _forkjoin_main(depth: int, k: int, leaves_per_job: int) -> list[int]:
     results = pg.chan(2 ** depth)
     wg = pg.WaitGroup()
     wg.add(1)
@@ -181,7 +190,7 @@ def _forkjoin_main(depth, k, leaves_per_job):
 
 
 def parago_forkjoin(procs: int, depth: int = 7, k: int = JOB_STEPS, leaves_per_job: int = 3
-                    ) -> dict:
+                    ) -> dict[str, float]:
     t0 = time.perf_counter()
     return _result(t0, pg.run(_forkjoin_main, depth, k, leaves_per_job, procs=procs))
 
@@ -193,7 +202,7 @@ def _burn_pid(k: int) -> int:
     return os.getpid()
 
 
-def ppe_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
+def ppe_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict[str, float]:
     """n work units of k steps through ProcessPoolExecutor.map (chunksize 1)."""
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=procs) as ex:
@@ -201,7 +210,7 @@ def ppe_jobs(procs: int, n: int = 400, k: int = JOB_STEPS) -> dict:
     return _result(t0, pids)
 
 
-def _mp_stage(inq, outq, k) -> None:
+def _mp_stage(inq: Queue[list[int] | None], outq: Queue[list[int] | None], k: int) -> None:
     while True:
         item = inq.get()
         if item is None:
@@ -211,7 +220,8 @@ def _mp_stage(inq, outq, k) -> None:
         outq.put(item + [os.getpid()])
 
 
-def mpq_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 0) -> dict:
+def mpq_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 0
+                 ) -> dict[str, float]:
     """The three-stage pipeline as processes joined by multiprocessing queues
     (``per_stage`` processes per stage, default ``procs``)."""
     import multiprocessing as mp
@@ -245,7 +255,7 @@ def mpq_pipeline(procs: int, n: int = 150, k: int = JOB_STEPS, per_stage: int = 
 # ---- one pattern, interleaved with its reference ---------------------------------------
 
 # name -> (parago kernel, reference kernel, the reference's name, its kwargs)
-PATTERNS = {
+PATTERNS: dict[str, tuple[KernelFn, KernelFn, str, tuple[str, ...]]] = {
     "workers": (parago_workers, ppe_jobs, "ProcessPoolExecutor", ("n", "k")),
     "jobs": (parago_jobs, ppe_jobs, "ProcessPoolExecutor", ("n", "k")),
     "fanout": (parago_fanout, ppe_jobs, "ProcessPoolExecutor", ("n", "k")),
@@ -254,7 +264,7 @@ PATTERNS = {
 }
 
 
-def reference_kwargs(pattern: str, params: dict) -> dict:
+def reference_kwargs(pattern: str, params: dict[str, Any]) -> dict[str, Any]:
     """The reference's arguments for the same CPU work as ``params``."""
     if pattern == "forkjoin":
         depth = params.get("depth", 7)
@@ -263,7 +273,7 @@ def reference_kwargs(pattern: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in names}
 
 
-def interleaved(pattern: str, procs: list[int], runs: int = 5, **params) -> dict:
+def interleaved(pattern: str, procs: list[int], runs: int = 5, **params: Any) -> dict[str, Any]:
     """Run ``pattern`` and its reference on every ``procs``, ``runs`` times,
     the runs of all sides interleaved (round r runs every side once, in an
     order that rotates), so machine noise hits every side alike. Returns
@@ -272,7 +282,7 @@ def interleaved(pattern: str, procs: list[int], runs: int = 5, **params) -> dict
     ours, ref, ref_name, _ = PATTERNS[pattern]
     ref_kw = reference_kwargs(pattern, params)
     sides = [("parago", p) for p in procs] + [("reference", p) for p in procs]
-    out = {"parago": {p: [] for p in procs}, "reference": {p: [] for p in procs},
+    out: dict[str, Any] = {"parago": {p: [] for p in procs}, "reference": {p: [] for p in procs},
            "off_main": {p: [] for p in procs}, "reference_name": ref_name}
     ours(procs[-1], **params)                        # warm: forkserver, imports
     for r in range(runs):

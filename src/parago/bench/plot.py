@@ -12,6 +12,18 @@ machine, its cores, Python, the date, the mode and the load average."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import TypeAlias
+
+    from matplotlib.axes import Axes
+
+    from .suite import Section
+
+    Fig: TypeAlias = tuple[float, ...]        # (median, below it, above it), as _fig gives
+
 
 class PlotUnavailable(RuntimeError):
     pass
@@ -39,7 +51,7 @@ def check() -> None:
     matplotlib.use("Agg")
 
 
-def caption(run: dict) -> str:
+def caption(run: dict[str, Any]) -> str:
     m = run["machine"]
     la = run["load_average"]
     return (f"parago {m['parago']} · python -m parago bench ({run['mode']}, {run['rounds']} "
@@ -49,7 +61,7 @@ def caption(run: dict) -> str:
             f"{la['start'][0]:.2f} at the start, {la['end'][0]:.2f} at the end")
 
 
-def write(path: str, sections: dict, run: dict) -> None:
+def write(path: str, sections: dict[str, Section], run: dict[str, Any]) -> None:
     """Draw the panels of ``sections`` ({name: Section}, already run) into
     the PNG at ``path``, captioned from ``run`` (the bench's JSON header)."""
     check()
@@ -73,7 +85,7 @@ def write(path: str, sections: dict, run: dict) -> None:
     plt.close(fig)
 
 
-def _fig(d: dict, key: str):
+def _fig(d: dict[str, Any], key: str) -> Fig | None:
     """(median, [below], [above]) of a figure stored by Section.row, or None."""
     f = d.get(key)
     if not isinstance(f, dict):
@@ -81,7 +93,8 @@ def _fig(d: dict, key: str):
     return f["median"], f["median"] - f["min"], f["max"] - f["median"]
 
 
-def _line(ax, points, label, colour, style: str = "o-") -> None:
+def _line(ax: Axes, points: Iterable[tuple[float, Fig | None]], label: str, colour: str,
+          style: str = "o-") -> None:
     """Points (x, figure) with min-max error bars."""
     pts = [(x, f) for x, f in points if f is not None]
     if not pts:
@@ -92,7 +105,8 @@ def _line(ax, points, label, colour, style: str = "o-") -> None:
     ax.errorbar(xs, ys, yerr=err, fmt=style, color=colour, capsize=3, label=label)
 
 
-def _bars(ax, groups: list[str], series: list[tuple[str, str, list]], log: bool = True) -> None:
+def _bars(ax: Axes, groups: list[str], series: list[tuple[str, str, list[Fig | None]]],
+          log: bool = True) -> None:
     """Grouped horizontal bars: ``series`` is [(label, colour, [figure or
     None per group])]."""
     n = len(series)
@@ -111,7 +125,7 @@ def _bars(ax, groups: list[str], series: list[tuple[str, str, list]], log: bool 
     ax.legend(fontsize="x-small")
 
 
-def _parallelism(ax, sections) -> None:
+def _parallelism(ax: Axes, sections: dict[str, Section]) -> None:
     s = sections["parallelism"]
     procs = [d["procs"] for d in s.data]
     ax.plot(procs, procs, "k--", label="ideal (speedup = procs)")
@@ -124,7 +138,7 @@ def _parallelism(ax, sections) -> None:
     ax.legend(fontsize="small")
 
 
-def _concurrency(ax, sections) -> None:
+def _concurrency(ax: Axes, sections: dict[str, Section]) -> None:
     s = sections["concurrency"]
     wait = s.params["wait"]
     for kind, style in (("sleep", "o-"), ("chan", "s:")):
@@ -137,8 +151,9 @@ def _concurrency(ax, sections) -> None:
     ax.legend(fontsize="x-small")
 
 
-def _latency(ax, sections) -> None:
-    groups, series = [], {}
+def _latency(ax: Axes, sections: dict[str, Section]) -> None:
+    groups: list[tuple[str, str, Fig | None]] = []
+    series: dict[str, list[Fig | None]] = {}
     if "switch" in sections:
         for d in sections["switch"].data:
             if d["impl"] != "go_seed":
@@ -155,7 +170,7 @@ def _latency(ax, sections) -> None:
     ax.set(title="Latency (log)", xlabel="µs per handoff or hop (lower is better)")
 
 
-def _throughput(ax, sections) -> None:
+def _throughput(ax: Axes, sections: dict[str, Section]) -> None:
     rows = []
     if "throughput" in sections:
         rows += [(f"{d['values']} values", d["impl"], _fig(d, "items_per_s"))
@@ -164,7 +179,7 @@ def _throughput(ax, sections) -> None:
         rows += [(f"pool tasks, chunksize {d['chunksize']}", d["impl"], _fig(d, "tasks_per_s"))
                  for d in sections["pool"].data]
     names = list(dict.fromkeys(g for g, _, _ in rows))
-    series: dict = {}
+    series: dict[str, list[Fig | None]] = {}
     for g, impl, f in rows:
         series.setdefault(impl, [None] * len(names))[names.index(g)] = f
     _bars(ax, names, [(NAMES.get(impl, impl), COLOURS.get(impl, "0.6"), figs)
@@ -172,7 +187,7 @@ def _throughput(ax, sections) -> None:
     ax.set(title="Throughput across processes (log)", xlabel="per second (higher is better)")
 
 
-def _memory(ax, sections) -> None:
+def _memory(ax: Axes, sections: dict[str, Section]) -> None:
     s = sections["memory"]
     for key, label, impl in (("parago_per_goroutine", "parago", "parago"),
                              ("gevent_per", "gevent greenlet", "gevent"),
@@ -186,11 +201,11 @@ def _memory(ax, sections) -> None:
     ax.legend(fontsize="small")
 
 
-def _kb(f):
+def _kb(f: Fig | None) -> Fig | None:
     return None if f is None else tuple(x / 1e3 for x in f)
 
 
-def _patterns(ax, sections) -> None:
+def _patterns(ax: Axes, sections: dict[str, Section]) -> None:
     s = sections["patterns"]
     names = [d["pattern"] for d in s.data]
     _bars(ax, names, [("parago (plain goroutines)", COLOURS["parago"],

@@ -12,21 +12,31 @@ Every pool is started and warmed before the timed part, except in start.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import TypeAlias
+
+    MapFn: TypeAlias = Callable[[Callable[[int], int], Iterable[int]], list[int]]
+    CallFn: TypeAlias = Callable[[Callable[[int], int], int], int]
 
 
-def inc(x):
+def inc(x: int) -> int:
     return x + 1
 
 
-def cpu(k):
+def cpu(k: int) -> int:
     s = 0
     for i in range(k):
         s += i * i % 7
     return s
 
 
-def _make(impl: str, workers: int, chunksize: int = 1):
+def _make(impl: str, workers: int, chunksize: int = 1
+          ) -> tuple[MapFn, CallFn, Callable[[], object]]:
     """(map(fn, items) -> list, submit_result(fn, x) -> value, close)"""
+    p: Any                  # one of five pool types, each used through the same three calls
     if impl == "parago":
         import parago as pg
         p = pg.WorkerPool(workers)
@@ -58,7 +68,7 @@ def _make(impl: str, workers: int, chunksize: int = 1):
     raise ValueError(impl)
 
 
-def tiny(impl: str, n: int = 20000, workers: int = 2, chunksize: int = 1) -> dict:
+def tiny(impl: str, n: int = 20000, workers: int = 2, chunksize: int = 1) -> dict[str, float]:
     pmap, _, close = _make(impl, workers, chunksize)
     try:
         pmap(inc, range(200))
@@ -71,7 +81,7 @@ def tiny(impl: str, n: int = 20000, workers: int = 2, chunksize: int = 1) -> dic
         close()
 
 
-def roundtrip(impl: str, n: int = 500, workers: int = 2) -> dict:
+def roundtrip(impl: str, n: int = 500, workers: int = 2) -> dict[str, float]:
     _, one, close = _make(impl, workers)
     try:
         for i in range(20):
@@ -87,7 +97,7 @@ def roundtrip(impl: str, n: int = 500, workers: int = 2) -> dict:
         close()
 
 
-def cpu_speedup(impl: str, k: int = 2_000_000, m: int = 16, workers: int = 2) -> dict:
+def cpu_speedup(impl: str, k: int = 2_000_000, m: int = 16, workers: int = 2) -> dict[str, float]:
     times = {}
     for w in (1, workers):
         pmap, _, close = _make(impl, w)
@@ -101,7 +111,7 @@ def cpu_speedup(impl: str, k: int = 2_000_000, m: int = 16, workers: int = 2) ->
     return {"t1": times[1], "tn": times[workers], "speedup": times[1] / times[workers]}
 
 
-def start(impl: str, workers: int = 2) -> dict:
+def start(impl: str, workers: int = 2) -> dict[str, float]:
     t0 = time.perf_counter()
     _, one, close = _make(impl, workers)
     try:

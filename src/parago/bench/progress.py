@@ -6,13 +6,14 @@ to stdout through :meth:`write`, which keeps them clear of the bar."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 
 class Progress:
     def __init__(self, total: int) -> None:
         self.total, self.count = total, 0
-        self.section = None
-        self.bar = None
+        self.section: str | None = None
+        self.bar: Any = None                # a tqdm bar (tqdm is not type-checked here)
         if sys.stderr.isatty():
             try:
                 from tqdm import tqdm

@@ -36,13 +36,14 @@ import tempfile
 import threading
 import time
 import traceback
+from typing import IO, Any, cast
 
 
 class KernelFailed(RuntimeError):
     pass
 
 
-def measure(target: str, timeout: float = 600, **kwargs) -> dict:
+def measure(target: str, timeout: float = 600, **kwargs: Any) -> dict[str, Any]:
     """Run ``module:function(**kwargs)`` in a subprocess; returns its dict."""
     call = f"{target}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
     cmd = [sys.executable, "-m", "parago.bench.runner", target, json.dumps(kwargs)]
@@ -60,11 +61,12 @@ def measure(target: str, timeout: float = 600, **kwargs) -> dict:
         raise KernelFailed(f"{call} failed (exit {proc.returncode}):\n{err[-3000:]}")
     for line in reversed(out.splitlines()):
         if line.startswith("{"):
-            return json.loads(line)
+            result: dict[str, Any] = json.loads(line)
+            return result
     raise KernelFailed(f"{call} printed no result:\n{out[-2000:]}\n{err[-2000:]}")
 
 
-def stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
+def stop(proc: subprocess.Popen[str], grace: float = 5.0) -> None:
     """End a kernel started by :func:`measure` and everything in its process
     group; further Ctrl-C is ignored meanwhile so the cleanup runs to the end."""
     main = threading.current_thread() is threading.main_thread()
@@ -102,24 +104,25 @@ class Server:
     next call starts a new one."""
 
     def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-        self.errors = None
+        self.proc: subprocess.Popen[str] | None = None
+        self.errors: IO[str] | None = None
 
-    def _start(self) -> subprocess.Popen:
+    def _start(self) -> subprocess.Popen[str]:
         self.errors = tempfile.TemporaryFile(mode="w+")    # stderr: never a full pipe
         return subprocess.Popen([sys.executable, "-m", "parago.bench.runner", "--serve"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=self.errors, text=True, process_group=0)
 
-    def call(self, target: str, timeout: float = 600, **kwargs) -> dict:
+    def call(self, target: str, timeout: float = 600, **kwargs: Any) -> dict[str, Any]:
         """``module:function(**kwargs)`` in this server; returns its dict."""
         call = f"{target}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
         if self.proc is None or self.proc.poll() is not None:
             self.proc = self._start()
         proc = self.proc
         try:
-            proc.stdin.write(json.dumps([target, kwargs]) + "\n")
-            proc.stdin.flush()
+            stdin = cast("IO[str]", proc.stdin)        # a pipe (_start): never None
+            stdin.write(json.dumps([target, kwargs]) + "\n")
+            stdin.flush()
             line = self._result_line(proc, timeout)
         except BaseException:          # Ctrl-C, a dead server: leave nothing
             self.close(graceful=False)
@@ -132,18 +135,20 @@ class Server:
             err = self._stderr_tail() + reply["error"]
             self.close()
             raise KernelFailed(f"{call} failed:\n{err[-3000:]}")
-        return reply["result"]
+        result: dict[str, Any] = reply["result"]
+        return result
 
     @staticmethod
-    def _result_line(proc: subprocess.Popen, timeout: float) -> str | None:
+    def _result_line(proc: subprocess.Popen[str], timeout: float) -> str | None:
         deadline = time.monotonic() + timeout
+        stdout = cast("IO[str]", proc.stdout)          # a pipe (_start): never None
         with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
+            sel.register(stdout, selectors.EVENT_READ)
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     return None
-                line = proc.stdout.readline()
+                line = stdout.readline()
                 if not line:
                     raise KernelFailed(f"the kernel server died (exit {proc.wait()})")
                 if line.startswith(RESULT):
@@ -161,7 +166,7 @@ class Server:
         proc, self.proc = self.proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
-                proc.stdin.close()
+                cast("IO[str]", proc.stdin).close()    # a pipe (_start): never None
             proc.stdin = None
             if graceful:
                 with contextlib.suppress(subprocess.TimeoutExpired):

@@ -13,6 +13,12 @@ do not count), then time the batch ``repeat`` times and report the best."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    import parago as pg
 
 
 def cpu_work(k: int) -> int:
@@ -22,14 +28,15 @@ def cpu_work(k: int) -> int:
     return s
 
 
-def _cpu_goroutine(k, out) -> None:
+def _cpu_goroutine(k: int, out: pg.Chan[int]) -> None:
     out.send(cpu_work(k))
 
 
-def parago_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -> dict:
+def parago_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1
+               ) -> dict[str, float]:
     import parago as pg
 
-    def batch(out, steps):
+    def batch(out: pg.Chan[int], steps: int) -> float:
         t0 = time.perf_counter()
         for _ in range(m):
             pg.go(_cpu_goroutine, steps, out)
@@ -37,14 +44,14 @@ def parago_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1)
             out.recv()
         return time.perf_counter() - t0
 
-    def main():
+    def main() -> float:
         out = pg.chan(m)
         batch(out, 1000)                  # every P up and running before timing
         return min(batch(out, k) for _ in range(repeat))
     return {"seconds": pg.run(main, procs=procs), "m": m, "k": k, "procs": procs}
 
 
-def _pool_cpu(ex, m, k, procs, repeat):
+def _pool_cpu(ex: Executor, m: int, k: int, procs: int, repeat: int) -> dict[str, float]:
     list(ex.map(cpu_work, [1000] * procs))       # workers are up before timing
     best = float("inf")
     for _ in range(repeat):
@@ -54,13 +61,13 @@ def _pool_cpu(ex, m, k, procs, repeat):
     return {"seconds": best, "m": m, "k": k, "procs": procs}
 
 
-def ppe_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -> dict:
+def ppe_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -> dict[str, float]:
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(procs) as ex:
         return _pool_cpu(ex, m, k, procs, repeat)
 
 
-def loky_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -> dict:
+def loky_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -> dict[str, float]:
     from loky import get_reusable_executor
     ex = get_reusable_executor(max_workers=procs)
     try:
@@ -69,16 +76,16 @@ def loky_cpu(m: int = 16, k: int = 2_000_000, procs: int = 1, repeat: int = 1) -
         ex.shutdown(wait=True)
 
 
-def _sleeper(s, done) -> None:
+def _sleeper(s: float, done: pg.Chan[None]) -> None:
     import parago as pg
     pg.sleep(s)
     done.send(None)
 
 
-def parago_sleepers(m: int = 10000, s: float = 0.5) -> dict:
+def parago_sleepers(m: int = 10000, s: float = 0.5) -> dict[str, float]:
     import parago as pg
 
-    def main():
+    def main() -> float:
         done = pg.chan(m)
         t0 = time.perf_counter()
         for _ in range(m):
@@ -89,32 +96,32 @@ def parago_sleepers(m: int = 10000, s: float = 0.5) -> dict:
     return {"seconds": pg.run(main, procs=1), "m": m, "wait": s}
 
 
-def asyncio_sleepers(m: int = 10000, s: float = 0.5) -> dict:
+def asyncio_sleepers(m: int = 10000, s: float = 0.5) -> dict[str, float]:
     import asyncio
 
-    async def main():
+    async def main() -> float:
         t0 = time.perf_counter()
         await asyncio.gather(*(asyncio.sleep(s) for _ in range(m)))
         return time.perf_counter() - t0
     return {"seconds": asyncio.run(main()), "m": m, "wait": s}
 
 
-def gevent_sleepers(m: int = 10000, s: float = 0.5) -> dict:
+def gevent_sleepers(m: int = 10000, s: float = 0.5) -> dict[str, float]:
     import gevent
     t0 = time.perf_counter()
     gevent.joinall([gevent.spawn(gevent.sleep, s) for _ in range(m)])
     return {"seconds": time.perf_counter() - t0, "m": m, "wait": s}
 
 
-def _gate_waiter(gate, done) -> None:
+def _gate_waiter(gate: pg.Chan[None], done: pg.Chan[None]) -> None:
     gate.recv()                      # parked until main closes the gate
     done.send(None)
 
 
-def parago_chan_waiters(m: int = 10000, s: float = 0.5) -> dict:
+def parago_chan_waiters(m: int = 10000, s: float = 0.5) -> dict[str, float]:
     import parago as pg
 
-    def main():
+    def main() -> float:
         gate, done = pg.chan(), pg.chan(m)
         t0 = time.perf_counter()
         for _ in range(m):
@@ -127,10 +134,10 @@ def parago_chan_waiters(m: int = 10000, s: float = 0.5) -> dict:
     return {"seconds": pg.run(main, procs=1), "m": m, "wait": s}
 
 
-def asyncio_chan_waiters(m: int = 10000, s: float = 0.5) -> dict:
+def asyncio_chan_waiters(m: int = 10000, s: float = 0.5) -> dict[str, float]:
     import asyncio
 
-    async def main():
+    async def main() -> float:
         gate = asyncio.Event()
         t0 = time.perf_counter()
         tasks = [asyncio.create_task(gate.wait()) for _ in range(m)]
@@ -141,7 +148,7 @@ def asyncio_chan_waiters(m: int = 10000, s: float = 0.5) -> dict:
     return {"seconds": asyncio.run(main()), "m": m, "wait": s}
 
 
-def gevent_chan_waiters(m: int = 10000, s: float = 0.5) -> dict:
+def gevent_chan_waiters(m: int = 10000, s: float = 0.5) -> dict[str, float]:
     import gevent
     from gevent.event import Event
     gate = Event()

@@ -15,8 +15,20 @@ from __future__ import annotations
 import os
 import statistics
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 NOISE_BOUND = 0.10        # stdev / mean at which pyperf calls a benchmark unstable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Protocol
+
+    class _Benchmark(Protocol):
+        """What is used of pyperf.Benchmark (pyperf is not type-checked here)."""
+
+        def median(self) -> float: ...
+        def mean(self) -> float: ...
+        def stdev(self) -> float: ...
 
 
 class _Stdlib:
@@ -35,13 +47,14 @@ class _Stdlib:
         return statistics.stdev(self._values)
 
 
-def _benchmark(values: list[float]):
+def _benchmark(values: list[float]) -> _Benchmark:
     try:
         import pyperf
     except ImportError:
         return _Stdlib(values)
     run = pyperf.Run(values, metadata={"name": "figure"}, collect_metadata=False)
-    return pyperf.Benchmark([run])
+    bench: _Benchmark = pyperf.Benchmark([run])
+    return bench
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class Sample:
     values: tuple[float, ...]
 
     @classmethod
-    def of(cls, values) -> Sample | None:
+    def of(cls, values: Iterable[float | None]) -> Sample | None:
         """The sample of ``values``, or None if there is none (a peer that is
         missing or failed)."""
         vals = tuple(float(v) for v in values if v is not None)
@@ -92,7 +105,7 @@ class Sample:
         """The sample of 1/value (a time per item as a rate)."""
         return Sample(tuple(1 / v for v in self.values))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"median": self.median, "min": self.min, "max": self.max,
                 "variation": self.variation, "noisy": self.noisy, "values": list(self.values)}
 

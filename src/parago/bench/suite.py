@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import report
 from .memory import GO_MEMORY_KB
@@ -44,12 +45,22 @@ from .runner import KernelFailed, Server, available, measure
 from .stats import NOISE_BOUND, Sample, load_average, paired_ratio
 from .switch import GO_REFERENCE_NS
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from .progress import Progress
+
+    Result: TypeAlias = dict[str, Any]                   # what one kernel run returned
+    Results: TypeAlias = dict[str, list[Result] | None]  # key -> its runs; None: it failed
+
+_T = TypeVar("_T")
+
 
 def tiny() -> bool:
     return os.environ.get("PARAGO_BENCH_TINY") == "1"
 
 
-def _size(quick: bool, full, fast, smallest):
+def _size(quick: bool, full: _T, fast: _T, smallest: _T) -> _T:
     return smallest if tiny() else fast if quick else full
 
 
@@ -62,7 +73,7 @@ def rounds(quick: bool) -> int:
 class Kernel:
     key: str                   # its results' name in the section's results
     target: str                # "module:function", run by a Server (or measure)
-    kwargs: dict
+    kwargs: dict[str, Any]
     peer: str | None = None    # the module a peer needs; skipped (with a note) if absent
     fresh: bool = False        # a fresh interpreter for every run (runner.measure)
 
@@ -91,13 +102,13 @@ class Section:
     name: str
     title: str
     header: list[str]
-    build: Callable[[Section, dict], None]     # fills rows and data from {key: [result] | None}
-    params: dict = field(default_factory=dict)
+    build: Callable[[Section, Results], None]  # fills rows and data from {key: [result] | None}
+    params: dict[str, Any] = field(default_factory=dict)
     rounds: int = 1
     labels: int = 1                            # leading name columns (left-aligned)
     kernels: list[Kernel] = field(default_factory=list)
-    rows: list[list] = field(default_factory=list)
-    data: list[dict] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    data: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     samples: int = 0                           # figures shown with a spread
@@ -105,7 +116,7 @@ class Section:
     done: bool = False
 
     def add(self, key: str, target: str, peer: str | None = None, fresh: bool = False,
-            **kwargs) -> None:
+            **kwargs: Any) -> None:
         self.kernels.append(Kernel(key, f"parago.bench.{target}", kwargs, peer, fresh))
 
     @property
@@ -113,8 +124,8 @@ class Section:
         """Kernel runs this section makes (for the progress display)."""
         return len(self.kernels) * self.rounds
 
-    def run(self, progress=None) -> Section:
-        results: dict[str, list | None] = {k.key: [] for k in self.kernels}
+    def run(self, progress: Progress | None = None) -> Section:
+        results: Results = {k.key: [] for k in self.kernels}
         servers: dict[str, Server] = {}
         n = len(self.kernels)
         try:
@@ -122,9 +133,10 @@ class Section:
                 for k in self.kernels[r % n:] + self.kernels[:r % n]:
                     if progress:
                         progress.start(f"{self.name}: {k.label}")
-                    if results[k.key] is not None:
+                    runs = results[k.key]
+                    if runs is not None:
                         res = self._measure(k, servers)
-                        results[k.key] = None if res is None else [*results[k.key], res]
+                        results[k.key] = None if res is None else [*runs, res]
                     if progress:
                         progress.advance()
         finally:
@@ -144,7 +156,7 @@ class Section:
                 f"by more than pyperf's bound (stdev >= {NOISE_BOUND:.0%} of the mean); load "
                 f"average {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} on {usable_cores()} usable cores")
 
-    def _measure(self, k: Kernel, servers: dict) -> dict | None:
+    def _measure(self, k: Kernel, servers: dict[str, Server]) -> Result | None:
         if k.peer and not available(k.peer):
             self._note(f"{k.peer} is not installed: its figures are skipped")
             return None
@@ -165,14 +177,15 @@ class Section:
         if text not in self.notes:
             self.notes.append(text)
 
-    def sample(self, results: dict, key: str, figure: str | Callable) -> Sample | None:
+    def sample(self, results: Results, key: str,
+               figure: str | Callable[[Result], float]) -> Sample | None:
         """The Sample of one figure of kernel ``key`` over the runs (None if
         it has no results): ``figure`` names a field of its result, or
         computes the figure from a result."""
         res = results.get(key)
         if not res:
             return None
-        get = figure if callable(figure) else (lambda r: r[figure])
+        get: Callable[[Result], float] = figure if callable(figure) else (lambda r: r[figure])
         return Sample.of(get(r) for r in res)
 
     def cell(self, sample: Sample | None, fmt: Callable[[float], str]) -> str:
@@ -185,7 +198,7 @@ class Section:
             return fmt(sample.median)
         return f"{fmt(sample.median)} ±{sample.spread:.0%}{'*' if sample.noisy else ''}"
 
-    def row(self, cells: list, **figures) -> None:
+    def row(self, cells: list[Any], **figures: Any) -> None:
         """One table row and the raw figures behind it (Samples as dicts)."""
         self.rows.append(cells)
         self.data.append({k: v.to_json() if isinstance(v, Sample) else v
@@ -197,7 +210,7 @@ class Section:
         text = report.table(self.title, self.header, self.rows, self.labels)
         return text + "".join(report.note(n) for n in self.notes)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "params": self.params, "rounds": self.rounds,
                 "header": self.header, "rows": [[str(c) for c in r] for r in self.rows],
                 "data": self.data, "notes": self.notes, "noisy": self.noisy}
@@ -248,7 +261,7 @@ def parallelism(quick: bool, procs: list[int] | None = None) -> Section:
     return s
 
 
-def _parallelism_table(s: Section, r: dict) -> None:
+def _parallelism_table(s: Section, r: Results) -> None:
     t = {(impl, p): s.sample(r, f"{impl}_{p}", "seconds")
          for impl, _, _ in PAR_IMPLS for p in s.params["procs"]}
     for p in s.params["procs"]:
@@ -289,7 +302,7 @@ def concurrency(quick: bool, counts: list[int] | None = None) -> Section:
     return s
 
 
-def _concurrency_table(s: Section, r: dict) -> None:
+def _concurrency_table(s: Section, r: Results) -> None:
     wait = s.params["wait"]
     for kind, _ in WAITS:
         for m in s.params["counts"]:
@@ -323,7 +336,7 @@ def context_switch(quick: bool) -> Section:
     return s
 
 
-def _switch_table(s: Section, r: dict) -> None:
+def _switch_table(s: Section, r: Results) -> None:
     ours = s.sample(r, "parago", "per_op")
     s.row(["parago chan (procs=1)", s.cell(ours, report.fmt_time), "1.00x"],
           impl="parago", per_op=ours)
@@ -350,7 +363,7 @@ def xproc_hop(quick: bool) -> Section:
     return s
 
 
-def _hop_table(s: Section, r: dict) -> None:
+def _hop_table(s: Section, r: Results) -> None:
     ours = s.sample(r, "parago", "per_op")
     for name, _, key in XPROC_IMPLS:
         per = s.sample(r, key, "per_op")
@@ -381,7 +394,7 @@ def goroutine_memory(quick: bool, counts: list[int] | None = None) -> Section:
     return s
 
 
-def _memory_table(s: Section, r: dict) -> None:
+def _memory_table(s: Section, r: Results) -> None:
     for m in s.params["counts"]:
         total = s.sample(r, f"parago_{m}", "uss")
         per = {impl: s.sample(r, f"{impl}_{m}", lambda res: res["uss"] / res["m"])
@@ -411,22 +424,23 @@ def xproc_throughput(quick: bool) -> Section:
                 labels=2)
     for kind, n in sizes.items():
         for _, mod, key in XPROC_IMPLS:
-            extra = {"cap": PARAGO_CAP[kind]} if key == "parago" else {}
+            extra: dict[str, Any] = {"cap": PARAGO_CAP[kind]} if key == "parago" else {}
             s.add(f"{key}_{kind}", f"xproc:{key}_stream", peer=mod, kind=kind, n=n, **extra)
     return s
 
 
-def _throughput_table(s: Section, r: dict) -> None:
+def _throughput_table(s: Section, r: Results) -> None:
     for kind in s.params["n"]:
         ours = s.sample(r, f"parago_{kind}", "per_op")
         for name, _, key in XPROC_IMPLS:
             per = s.sample(r, f"{key}_{kind}", "per_op")
             if not per:
                 continue
-            size = r[f"{key}_{kind}"][0]["bytes"]
+            runs = cast("list[Result]", r[f"{key}_{kind}"])    # it has a sample: it ran
+            size: int = runs[0]["bytes"]
             rate = per.inverse()
             shown = (s.cell(rate, lambda v: report.fmt_rate(v, "items/s")) if kind == "int"
-                     else s.cell(rate, lambda v, b=size: report.fmt_bandwidth(v * b)))
+                     else s.cell(rate, lambda v: report.fmt_bandwidth(v * size)))  # noqa: B023 - called at once
             vs = paired_ratio(ours, per)
             s.row([kind, name, shown, _ratio(vs)], values=kind, impl=key, per_op=per,
                   items_per_s=rate, bytes_per_value=size, vs=vs)
@@ -451,7 +465,7 @@ def pool(quick: bool) -> Section:
     return s
 
 
-def _pool_table(s: Section, r: dict) -> None:
+def _pool_table(s: Section, r: Results) -> None:
     for c in s.params["chunksizes"]:
         ours = s.sample(r, f"parago_{c}", "tasks_per_s")
         for name, impl in POOL_IMPLS:
@@ -463,7 +477,7 @@ def _pool_table(s: Section, r: dict) -> None:
 
 # ---- 7. Go's patterns on N cores -----------------------------------------------------
 
-PATTERN_VARIANTS = (
+PATTERN_VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("4 workers, fed by a go", "workers", {"w": 4, "feeder": "go", "cap": 0}),
     ("2 workers, fed by main", "workers", {"w": 2, "feeder": "main", "cap": 0}),
     ("jobs first (README)", "jobs", {}),
@@ -504,15 +518,16 @@ def patterns(quick: bool, procs: list[int] | None = None) -> Section:
 REFERENCE_SHORT = {"ProcessPoolExecutor": "PPE", "multiprocessing queues": "mp queues"}
 
 
-def _patterns_table(s: Section, r: dict) -> None:
+def _patterns_table(s: Section, r: Results) -> None:
     top = s.params["procs"]
     for name, _, _ in PATTERN_VARIANTS:
-        res = r[name][0]
+        res = cast("list[Result]", r[name])[0]      # a parago kernel never fails quietly
         times = {(side, p): Sample.of(res[side][str(p)])
                  for side in ("parago", "reference") for p in (1, top)}
-        up = paired_ratio(times["parago", top], times["parago", 1])
-        ref = paired_ratio(times["reference", top], times["reference", 1])
-        off = Sample.of(max(x, 1e-9) for x in res["off_main"][str(top)])
+        # interleaved() returns every run of both sides: none of these is None.
+        up = cast("Sample", paired_ratio(times["parago", top], times["parago", 1]))
+        ref = cast("Sample", paired_ratio(times["reference", top], times["reference", 1]))
+        off = cast("Sample", Sample.of(max(x, 1e-9) for x in res["off_main"][str(top)]))
         eff = up.median / top
         reference = REFERENCE_SHORT.get(res["reference_name"], res["reference_name"])
         s.row([name, s.cell(up, lambda v: f"{v:.2f}x"), _efficiency(eff),

@@ -5,28 +5,32 @@ Channel and asyncio.Queue. Each returns seconds per handoff."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import parago as pg
 
 GO_REFERENCE_NS = 131.6     # the seed's figure for Go (i7-1255U), for orientation only
 
 
-def _sender(c, begin, n) -> None:
+def _sender(c: pg.Chan[None], begin: pg.Chan[None], n: int) -> None:
     begin.recv()
     token = None
     for _ in range(n):
         c.send(token)
 
 
-def _receiver(c, begin, n, wg) -> None:
+def _receiver(c: pg.Chan[None], begin: pg.Chan[None], n: int, wg: pg.Chan[bool]) -> None:
     begin.recv()
     for _ in range(n):
         c.recv()
     wg.send(True)
 
 
-def parago_handoff(n: int = 200000) -> dict:
+def parago_handoff(n: int = 200000) -> dict[str, float]:
     import parago as pg
 
-    def main():
+    def main() -> float:
         begin, c, done = pg.chan(), pg.chan(), pg.chan(1)
         pg.go(_sender, c, begin, n)
         pg.go(_receiver, c, begin, n, done)
@@ -38,7 +42,7 @@ def parago_handoff(n: int = 200000) -> dict:
     return {"per_op": pg.run(main, procs=1) / n, "n": n}
 
 
-def greenlet_switch(n: int = 1000000) -> dict:
+def greenlet_switch(n: int = 1000000) -> dict[str, float]:
     import greenlet
     main = greenlet.getcurrent()
 
@@ -52,7 +56,7 @@ def greenlet_switch(n: int = 1000000) -> dict:
     return {"per_op": (time.perf_counter() - t0) / (2 * n), "n": n}
 
 
-def gevent_channel(n: int = 200000) -> dict:
+def gevent_channel(n: int = 200000) -> dict[str, float]:
     import gevent
     from gevent.queue import Channel
     c = Channel()
@@ -69,11 +73,11 @@ def gevent_channel(n: int = 200000) -> dict:
     return {"per_op": (time.perf_counter() - t0) / n, "n": n}
 
 
-def asyncio_queue(n: int = 200000) -> dict:
+def asyncio_queue(n: int = 200000) -> dict[str, float]:
     import asyncio
 
-    async def main():
-        q = asyncio.Queue(1)
+    async def main() -> float:
+        q: asyncio.Queue[None] = asyncio.Queue(1)
 
         async def snd() -> None:
             for _ in range(n):

@@ -15,10 +15,22 @@ import multiprocessing as mp
 import os
 import resource
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
+    from multiprocessing.synchronize import Event, Lock
+    from typing import Protocol
+
+    import parago as pg
+
+    class _Locker(Protocol):                 # Go's sync.Locker: a Mutex, an RWMutex, rlocker()
+        def lock(self) -> None: ...
+        def unlock(self) -> None: ...
 
 # ---- RWMutex vs Mutex (the seed's table) --------------------------------------------
 
-def _producer(wg, lock_w) -> None:
+def _producer(wg: pg.WaitGroup, lock_w: pg.RWMutex) -> None:
     import parago as pg
     for _ in range(5):
         lock_w.lock()
@@ -27,16 +39,16 @@ def _producer(wg, lock_w) -> None:
     wg.done()
 
 
-def _observer(wg, lock) -> None:
+def _observer(wg: pg.WaitGroup, lock: _Locker) -> None:
     lock.lock()
     lock.unlock()
     wg.done()
 
 
-def rw_table(max_pow: int = 12, procs: int = 1) -> dict:
+def rw_table(max_pow: int = 12, procs: int = 1) -> dict[str, Any]:
     import parago as pg
 
-    def test(count, rw, observer_lock):
+    def test(count: int, rw: pg.RWMutex, observer_lock: _Locker) -> float:
         wg = pg.WaitGroup()
         wg.add(count + 1)
         t0 = time.perf_counter()
@@ -46,7 +58,7 @@ def rw_table(max_pow: int = 12, procs: int = 1) -> dict:
         wg.wait()
         return time.perf_counter() - t0
 
-    def main():
+    def main() -> list[tuple[int, float, float]]:
         rows = []
         for i in range(max_pow + 1):
             count = 2 ** i
@@ -61,7 +73,7 @@ def rw_table(max_pow: int = 12, procs: int = 1) -> dict:
 
 # ---- Mutex beside multiprocessing.Lock --------------------------------------------------
 
-def _pg_lock_loop(mu, n, ready, done) -> None:
+def _pg_lock_loop(mu: pg.Mutex, n: int, ready: pg.Chan[int | None], done: pg.Chan[bool]) -> None:
     ready.send(os.getpid())
     ready.send(None)          # the second value: main has let us go
     for _ in range(n):
@@ -70,10 +82,10 @@ def _pg_lock_loop(mu, n, ready, done) -> None:
     done.send(True)
 
 
-def parago_mutex(n: int = 200000, contended: bool = False) -> dict:
+def parago_mutex(n: int = 200000, contended: bool = False) -> dict[str, float]:
     import parago as pg
 
-    def main():
+    def main() -> float:
         mu, ready, done = pg.Mutex(), pg.chan(1), pg.chan(1)
         if contended:
             pg.go(_pg_lock_loop, mu, n, ready, done)
@@ -92,14 +104,14 @@ def parago_mutex(n: int = 200000, contended: bool = False) -> dict:
     return {"per_op": pg.run(main, procs=2 if contended else 1)}
 
 
-def _mp_lock_loop(lock, n, start) -> None:
+def _mp_lock_loop(lock: Lock, n: int, start: Event) -> None:
     start.wait()
     for _ in range(n):
         lock.acquire()
         lock.release()
 
 
-def mp_lock(n: int = 200000, contended: bool = False) -> dict:
+def mp_lock(n: int = 200000, contended: bool = False) -> dict[str, float]:
     lock, start = mp.Lock(), mp.Event()
     p = mp.Process(target=_mp_lock_loop, args=(lock, n, start)) if contended else None
     if p:
@@ -116,7 +128,8 @@ def mp_lock(n: int = 200000, contended: bool = False) -> dict:
 
 # ---- atomic add beside multiprocessing.Value ---------------------------------------------
 
-def _pg_add_loop(x, n, ready, done) -> None:
+def _pg_add_loop(x: pg.atomic.Int64, n: int, ready: pg.Chan[int | None],
+                 done: pg.Chan[bool]) -> None:
     ready.send(os.getpid())
     ready.send(None)
     for _ in range(n):
@@ -124,10 +137,10 @@ def _pg_add_loop(x, n, ready, done) -> None:
     done.send(True)
 
 
-def parago_atomic(n: int = 500000, contended: bool = False) -> dict:
+def parago_atomic(n: int = 500000, contended: bool = False) -> dict[str, float]:
     import parago as pg
 
-    def main():
+    def main() -> float:
         x, ready, done = pg.atomic.Int64(), pg.chan(1), pg.chan(1)
         if contended:
             pg.go(_pg_add_loop, x, n, ready, done)
@@ -146,14 +159,14 @@ def parago_atomic(n: int = 500000, contended: bool = False) -> dict:
     return {"per_op": pg.run(main, procs=2 if contended else 1)}
 
 
-def _mp_add_loop(v, n, start) -> None:
+def _mp_add_loop(v: Synchronized[int], n: int, start: Event) -> None:
     start.wait()
     for _ in range(n):
         with v.get_lock():
             v.value += 1
 
 
-def mp_value(n: int = 500000, contended: bool = False) -> dict:
+def mp_value(n: int = 500000, contended: bool = False) -> dict[str, float]:
     v, start = mp.Value("q", 0), mp.Event()
     p = mp.Process(target=_mp_add_loop, args=(v, n, start)) if contended else None
     if p:
@@ -171,24 +184,24 @@ def mp_value(n: int = 500000, contended: bool = False) -> dict:
 
 # ---- the seeds' Pool program ---------------------------------------------------------------
 
-def _calc_worker(calc_pool) -> None:
+def _calc_worker(calc_pool: pg.Pool) -> None:
     mem = calc_pool.get()
     calc_pool.put(mem)
 
 
-def _new_calc(created):
+def _new_calc(created: pg.atomic.Int64) -> bytearray:
     created.add(1)
     return bytearray(1024)
 
 
-def pool_program(n: int = 1024 * 1024, procs: int = 0) -> dict:
+def pool_program(n: int = 1024 * 1024, procs: int = 0) -> dict[str, float]:
     import parago as pg
 
-    def main():
+    def main() -> tuple[int, float]:
         created = pg.atomic.Int64()
         calc_pool = pg.Pool(lambda: _new_calc(created))
         for _ in range(4):
-            calc_pool.put(calc_pool.new())
+            calc_pool.put(calc_pool.new())  # type: ignore[misc]  # Pool.new is optional; set above
         wg = pg.WaitGroup()
         t0 = time.perf_counter()
         for _ in range(n):
