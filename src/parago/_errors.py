@@ -1,10 +1,12 @@
-"""The exceptions every layer may raise (a leaf module: it imports nothing).
+"""The exceptions every layer may raise (a leaf module: it imports nothing of parago).
 
 Messages carry Go's own text ("send on closed channel", "sync: negative
 WaitGroup counter", ...), so a Go programmer recognises them.
 """
 
 from __future__ import annotations
+
+from concurrent.futures.process import BrokenProcessPool
 
 
 class Panic(RuntimeError):
@@ -29,8 +31,9 @@ class GoroutinePanic(Panic):
         self.remote_traceback = remote_traceback
 
 
-class WorkerCrashed(Panic):
-    """A worker process died (signal, os._exit, out of memory) under goroutines."""
+class WorkerCrashed(Panic, BrokenProcessPool):
+    """A worker process died (signal, os._exit, out of memory) under goroutines
+    or under a WorkerPool task (so ``except BrokenProcessPool`` catches it)."""
 
     def __init__(self, message: str, proc: int = -1, exitcode: int | None = None,
                  goroutines: tuple = ()):
@@ -52,3 +55,9 @@ class RemoteError(Exception):
 
 class NoRuntime(RuntimeError):
     """A parago operation was used where no runtime is running."""
+
+
+class TaskTimeout(TimeoutError):
+    """A WorkerPool task ran longer than its ``task_timeout``; its worker was
+    killed and replaced. (A TimeoutError, but not the one ``result(timeout)``
+    raises when the caller stops waiting.)"""
