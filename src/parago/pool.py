@@ -16,6 +16,7 @@ from ._runtime import pool_engine as _engine
 from ._runtime import pool_inrun as _inrun
 from ._runtime import pool_local as _local
 from ._runtime import runtime as _rt
+from .chan import chan as _make_chan
 
 __all__ = ["WorkerPool"]
 
@@ -59,7 +60,7 @@ class WorkerPool(cf.Executor):
                         "goroutines on the runtime's processes, which it cannot kill, "
                         "recycle or start another way; use a standalone pool (made "
                         "outside pg.run) for that")
-            self._engine = _inrun.RunEngine(n, initializer, initargs)
+            self._engine = _inrun.RunEngine(n, initializer, initargs, _make_chan)
         else:
             ctx = _context(mp_context)
             self._engine = _local.LocalEngine(n or _rt.num_cpu(), ctx, initializer, initargs,

@@ -33,7 +33,6 @@ Invariants (``lock`` guards every field below, and the workers' fields):
 from __future__ import annotations
 
 import concurrent.futures as cf
-import math
 import threading
 import time
 from collections import deque
@@ -52,7 +51,6 @@ from .pool_tasks import (
 BATCH_MAX = 16384         # tasks in one message to a worker
 INFLIGHT = 3              # messages a worker holds: one running, the rest ready
 BATCH_S = 0.01            # a message holds about this much work, once task times are known
-FIRST_BATCH = 8           # ... and at most this many tasks before
 WINDOW = 4096             # imap: items read ahead of the consumer
 
 
@@ -69,12 +67,13 @@ class Unit:
     """Tasks that travel together and share a function: task ``first + k``
     of ``sink`` (a future when n == 1, else a Job) for k in offset..n-1."""
 
-    __slots__ = ("fn_bytes", "first", "items", "n", "offset", "payload", "seq0", "sink",
-                 "split", "star", "timeout")
+    __slots__ = ("call", "fn_bytes", "first", "fresh", "items", "key", "n", "offset",
+                 "payload", "seq0", "sink", "split", "star", "timeout")
 
     def __init__(self, sink, first, n, fn_bytes, payload, timeout, star=True, items=None,
-                 offset=0):
+                 offset=0, key=None):
         self.sink = sink
+        self.key = key              # names its function (to learn how long its tasks take)
         self.star = star
         self.first = first
         self.n = n
@@ -85,6 +84,8 @@ class Unit:
         self.items = items          # the arguments, until known to unpickle (n > 1)
         self.seq0 = 0
         self.split = False          # replaced by single-task units: ignore its slots
+        self.fresh = offset == 0    # never sent: its future is still PENDING
+        self.call = None            # a submit's (fn, args, kwargs) until it is sent
 
     def message(self) -> tuple:
         return (self.seq0, self.n, self.offset, self.fn_bytes, self.payload,
@@ -105,18 +106,22 @@ class Worker:
         self.read_seq = 0           # tasks below this are delivered
         self.assigned: deque = deque()
         self.inflight: deque = deque()     # end task number of each message
+        self.keys: deque = deque()         # and the key of its tasks' function
         self.sent: dict = {}        # task number -> bytes that came in a message
         self.tasks_left = max_tasks
         self.kill_reason = None     # (task number, exception) when the pool kills it
         self.seen = 0               # its POS word when last read
-        self.busy_ns = 0            # its BUSY_NS word when last read
-        self.busy_seq = 0           # read_seq then
+        self.init_error = None      # its initializer raised: the pool breaks when it exits
+        self.busy_ns = 0            # its BUSY_NS and BUSY_TASKS words when last read
+        self.busy_tasks = 0
 
     def idle(self) -> bool:
-        return self.ready and not self.assigned and not self.dead and not self.retiring
+        return not self.assigned and not self.dead and not self.retiring
 
-    def room(self) -> int:
-        if not self.ready or self.dead or self.retiring or len(self.inflight) >= INFLIGHT:
+    def room(self, inflight: int = INFLIGHT) -> int:
+        # A worker still starting takes messages too (its pipe holds them),
+        # as ProcessPoolExecutor's call queue does.
+        if self.dead or self.retiring or len(self.inflight) >= inflight:
             return 0
         n = min(BATCH_MAX, TS.SLOTS - (self.next_seq - self.read_seq))
         if self.tasks_left is not None:
@@ -135,16 +140,22 @@ class PoolFuture(cf.Future):
     def result(self, timeout=None):
         try:
             return super().result(self._engine.wait_for(self, timeout))
-        except KeyboardInterrupt:
-            self._engine.interrupted()
+        except KeyboardInterrupt as e:
+            self._ctrl_c(e)
             raise
 
     def exception(self, timeout=None):
         try:
             return super().exception(self._engine.wait_for(self, timeout))
-        except KeyboardInterrupt:
-            self._engine.interrupted()
+        except KeyboardInterrupt as e:
+            self._ctrl_c(e)
             raise
+
+    def _ctrl_c(self, e: KeyboardInterrupt) -> None:
+        # A task that raised KeyboardInterrupt is just a failed task; Ctrl-C
+        # while waiting stops the pool.
+        if not (self.done() and cf.Future.exception(self, 0) is e):
+            self._engine.interrupted()
 
 
 class Engine:
@@ -167,7 +178,9 @@ class Engine:
         self.broken: BaseException | None = None
         self.stopped: BaseException | None = None    # why running tasks were stopped
         self.timed = False                   # some task has had a time limit
-        self.task_s: float | None = None     # how long a task takes (moving average)
+        self.task_s: dict = {}               # function key -> seconds a task takes (average)
+        self.idle_credit = 0                 # tasks finished, not yet matched by a submit
+        self.replace = 0                     # workers that died with work left: replace them
         self.outbox: list = []               # (future, value or Failure) to complete
         self.calls: list = []                # (fn, args) to call outside the lock
         self._wid = 0
@@ -176,7 +189,7 @@ class Engine:
 
     def check_open(self) -> None:
         if self.broken is not None:
-            raise self.broken
+            raise _copy(self.broken)
         if self.shutting_down:
             raise RuntimeError("cannot schedule new futures after shutdown")
 
@@ -185,22 +198,15 @@ class Engine:
         timeout = self.task_timeout if task_timeout is None else task_timeout
         if timeout is not None:
             self.timed = True
-        try:
-            fn_b = function_bytes(fn)
-            payload = args_bytes([args], kwargs)
-        except BaseException as e:  # noqa: BLE001 - ProcessPoolExecutor fails the future too
-            fn = args = kwargs = None
-            with self.lock:
-                self.check_open()
-            fut.set_exception(e)
-            return fut
+        unit = Unit(fut, 0, 1, None, None, timeout, key=fn_key(fn))
+        unit.call = (fn, args, kwargs)
         fn = args = kwargs = None
         with self.lock:
             self.check_open()
-            self.pending.append(Unit(fut, 0, 1, fn_b, payload, timeout))
+            self.pending.append(unit)
             self.npending += 1
+            spawn = self.workers_for(1)
             self.dispatch()
-            spawn = self.workers_wanted()
         if spawn:
             self.start_workers(spawn)
         return fut
@@ -209,8 +215,8 @@ class Engine:
         """map(): every item of ``job`` at once (as Executor.map submits them)."""
         with self.lock:
             job.total = len(items)
+            spawn = self.workers_for(len(items))
             job.extend(items)
-            spawn = self.workers_wanted()
         if spawn:
             self.start_workers(spawn)
 
@@ -229,44 +235,50 @@ class Engine:
     def dispatch(self) -> None:
         if not self.pending:
             return
-        for level in range(INFLIGHT):
+        # While task times are unknown, or long, a worker holds one message
+        # beyond the one it runs (tasks queued here can still be cancelled,
+        # and go to whichever worker frees up first).
+        t = self.task_s.get(self.pending[0].key)
+        inflight = INFLIGHT if t is not None and t < BATCH_S else 2
+        for level in range(inflight):
             for w in self.workers:
                 if self.pending and len(w.inflight) == level:
-                    room = w.room()
+                    room = w.room(inflight)
                     if room:
                         self._send_batch(w, room)
             if not self.pending:
                 return
 
-    def _batch_size(self, room: int) -> int:
-        # Once task times are known, a message holds about BATCH_S of work:
-        # thousands of tiny tasks (few messages, few wake-ups), one slow task
-        # (no worker waits behind another's backlog). Before, a few tasks,
-        # spread over the workers (guided self-scheduling). A map's chunksize
-        # is a floor.
-        t = self.task_s
-        if t is None:
-            workers = max(1, sum(1 for w in self.workers if not w.dead) + self.starting)
-            size = min(FIRST_BATCH, math.ceil(self.npending / (4 * workers)))
-        else:
-            size = max(1, int(BATCH_S / t))
-        head = self.pending[0]
+    def _batch_size(self, head, room: int) -> int:
+        # Once its function's task time is known, a message holds about
+        # BATCH_S of work: thousands of tiny tasks (few messages, few
+        # wake-ups), or one slow task (no worker waits behind another's
+        # backlog). Before, one task. A map's chunksize is a floor.
+        t = self.task_s.get(head.key)
+        size = 1 if t is None else max(1, int(BATCH_S / t))
         if head.__class__ is Job:
             size = max(size, head.chunksize)
         return max(1, min(room, size))
 
     def _send_batch(self, w: Worker, room: int) -> None:
-        size = self._batch_size(room)
-        units, count = [], 0
         pending = self.pending
+        key = pending[0].key
+        size = self._batch_size(pending[0], room)
+        units, count = [], 0
         while pending and count < size:
             src = pending[0]
+            if src.key != key:
+                break                         # tasks of one function per message
             if type(src) is Unit:
                 pending.popleft()
-                self.npending -= 1
-                if src.sink.__class__ is not Job \
-                        and not src.sink.set_running_or_notify_cancel():
-                    continue                      # cancelled while queued
+                self.npending -= src.n - src.offset
+                if src.fresh:
+                    src.fresh = False
+                    if not src.sink.set_running_or_notify_cancel():
+                        src.call = None
+                        continue                  # cancelled while queued
+                    if not self._encode(src):
+                        continue
                 got = [src]
             else:
                 got = src.carve(size - count)
@@ -285,22 +297,51 @@ class Engine:
             w.tasks_left -= count
         w.assigned.extend(units)
         w.inflight.append(w.next_seq)
+        w.keys.append(key)
         if not self._send(w, ("units", _root_level(), [u.message() for u in units])):
             pass        # the worker is gone: its death requeues these units
 
+    def _encode(self, u: Unit) -> bool:
+        """Pickle a submitted call, now that it is sent (as ProcessPoolExecutor
+        does); if it cannot be, its future fails with what pickling raised."""
+        fn, args, kwargs = u.call
+        u.call = None
+        try:
+            u.fn_bytes = function_bytes(fn)
+            u.payload = args_bytes([args], kwargs)
+            return True
+        except BaseException as e:  # noqa: BLE001 - that task fails, the pool goes on
+            self.outbox.append((u.sink, Failure(e)))
+            return False
+
+    def workers_for(self, n: int) -> int:
+        """``n`` tasks were just submitted: how many workers to start now
+        (lock held; the caller starts them with start_workers once it has
+        released it). As ProcessPoolExecutor: each task takes the place of a
+        worker that went idle since (one credit per task finished), or
+        starts one more, up to max_workers."""
+        use = min(self.idle_credit, n)
+        self.idle_credit -= use
+        return self._reserve(n - use)
+
     def workers_wanted(self) -> int:
-        """How many workers to start now (lock held; the caller starts them
-        with start_workers after releasing it): as ProcessPoolExecutor does,
-        one more whenever queued tasks outnumber idle workers, up to max."""
-        if self.broken is not None or self.stopped is not None:
+        """How many workers to start so that queued tasks make progress
+        (lock held): when no live worker can take them (they died, or
+        retired after max_tasks_per_child), start up to one per task."""
+        want, self.replace = self.replace, 0
+        if self.npending and not any(w.room() for w in self.workers):
+            want = max(want, self.npending)
+        return self._reserve(want)
+
+    def _reserve(self, n: int) -> int:
+        if self.broken is not None or self.stopped is not None or n <= 0:
             return 0
         live = sum(1 for w in self.workers if not w.dead and not w.retiring) + self.starting
-        free = sum(1 for w in self.workers if w.idle()) + self.starting
-        want = min(self.max_workers - live, self.npending - free)
-        if want > 0:
-            self.starting += want
-            return want
-        return 0
+        n = min(n, self.max_workers - live)
+        if n <= 0:
+            return 0
+        self.starting += n
+        return n
 
     def start_workers(self, n: int) -> None:
         """Start ``n`` workers (lock NOT held: starting a process is slow)."""
@@ -340,7 +381,7 @@ class Engine:
             err = BrokenProcessPool(f"a worker's initializer raised {type(exc).__name__}: {exc}; "
                                     "the pool cannot start workers")
             err.__cause__ = exc
-            self.break_pool(err)
+            w.init_error = err      # the pool breaks when it has exited (and flushed its logs)
 
     def collect(self, w: Worker) -> int:
         """Deliver every result ``w`` has recorded; returns its POS word."""
@@ -349,21 +390,30 @@ class Engine:
         if done > w.read_seq:
             values, mixed = w.slots.read(w.read_seq, done, w.sent)
             self._deliver(w, w.read_seq, values, mixed)
+            self.idle_credit += done - w.read_seq
             w.read_seq = done
             inflight = w.inflight
+            key = None
             while inflight and inflight[0] <= done:
                 inflight.popleft()
-            if not pos & 1:
-                self._measure(w)
+                key = w.keys.popleft()
+            if key is not None:
+                self._measure(w, key)
         return pos
 
-    def _measure(self, w: Worker) -> None:
-        busy = w.slots.busy_ns()
-        n = w.read_seq - w.busy_seq
-        if busy > w.busy_ns and n > 0:
+    def _measure(self, w: Worker, key) -> None:
+        """Learn how long a task of ``key``'s function takes, from the time
+        the worker spent on the messages it finished since last time."""
+        busy, tasks = w.slots.busy()
+        n = tasks - w.busy_tasks
+        if n > 0 and busy > w.busy_ns:
             sample = (busy - w.busy_ns) / n / 1e9
-            self.task_s = sample if self.task_s is None else 0.7 * self.task_s + 0.3 * sample
-            w.busy_ns, w.busy_seq = busy, w.read_seq
+            t = self.task_s.get(key)
+            a = max(0.3, min(1.0, n / 64))
+            if len(self.task_s) > 1024:
+                self.task_s.clear()
+            self.task_s[key] = sample if t is None else (1 - a) * t + a * sample
+            w.busy_ns, w.busy_tasks = busy, tasks
 
     def _deliver(self, w: Worker, seq: int, values: list, mixed: bool) -> None:
         assigned = w.assigned
@@ -422,7 +472,9 @@ class Engine:
             except BaseException as e:  # noqa: BLE001 - it pickled once; fail alone if not now
                 self._put(u.sink, u.first + k, [Failure(e)])
                 continue
-            units.append(Unit(u.sink, u.first + k, 1, u.fn_bytes, payload, u.timeout, u.star))
+            units.append(Unit(u.sink, u.first + k, 1, u.fn_bytes, payload, u.timeout, u.star,
+                              key=u.key))
+            units[-1].fresh = False
         self.pending.extendleft(reversed(units))
         self.npending += len(units)
         u.items = None
@@ -435,6 +487,8 @@ class Engine:
         if w.dead:
             return
         w.dead = True
+        if w.init_error is not None:
+            self.break_pool(w.init_error)
         pos = self.collect(w)
         running = pos >> 1 if pos & 1 else -1
         loading = running >= 0 and w.slots.phase() == TS.LOADING
@@ -453,21 +507,31 @@ class Engine:
             if lo < u.seq0 + u.n:
                 u.items = None if lo > u.seq0 + u.offset else u.items
                 requeue.append(Unit(u.sink, u.first, u.n, u.fn_bytes, u.payload, u.timeout,
-                                    u.star, u.items, lo - u.seq0))
+                                    u.star, u.items, lo - u.seq0, u.key))
+                requeue[-1].fresh = False
         w.assigned.clear()
         w.inflight.clear()
+        w.keys.clear()
         w.sent.clear()
+        if requeue and (self.broken is not None or self.stopped is not None):
+            err = self.broken or self.stopped
+            for u in requeue:
+                self._put(u.sink, u.first + u.offset,
+                          [Failure(_copy(err)) for _ in range(u.n - u.offset)])
+            requeue = []
         if requeue:
             self.pending.extendleft(reversed(requeue))
             self.npending += sum(u.n - u.offset for u in requeue)
         self.workers.remove(w)
+        if not w.retiring and self.npending:
+            self.replace += 1
         self.dispatch()
 
     def _death_error(self, w: Worker, how: str, seq: int, loading: bool) -> BaseException:
         if w.kill_reason is not None and w.kill_reason[0] == seq:
             return w.kill_reason[1]
-        if self.stopped is not None:
-            return self.stopped
+        if self.broken is not None or self.stopped is not None:
+            return _copy(self.broken or self.stopped)
         what = "while its arguments were being unpickled" if loading else "while running this task"
         return WorkerCrashed(f"the pool's worker process (pid {w.pid}) {how} {what}",
                              exitcode=None)
@@ -517,10 +581,20 @@ class Engine:
         if self.broken is not None:
             return
         self.broken = err
-        self._fail_pending(lambda: err)
+        self._fail_pending(lambda: _copy(err))
         for w in list(self.workers):
             if not w.dead:
                 self._kill(w)
+
+    def _fail_assigned(self, err: BaseException) -> None:
+        """Every task sent to a worker and not delivered fails with ``err``."""
+        for w in self.workers:
+            for u in w.assigned:
+                lo = max(u.seq0 + u.offset, w.read_seq)
+                if not u.split and lo < u.seq0 + u.n:
+                    self._put(u.sink, u.first + lo - u.seq0,
+                              [Failure(err) for _ in range(u.seq0 + u.n - lo)])
+            w.assigned.clear()
 
     def _fail_pending(self, make_error) -> None:
         while self.pending:
@@ -584,6 +658,20 @@ class Engine:
         """Make the loop that drives this engine look again (lock held)."""
 
 
+def fn_key(fn):
+    """What names a task's function, to learn how long its tasks take."""
+    return getattr(fn, "__module__", None), getattr(fn, "__qualname__", type(fn).__qualname__)
+
+
+def _copy(err: BaseException) -> BaseException:
+    """A fresh instance of the pool's own error, each time it is raised: the
+    one the pool keeps never gets a traceback (whose frames would hold the
+    pool, and whatever the caller's frames hold, in a reference cycle)."""
+    new = type(err)(*err.args)
+    new.__cause__ = err.__cause__
+    return new
+
+
 def _unit_of(w: Worker, seq: int) -> Unit | None:
     for u in w.assigned:
         if u.seq0 + u.offset <= seq < u.seq0 + u.n:
@@ -617,6 +705,7 @@ class Job:
                  chunksize: int, progress, window: int | None):
         self.engine = engine
         self.fn_bytes = function_bytes(fn)
+        self.key = fn_key(fn)
         self.star = star
         self.ordered = ordered
         self.deadline = None if timeout is None else time.monotonic() + timeout
@@ -663,6 +752,8 @@ class Job:
     def carve(self, k: int) -> list:
         """Up to ``k`` items as units (lock held)."""
         k = min(k, len(self.items) - self.cut)
+        if k <= 0:
+            return []
         first = self.first_ready
         chunk = self.items[self.cut:self.cut + k]
         self.items[self.cut:self.cut + k] = [None] * k
@@ -677,7 +768,7 @@ class Job:
         except BaseException:  # noqa: BLE001 - find the items that cannot be pickled
             return self._carve_one_by_one(first, chunk)
         return [Unit(self, first, k, self.fn_bytes, payload, self.task_timeout, self.star,
-                     chunk if k > 1 else None)]
+                     chunk if k > 1 else None, key=self.key)]
 
     def _carve_one_by_one(self, first: int, chunk: list) -> list:
         units = []
@@ -688,7 +779,7 @@ class Job:
                 self.put(first + i, [Failure(e)])
                 continue
             units.append(Unit(self, first + i, 1, self.fn_bytes, payload, self.task_timeout,
-                              self.star))
+                              self.star, key=self.key))
         return units
 
     def cancel_rest(self, make_error) -> None:
@@ -783,15 +874,17 @@ class Job:
                 self.total = self.submitted + len(got)
                 if self.progress is not None and self.ndone == self.total:
                     self.engine.calls.append((self.progress, (self.ndone, self.total)))
+            spawn = 0
             if got and not self.closed:
+                spawn = self.engine.workers_for(len(got))
                 self.extend(got)
-            spawn = self.engine.workers_wanted()
         if spawn:
             self.engine.start_workers(spawn)
 
     def iterate(self):
         """The generator map()/imap() return."""
         engine = self.engine
+        interrupted = False
         try:
             while True:
                 self.top_up()
@@ -808,7 +901,11 @@ class Job:
                             timeout = self.deadline - time.monotonic()
                             if timeout <= 0:
                                 raise cf.TimeoutError()
-                        self.signal.wait(engine.lock, timeout)
+                        try:
+                            self.signal.wait(engine.lock, timeout)
+                        except KeyboardInterrupt:
+                            interrupted = True
+                            raise
                 engine.flush()
                 failure = None
                 if self.failed:
@@ -823,11 +920,10 @@ class Job:
                 yield from iter(batch.pop, _END)
                 if failure is not None:
                     raise failure
-        except KeyboardInterrupt:
-            engine.interrupted()
-            raise
         finally:
             self.close()
+            if interrupted:
+                engine.interrupted()
 
     def close(self) -> None:
         """The consumer is gone: items not yet sent are dropped (as the

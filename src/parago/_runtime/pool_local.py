@@ -44,10 +44,9 @@ import weakref
 from multiprocessing import reduction
 
 from .._shm import taskslots as TS
-from .._shm import values as V
 from . import pool_runner
 from .pool_engine import Engine, Worker
-from .pool_tasks import FRAME
+from .pool_tasks import FRAME, function_bytes
 from .runtime import _MainNotImported, _signal_name
 
 _live: weakref.WeakSet = weakref.WeakSet()
@@ -90,7 +89,10 @@ class LocalEngine(Engine):
                  max_tasks_per_child=None, task_timeout=None):
         super().__init__(max_workers, max_tasks_per_child, task_timeout)
         self.ctx = ctx
-        self.init_bytes = None if initializer is None else V.dumps((initializer, initargs))
+        # The initializer travels by value if it must; its arguments go as
+        # ProcessPoolExecutor sends them (pickled as the process starts, so a
+        # multiprocessing Queue or Lock may be among them).
+        self.init = None if initializer is None else (function_bytes(initializer), initargs)
         self.links: dict[Worker, _Link] = {}
         self.processes: dict[int, mp.process.BaseProcess] = {}
         self.startup_deaths = 0
@@ -117,7 +119,7 @@ class LocalEngine(Engine):
             proc = self.ctx.Process(
                 target=pool_runner.process_main, name="parago-pool-worker", daemon=False,
                 args=(_Fd(task_r), _Fd(out_w), _Fd(memfd), os.getpid(),
-                      _root_level(), self.init_bytes))
+                      _root_level(), self.init))
             with _MainNotImported():
                 proc.start()
         except BaseException:
@@ -134,6 +136,8 @@ class LocalEngine(Engine):
             w = self.add_worker(slots)
             self.links[w] = _Link(proc, task_w, out_r)
             self.processes[proc.pid] = proc
+            w.pid = proc.pid
+            self.dispatch()
             self._wake()
 
     # ---- talking to workers (lock held) ---------------------------------------------------
@@ -193,7 +197,16 @@ class LocalEngine(Engine):
         try:
             while self._step():
                 pass
+        except BaseException as e:  # noqa: BLE001 - never leave a future pending
+            from concurrent.futures.process import BrokenProcessPool
+            err = BrokenProcessPool(f"the WorkerPool's thread failed: {e!r}")
+            err.__cause__ = e
+            with self.lock:
+                self.break_pool(err)
+                self._fail_assigned(err)
+            raise
         finally:
+            self.flush()
             self._close()
 
     def _step(self) -> bool:
@@ -203,7 +216,7 @@ class LocalEngine(Engine):
             if self._ended():
                 return False
             timeout = self.check_timeouts(time.monotonic_ns()) if self.timed else None
-            spawn = self.workers_wanted() if self.npending else 0
+            spawn = self.workers_wanted()
             poller, fds = self._poll_set()
             links = list(self.links)
             if delivered >= STREAMING:
@@ -245,6 +258,7 @@ class LocalEngine(Engine):
                     self._write_rest(w)
                 elif kind == "sentinel":
                     self._reap(w)
+        self.flush()
         return True
 
     def _service(self) -> int:
@@ -372,6 +386,11 @@ class LocalEngine(Engine):
         os.close(self._wake_r)
         os.close(self._wake_w)
         _live.discard(self)
+
+    def interrupted(self) -> None:
+        super().interrupted()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(5.0)          # the killed workers reaped, their futures failed
 
     # ---- ending (any thread) --------------------------------------------------------------
 

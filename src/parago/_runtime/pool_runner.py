@@ -18,13 +18,16 @@ Invariants:
     pickling its result. The worker itself ignores SIGINT: Ctrl-C is the
     caller's, and the caller stops the workers.
   - A worker process exits when its task pipe closes (shutdown, retirement),
-    and at once when its parent dies (a thread waits on the parent's pidfd).
+    running multiprocessing's exit handlers but not waiting for threads its
+    tasks left behind, and at once when its parent dies (a thread waits on the
+    parent's pidfd).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import multiprocessing.util
 import os
 import pickle
 import select
@@ -50,6 +53,7 @@ class Runner:
         fns: dict = {}
         last_use = {u[3]: i for i, u in enumerate(units)}
         end = 0
+        ntasks = sum(u[1] - u[2] for u in units)
         for i in range(len(units)):
             seq0, n, offset, fn_bytes, payload, timed, star = units[i]
             units[i] = None
@@ -73,7 +77,7 @@ class Runner:
             self.slots.run_tasks(fn, items, kwargs, star, seq0, offset, n, timed, self._slow)
             fn = items = kwargs = None
         if units:
-            self.slots.add_busy(time.monotonic_ns() - t0)
+            self.slots.add_busy(time.monotonic_ns() - t0, ntasks)
             self.slots.idle(end)
 
     def _slow(self, seq: int, value, raised: bool) -> None:
@@ -199,7 +203,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def process_main(task_fd, out_fd, slots_fd, parent_pid: int, log_level: int,
-                 init: bytes | None) -> None:
+                 init: tuple | None) -> None:
     """The body of a standalone pool's worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
@@ -212,8 +216,8 @@ def process_main(task_fd, out_fd, slots_fd, parent_pid: int, log_level: int,
     try:
         if init is not None:
             try:
-                initializer, initargs = pickle.loads(init)
-                initializer(*initargs)
+                initializer = pickle.loads(init[0])
+                initializer(*init[1])
             except BaseException as e:  # noqa: BLE001 - reported; the pool is broken
                 logging.getLogger("concurrent.futures").critical("Exception in initializer:",
                                                                  exc_info=True)
@@ -221,7 +225,7 @@ def process_main(task_fd, out_fd, slots_fd, parent_pid: int, log_level: int,
                 code = 1
                 return
             finally:
-                initializer = initargs = None
+                initializer = init = None
         link.send(("ready", os.getpid()))
         runner = Runner(slots, link.send)
         root = logging.getLogger()
@@ -237,6 +241,10 @@ def process_main(task_fd, out_fd, slots_fd, parent_pid: int, log_level: int,
             units = None
     finally:
         try:
+            # What a multiprocessing child does on its way out (a Queue the
+            # tasks or the initializer used flushes here), without waiting for
+            # threads the tasks left running.
+            multiprocessing.util._exit_function()
             sys.stdout.flush()
             sys.stderr.flush()
         finally:

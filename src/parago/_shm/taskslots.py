@@ -16,7 +16,9 @@ finished, without one message per task.
       RING_R     parent: ring bytes consumed (monotonic)
       STARTED_NS worker: CLOCK_MONOTONIC ns at which the running task started
                  (only written for tasks with a time limit)
-      BUSY_NS    worker: ns spent running units, in total (how long tasks take)
+      BUSY_NS    worker: ns spent running messages of tasks, in total
+      BUSY_TASKS worker: the tasks those messages held (BUSY_NS / BUSY_TASKS:
+                 how long a task takes)
     KINDS  one byte per slot   what the slot holds (K_*); 0 = an int in VALS
     VALS   int64 per slot      the int, the float's bits, or a ring position
     LENS   int64 per slot      the byte length of a ring entry
@@ -25,7 +27,7 @@ finished, without one message per task.
 Task s (a per-worker sequence number, from 0) uses slot s % SLOTS.
 
 Invariants:
-  - One writer per word: the worker writes POS, PHASE, STARTED_NS, BUSY_NS,
+  - One writer per word: the worker writes POS, PHASE, STARTED_NS, BUSY_*,
     the slots and the ring; the parent writes SLEEPING (to 1) and RING_R. The worker
     only ever swaps SLEEPING from 1 to 0.
   - A task's slot is written before POS passes it, and POS is stored with a
@@ -55,10 +57,10 @@ import time
 
 from .. import _native
 
-SLOTS = 1 << 16
-RING = 1 << 20
+SLOTS = 1 << 15
+RING = 1 << 19
 
-POS, PHASE, SLEEPING, RING_R, STARTED_NS, BUSY_NS = 0, 8, 16, 24, 32, 40
+POS, PHASE, SLEEPING, RING_R, STARTED_NS, BUSY_NS, BUSY_TASKS = 0, 8, 16, 24, 32, 40, 48
 HEADER = 64
 KINDS = HEADER
 VALS = KINDS + SLOTS
@@ -191,8 +193,10 @@ class TaskSlots:
         """Every task before ``seq`` is finished; none runs."""
         self._commit(2 * seq)
 
-    def add_busy(self, ns: int) -> None:
-        self.mem.store64(self._busy, self.mem.load64(self._busy) + ns)
+    def add_busy(self, ns: int, tasks: int) -> None:
+        mem = self.mem
+        mem.store64(self._busy, mem.load64(self._busy) + ns)
+        mem.store64(self._busy + 8, mem.load64(self._busy + 8) + tasks)
 
     def start(self, seq: int) -> None:
         """Task ``seq`` starts (commits the one before): for callers that
@@ -245,8 +249,9 @@ class TaskSlots:
     def started_ns(self) -> int:
         return self.mem.load64(self._started)
 
-    def busy_ns(self) -> int:
-        return self.mem.load64(self._busy)
+    def busy(self) -> tuple[int, int]:
+        """(BUSY_NS, BUSY_TASKS)"""
+        return self.mem.load64(self._busy), self.mem.load64(self._busy + 8)
 
     def set_sleeping(self) -> None:
         self.mem.store64(self._sleeping, 1)
