@@ -391,6 +391,59 @@ def test_interpreter_exit_returns_with_work_pending_and_a_dead_worker():
     assert r.stdout.strip() == "submitted"
 
 
+def test_exit_runs_what_was_submitted_and_refuses_more():
+    """What CPython's test_interpreter_shutdown, test_hang_gh83386 and
+    test_submit_after_interpreter_shutdown check, with WorkerPool."""
+    r = run_script("""
+        import atexit
+        import parago as pg
+        from test_pool import sleepy_print
+
+        @atexit.register
+        def run_last():
+            try:
+                t.submit(id, None)
+            except RuntimeError as e:
+                print("refused:", e)
+
+        t = pg.WorkerPool(3)
+        t.submit(sleepy_print, 0.5, "apple")
+        u = pg.WorkerPool(2)
+        u.submit(sleepy_print, 0.5, "pear")
+        u.shutdown(wait=False)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.split("\n")[:-1]) == [
+        "apple", "pear", "refused: cannot schedule new futures after shutdown"]
+    assert r.stderr == ""
+
+
+def sleepy_print(t, msg):
+    time.sleep(t)
+    print(msg, flush=True)
+
+
+def test_shutdown_without_waiting_still_fails_a_bad_task():
+    pool = pg.WorkerPool(2)
+    pool.submit(inc, 1).result()
+    f = pool.submit(identity, ErrorAtPickle())
+    pool.shutdown(wait=False)
+    with pytest.raises(pickle.PicklingError):
+        f.result()
+    pool.shutdown()
+
+
+def test_a_dropped_pool_shuts_down():
+    pool = pg.WorkerPool(2)
+    assert pool.submit(inc, 1).result() == 2
+    procs = list(pool._processes.values())
+    del pool
+    gc.collect()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+
+
 # ---- 2. a drop-in for ProcessPoolExecutor -------------------------------------------------------
 
 def test_is_an_executor_with_the_stdlib_constructor():

@@ -131,6 +131,12 @@ class WorkerPool(cf.Executor):
     def __reduce__(self):
         raise TypeError("a WorkerPool cannot be copied to another process")
 
+    def __del__(self):
+        # Dropped without shutdown: its tasks still finish, then it ends.
+        engine = getattr(self, "_engine", None)
+        if isinstance(engine, _local.LocalEngine) and not engine.shutting_down:
+            engine.shutdown(wait=False)
+
     # What ProcessPoolExecutor's users (and its own tests) look at.
     @property
     def _processes(self) -> dict:

@@ -111,6 +111,7 @@ class Worker:
         self.tasks_left = max_tasks
         self.kill_reason = None     # (task number, exception) when the pool kills it
         self.seen = 0               # its POS word when last read
+        self.callers = 0            # callers reading its record themselves (pool_local)
         self.init_error = None      # its initializer raised: the pool breaks when it exits
         self.busy_ns = 0            # its BUSY_NS and BUSY_TASKS words when last read
         self.busy_tasks = 0
@@ -132,6 +133,8 @@ class Worker:
 class PoolFuture(cf.Future):
     """The Future of one submitted task. Waiting on it from a goroutine parks
     the goroutine; Ctrl-C while waiting stops the pool."""
+
+    _worker = None        # the worker its task was sent to (None: not sent, or requeued)
 
     def __init__(self, engine):
         super().__init__()
@@ -279,6 +282,8 @@ class Engine:
                         continue                  # cancelled while queued
                     if not self._encode(src):
                         continue
+                if src.sink.__class__ is not Job:
+                    src.sink._worker = w
                 got = [src]
             else:
                 got = src.carve(size - count)
@@ -505,6 +510,8 @@ class Engine:
                           [Failure(self._death_error(w, how, running, loading))])
                 lo = running + 1
             if lo < u.seq0 + u.n:
+                if u.sink.__class__ is not Job:
+                    u.sink._worker = None
                 u.items = None if lo > u.seq0 + u.offset else u.items
                 requeue.append(Unit(u.sink, u.first, u.n, u.fn_bytes, u.payload, u.timeout,
                                     u.star, u.items, lo - u.seq0, u.key))

@@ -54,6 +54,7 @@ _READ = 1 << 16
 STARTUP_DEATHS = 3        # workers dying before they are ready, in a row: the pool is broken
 STREAMING = 32            # tasks delivered in one round that mean results are streaming
 STREAM_POLL_S = 0.0005    # then look again this soon instead of being woken per task
+CALLER_WAIT_S = 0.05      # a caller waiting on a worker's record looks around this often
 
 
 class _Fd:
@@ -100,6 +101,8 @@ class LocalEngine(Engine):
         self._woken = False
         self._poll_key = None
         self._poller = None
+        self._events: tuple | list = ()      # what woke the thread, handled next round
+        self._fds: dict = {}
         self.thread = threading.Thread(target=self._loop, name="parago-workerpool", daemon=True)
         self.thread.start()
         _live.add(self)
@@ -189,7 +192,42 @@ class LocalEngine(Engine):
         return _ThreadSignal()
 
     def wait_for(self, fut, timeout):
-        return timeout
+        """A caller waiting for ``fut``, whose task a worker holds, waits for
+        that worker's next commit itself (a futex on its record) and reads
+        the record: the result reaches it without a detour through the
+        pool's thread. Returns the time left for Future.result's own wait
+        (used when the task has not been sent yet)."""
+        if fut.done() or threading.current_thread() is self.thread:
+            return timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not fut.done():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return 0
+            w = fut._worker
+            if w is None or w.dead:
+                return left
+            with self.lock:
+                if w.dead:
+                    continue
+                w.callers += 1               # the pool's thread leaves this record to us
+                pos = w.seen = self.collect(w)
+                self.dispatch()              # refill, as the pool's thread would
+                w.slots.set_sleeping(TS.CALLER)
+                moved = w.slots.progress() != pos
+            self.flush()
+            try:
+                if not moved and not fut.done():
+                    w.slots.wait_commit(pos, CALLER_WAIT_S if left is None
+                                        else min(left, CALLER_WAIT_S))
+            finally:
+                with self.lock:
+                    w.callers -= 1
+                    if not w.callers and not w.dead:
+                        w.seen = self.collect(w)
+                        self.dispatch()
+                self.flush()
+        return timeout if deadline is None else max(0.0, deadline - time.monotonic())
 
     # ---- the pool thread ------------------------------------------------------------------
 
@@ -210,63 +248,64 @@ class LocalEngine(Engine):
             self._close()
 
     def _step(self) -> bool:
-        """One round: service everything, then sleep until something happens."""
+        """One round: handle what woke the thread, service every worker,
+        then sleep until something happens (one lock, one flush per round)."""
         with self.lock:
+            self._handle(self._events)
             delivered = self._service()
             if self._ended():
                 return False
             timeout = self.check_timeouts(time.monotonic_ns()) if self.timed else None
             spawn = self.workers_wanted()
             poller, fds = self._poll_set()
-            links = list(self.links)
             if delivered >= STREAMING:
                 # Results are streaming in: look again shortly rather than
                 # have every worker wake us after every task.
                 timeout = STREAM_POLL_S if timeout is None else min(timeout, STREAM_POLL_S)
                 asleep = True
             else:
-                for w in links:
+                watched = [w for w in self.links if not w.callers]
+                for w in watched:
                     w.slots.set_sleeping()
-                asleep = not any(w.slots.progress() != w.seen for w in links)
+                asleep = not any(w.slots.progress() != w.seen for w in watched)
+            self._woken = False
         self.flush()
         if spawn:
             try:
                 self.start_workers(spawn)
             except BaseException:  # noqa: BLE001 - the pool is broken; its futures say why
                 pass
+            self._events = ()
             return True
-        events = poller.poll(None if timeout is None else timeout * 1000 + 0.5) \
+        self._fds = fds
+        self._events = poller.poll(None if timeout is None else timeout * 1000 + 0.5) \
             if asleep else ()
-        with self.lock:
-            if delivered < STREAMING:
-                for w in links:
-                    if not w.dead:
-                        w.slots.clear_sleeping()
-            self._woken = False
-            for fd, _ in events:
-                what = fds.get(fd)
-                if what is None:
-                    continue
-                kind, w = what
-                if kind == "wake":
-                    _drain(self._wake_r)
-                elif w.dead or w not in self.links:
-                    continue
-                elif kind == "out":
-                    self._read_messages(w)
-                elif kind == "task":
-                    self._write_rest(w)
-                elif kind == "sentinel":
-                    self._reap(w)
-        self.flush()
         return True
 
+    def _handle(self, events) -> None:
+        fds = self._fds
+        for fd, _ in events:
+            what = fds.get(fd)
+            if what is None:
+                continue
+            kind, w = what
+            if kind == "wake":
+                _drain(self._wake_r)
+            elif w.dead or w not in self.links:
+                continue
+            elif kind == "out":
+                self._read_messages(w)
+            elif kind == "task":
+                self._write_rest(w)
+            elif kind == "sentinel":
+                self._reap(w)
+
     def _service(self) -> int:
-        """Deliver what every worker recorded, refill them; returns how many
-        tasks were delivered."""
+        """Deliver what the workers recorded (not those a caller is reading
+        itself), refill them; returns how many tasks were delivered."""
         delivered = 0
         for w in self.links:
-            if not w.dead:
+            if not w.dead and not w.callers:
                 before = w.read_seq
                 w.seen = self.collect(w)
                 delivered += w.read_seq - before

@@ -159,6 +159,7 @@ class PipeLink:
         self.task_fd = task_fd
         self.out_fd = out_fd
         self._lock = threading.Lock()
+        self._buf = bytearray()       # bytes read past the last message
 
     def send(self, msg) -> None:
         data = pickle.dumps(msg, 5)
@@ -174,23 +175,25 @@ class PipeLink:
                 view = view[os.write(self.out_fd, view):]
 
     def recv(self):
-        """The next message from the parent, or None when the pipe closed."""
-        head = self._read(FRAME.size)
-        if head is None:
-            return None
-        body = self._read(FRAME.unpack(head)[0])
-        return None if body is None else pickle.loads(body)
-
-    def _read(self, n: int):
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
-            k = os.readv(self.task_fd, [view[got:]])
-            if k == 0:
+        """The next message from the parent, or None when the pipe closed.
+        One read usually brings a whole message (and its header)."""
+        buf = self._buf
+        while len(buf) < FRAME.size:
+            if not self._fill(buf, FRAME.size - len(buf)):
                 return None
-            got += k
-        return buf
+        n = FRAME.unpack_from(buf)[0]
+        end = FRAME.size + n
+        while len(buf) < end:
+            if not self._fill(buf, end - len(buf)):
+                return None
+        msg = pickle.loads(memoryview(buf)[FRAME.size:end])
+        del buf[:end]
+        return msg
+
+    def _fill(self, buf: bytearray, want: int) -> bool:
+        chunk = os.read(self.task_fd, max(want, 1 << 16))
+        buf += chunk
+        return bool(chunk)
 
 
 def _exit_with_parent(parent_pid: int) -> None:

@@ -11,8 +11,11 @@ finished, without one message per task.
                  2*s when every task before s is finished and none runs
       PHASE      worker: LOADING while the unit starting at the running task
                  is being unpickled, RUNNING once its tasks run
-      SLEEPING   parent: 1 when it is about to sleep; the worker that finds
-                 it set (and swaps it to 0) wakes the parent
+      SLEEPING   parent: who waits for the worker's next commit — bit
+                 THREAD: the pool's thread (woken through a pipe), bit
+                 CALLER: callers waiting for a result (a futex wait on the low
+                 half of POS); the worker that finds it set swaps it to 0 and
+                 wakes them
       RING_R     parent: ring bytes consumed (monotonic)
       STARTED_NS worker: CLOCK_MONOTONIC ns at which the running task started
                  (only written for tasks with a time limit)
@@ -28,8 +31,8 @@ Task s (a per-worker sequence number, from 0) uses slot s % SLOTS.
 
 Invariants:
   - One writer per word: the worker writes POS, PHASE, STARTED_NS, BUSY_*,
-    the slots and the ring; the parent writes SLEEPING (to 1) and RING_R. The worker
-    only ever swaps SLEEPING from 1 to 0.
+    the slots and the ring; the parent sets bits of SLEEPING (CAS) and writes
+    RING_R. The worker only ever swaps SLEEPING to 0.
   - A task's slot is written before POS passes it, and POS is stored with a
     sequentially consistent atomic: when the parent reads POS = p, every
     slot below p >> 1 is final, and its bytes (in the ring, or a message sent
@@ -70,6 +73,7 @@ NBYTES = RING_AT + RING
 
 MASK = SLOTS - 1
 RUNNING, LOADING = 0, 1
+THREAD, CALLER = 1, 2          # SLEEPING bits
 
 # Slot kinds. Values that need no pickling live in the slot itself.
 K_INT = 0
@@ -116,6 +120,7 @@ class TaskSlots:
         self._busy = base + BUSY_NS
         self._vals_at = base + VALS
         self._phase = view[PHASE:PHASE + 8].cast("q")
+        self._busy_view = view[BUSY_NS:BUSY_NS + 16].cast("q")
         self._wake = wake          # worker side: tells a sleeping parent
         self._wpos = 0             # worker side: ring bytes written
         self._view = view
@@ -124,7 +129,7 @@ class TaskSlots:
     def close(self) -> None:
         """Stop using the record (and unmap it if it has its own mapping)."""
         for v in (self.kinds, self.vals, self.fvals, self.lens, self.ring, self._phase,
-                  self._view):
+                  self._busy_view, self._view):
             v.release()
         if self._mapping is not None:
             self.mem.release()
@@ -194,9 +199,9 @@ class TaskSlots:
         self._commit(2 * seq)
 
     def add_busy(self, ns: int, tasks: int) -> None:
-        mem = self.mem
-        mem.store64(self._busy, mem.load64(self._busy) + ns)
-        mem.store64(self._busy + 8, mem.load64(self._busy + 8) + tasks)
+        b = self._busy_view            # only this worker writes them; the parent's
+        b[0] += ns                     # reading is an estimate, so plain stores do
+        b[1] += tasks
 
     def start(self, seq: int) -> None:
         """Task ``seq`` starts (commits the one before): for callers that
@@ -210,7 +215,20 @@ class TaskSlots:
             self._wake_parent()
 
     def _wake_parent(self) -> None:
-        if self.mem.swap64(self._sleeping, 0):
+        # A caller waiting for a result reads the record itself: wake only
+        # it (the pool's thread stays asleep: two threads woken for one
+        # result would fight for the GIL). Else wake the pool's thread.
+        mem, at = self.mem, self._sleeping
+        while True:
+            who = mem.load64(at)
+            if not who:
+                return
+            clear = CALLER if who & CALLER else THREAD
+            if mem.cas64(at, who, who & ~clear):
+                break
+        if clear == CALLER:
+            mem.futex_wake(self._pos, 1 << 30)
+        else:
             self._wake()
 
     def put_bytes(self, seq: int, kind: int, data: bytes) -> bool:
@@ -253,11 +271,25 @@ class TaskSlots:
         """(BUSY_NS, BUSY_TASKS)"""
         return self.mem.load64(self._busy), self.mem.load64(self._busy + 8)
 
-    def set_sleeping(self) -> None:
-        self.mem.store64(self._sleeping, 1)
+    def set_sleeping(self, bit: int = THREAD) -> None:
+        """Ask to be woken at the worker's next commit (then read POS again)."""
+        mem, at = self.mem, self._sleeping
+        while True:
+            v = mem.load64(at)
+            if v & bit or mem.cas64(at, v, v | bit):
+                return
 
-    def clear_sleeping(self) -> None:
-        self.mem.store64(self._sleeping, 0)
+    def clear_sleeping(self, bit: int = THREAD) -> None:
+        mem, at = self.mem, self._sleeping
+        while True:
+            v = mem.load64(at)
+            if not v & bit or mem.cas64(at, v, v & ~bit):
+                return
+
+    def wait_commit(self, pos: int, timeout: float) -> None:
+        """Sleep until POS is no longer ``pos`` (or ``timeout``); call after
+        set_sleeping(CALLER) and a fresh look at POS."""
+        self.mem.futex_wait(self._pos, pos & 0xFFFFFFFF, timeout)
 
     def read(self, a: int, b: int, sent: dict) -> tuple[list, bool]:
         """The results of tasks a..b-1 (all committed): plain values, or

@@ -1,15 +1,21 @@
 """Kernels for perf/pool.py: WorkerPool beside multiprocessing.Pool,
 ProcessPoolExecutor, loky and mpire, each with 2 workers (or ``workers``).
 
-- tiny: ``x + 1`` over 20,000 items, chunksize 1 (per-task overhead);
-- roundtrip: one ``submit(...).result()`` at a time (latency percentiles);
-- cpu: 16 CPU-bound tasks on 1 worker and on ``workers`` (speedup);
+- map_rate: ``x + 1`` over 20,000 items, as each pool's ``map`` does it by
+  default (``chunk1=False``: multiprocessing.Pool and mpire then chunk the
+  input themselves, the executors send one item per call) or one item per
+  chunk for all (``chunk1=True``); ``reps`` timed runs in one pool;
+- roundtrip: one ``submit(...).result()`` at a time (latency percentiles),
+  quiet or with ``busy`` busy-loop processes running beside;
+- cpu_speedup: 16 CPU-bound tasks on 1 worker and on ``workers`` (speedup);
 - start: a fresh interpreter, pool start to first result (cold start).
 Every pool is started and warmed before the timed part, except in start.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 
@@ -24,18 +30,23 @@ def cpu(k):
     return s
 
 
-def _make(impl: str, workers: int):
-    """(pool, map(fn, items) -> list, submit_result(fn, x) -> value, close)"""
+def _make(impl: str, workers: int, chunk1: bool = False):
+    """(map(fn, items) -> list, submit_result(fn, x) -> value, close)"""
     if impl == "parago":
         import parago as pg
         p = pg.WorkerPool(workers)
+        if chunk1:
+            return (lambda f, it: list(p.map(f, it, chunksize=1)),
+                    lambda f, x: p.submit(f, x).result(), p.shutdown)
         return (lambda f, it: list(p.map(f, it)), lambda f, x: p.submit(f, x).result(),
                 p.shutdown)
     if impl == "multiprocessing":
         import multiprocessing as mp
         p = mp.get_context("forkserver").Pool(workers)
-        return (lambda f, it: p.map(f, it, chunksize=1), lambda f, x: p.apply(f, (x,)),
-                p.terminate)
+        if chunk1:
+            return (lambda f, it: p.map(f, it, chunksize=1), lambda f, x: p.apply(f, (x,)),
+                    p.terminate)
+        return lambda f, it: p.map(f, it), lambda f, x: p.apply(f, (x,)), p.terminate
     if impl == "ProcessPoolExecutor":
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -51,28 +62,39 @@ def _make(impl: str, workers: int):
         from mpire import WorkerPool as MPool
         p = MPool(n_jobs=workers, start_method="forkserver")
         p.__enter__()
-        return (lambda f, it: p.map(f, it, chunk_size=1, progress_bar=False),
-                lambda f, x: p.apply(f, (x,)), lambda: p.__exit__(None, None, None))
+        if chunk1:
+            return (lambda f, it: p.map(f, it, chunk_size=1, progress_bar=False),
+                    lambda f, x: p.apply(f, (x,)), lambda: p.__exit__(None, None, None))
+        return (lambda f, it: p.map(f, it, progress_bar=False), lambda f, x: p.apply(f, (x,)),
+                lambda: p.__exit__(None, None, None))
     raise ValueError(impl)
 
 
-def tiny(impl: str, n: int = 20000, workers: int = 2) -> dict:
-    pmap, _, close = _make(impl, workers)
+def map_rate(impl: str, n: int = 20000, workers: int = 2, chunk1: bool = False,
+             reps: int = 3) -> dict:
+    pmap, _, close = _make(impl, workers, chunk1)
     try:
-        pmap(inc, range(200))
-        t0 = time.perf_counter()
-        out = pmap(inc, range(n))
-        dt = time.perf_counter() - t0
-        assert out[-1] == n
-        return {"tasks_per_s": n / dt, "n": n}
+        pmap(inc, range(2000))
+        rates = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            out = pmap(inc, range(n))
+            rates.append(n / (time.perf_counter() - t0))
+            assert out[-1] == n
+        return {"rates": rates}
     finally:
         close()
 
 
-def roundtrip(impl: str, n: int = 500, workers: int = 2) -> dict:
+def _busy_loops(k: int) -> list:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(k)]
+
+
+def roundtrip(impl: str, n: int = 1000, workers: int = 2, busy: int = 0) -> dict:
     _, one, close = _make(impl, workers)
+    loops = _busy_loops(busy)
     try:
-        for i in range(20):
+        for i in range(50):
             one(inc, i)
         lat = []
         for i in range(n):
@@ -82,6 +104,9 @@ def roundtrip(impl: str, n: int = 500, workers: int = 2) -> dict:
         lat.sort()
         return {"p50": lat[n // 2], "p90": lat[n * 9 // 10], "p99": lat[n * 99 // 100]}
     finally:
+        for p in loops:
+            p.kill()
+            p.wait()
         close()
 
 
