@@ -18,7 +18,15 @@ live in shared memory, usable from any goroutine in any process.
 """
 
 from . import atomic, context, pipeline, runtime
-from ._errors import Deadlock, GoroutinePanic, NoRuntime, Panic, RemoteError, WorkerCrashed
+from ._errors import (
+    Deadlock,
+    GoroutinePanic,
+    NoRuntime,
+    Panic,
+    RemoteError,
+    TaskTimeout,
+    WorkerCrashed,
+)
 from .chan import Chan, RecvOnlyChan, SendOnlyChan, chan
 from .pool import WorkerPool
 from .runtime import go, goexit, gomaxprocs, gosched, num_cpu, num_goroutine, run
@@ -30,7 +38,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Chan", "Cond", "Deadlock", "GoroutinePanic", "Mutex", "NoRuntime", "Once", "Panic", "Pool",
-    "RWMutex", "RecvOnlyChan", "RemoteError", "SendOnlyChan", "Ticker", "Timer", "WaitGroup",
+    "RWMutex", "RecvOnlyChan", "RemoteError", "SendOnlyChan", "TaskTimeout", "Ticker", "Timer",
+    "WaitGroup",
     "WorkerCrashed", "WorkerPool", "after", "after_func", "atomic", "chan", "context", "go",
     "goexit", "pipeline",
     "gomaxprocs", "gosched", "num_cpu", "num_goroutine", "run", "runtime", "select", "sleep",

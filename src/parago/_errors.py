@@ -1,10 +1,12 @@
-"""The exceptions every layer may raise (a leaf module: it imports nothing).
+"""The exceptions every layer may raise (a leaf module: it imports nothing of parago).
 
 Messages carry Go's own text ("send on closed channel", "sync: negative
 WaitGroup counter", ...), so a Go programmer recognises them.
 """
 
 from __future__ import annotations
+
+from concurrent.futures.process import BrokenProcessPool
 
 
 class Panic(RuntimeError):
@@ -42,10 +44,11 @@ class GoroutinePanic(Panic):
         self.remote_traceback = remote_traceback
 
 
-class WorkerCrashed(Panic):
+class WorkerCrashed(Panic, BrokenProcessPool):
     """A worker process died (signal, os._exit, out of memory) under
     goroutines: pg.run raises it (with ``on_crash="raise"``), and a
-    WorkerPool's futures fail with it for the tasks that worker held.
+    WorkerPool's futures fail with it for the tasks that worker held (so
+    ``except BrokenProcessPool`` catches it, as with ProcessPoolExecutor).
     ``proc`` is the P, ``exitcode`` the process's exit code (negative: the
     signal), ``goroutines`` the ids it took with it. A Panic."""
 
@@ -104,3 +107,9 @@ def not_in_goroutine(what: str) -> NoRuntime:
     """The runtime runs, but the caller is not one of its goroutines (a plain
     thread) and the operation needs one."""
     return NoRuntime(f"{what} must be used from a goroutine, not from a plain thread")
+
+
+class TaskTimeout(TimeoutError):
+    """A WorkerPool task ran longer than its ``task_timeout``; its worker was
+    killed and replaced. (A TimeoutError, but not the one ``result(timeout)``
+    raises when the caller stops waiting.)"""

@@ -1,5 +1,7 @@
 /*
- * parago._native: atomics and futex wait/wake on shared memory, nothing more.
+ * parago._native: atomics and futex wait/wake on shared memory, and the
+ * loop that runs a pool worker's tasks while recording each in its task
+ * record (_shm/taskslots.py), nothing more.
  *
  * Owns: the Mem type, a view of one writable buffer (an mmap of a shared
  * segment) that keeps the buffer exported for as long as it lives, so the
@@ -17,6 +19,11 @@
  *  - futex operations are shared (not FUTEX_PRIVATE_FLAG): the word lives in
  *    memory mapped by several processes.
  *  - futex_wait releases the GIL while it sleeps.
+ *  - run_tasks follows taskslots.py's protocol exactly (its Python twin is
+ *    the reference in that file's docstring): POS is stored before each task
+ *    runs, a task's int result is in its slot before the next POS store, and
+ *    it returns to Python for everything else (a result that needs
+ *    pickling, an exception, a parent to wake).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -268,6 +275,130 @@ mem_futex_wake(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(rc);
 }
 
+/* ---- a pool worker's task loop ---------------------------------------- */
+
+enum { RUN_DONE = 0, RUN_VALUE = 1, RUN_RAISED = 2, RUN_WAKE = 3 };
+
+static PyObject *
+run_result(Py_ssize_t k, int status, PyObject *value)
+{
+    if (value == NULL) {
+        value = Py_None;
+        Py_INCREF(value);
+    }
+    PyObject *t = Py_BuildValue("(niN)", k, status, value);
+    return t;
+}
+
+static PyObject *
+raised_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* run_tasks(fn, items, kwargs, star, k, n, seq0, pos_off, sleeping_off,
+ *           vals_off, mask, started_off) -> (k, status, value)
+ *
+ * Runs tasks k..n-1 of a unit: task k is fn(*items[k], **kwargs) if star
+ * else fn(items[k]), numbered seq0 + k. Before each task: POS = 2*seq+1
+ * (seq-cst; it commits the task before), STARTED_NS = now if started_off >= 0,
+ * and if SLEEPING is set, return (k, RUN_WAKE, None) before running it (the
+ * caller wakes the parent and calls again with the same k). items[k] is
+ * replaced by None before the call. An int result that fits in 64 bits goes
+ * to VALS[seq & mask] (KINDS is already 0); any other result returns
+ * (k, RUN_VALUE, result), an exception (k, RUN_RAISED, exception); the
+ * caller records it and calls again with k + 1. (n, RUN_DONE, None) at the end.
+ */
+static PyObject *
+mem_run_tasks(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs(nargs, 12, "run_tasks") < 0) return NULL;
+    PyObject *fn = args[0], *items = args[1], *kwargs = args[2];
+    if (!PyList_Check(items)) {
+        PyErr_SetString(PyExc_TypeError, "run_tasks: items must be a list");
+        return NULL;
+    }
+    if (kwargs == Py_None) kwargs = NULL;
+    int star = PyObject_IsTrue(args[3]);
+    Py_ssize_t k = PyLong_AsSsize_t(args[4]);
+    Py_ssize_t n = PyLong_AsSsize_t(args[5]);
+    long long seq0 = PyLong_AsLongLong(args[6]);
+    Py_ssize_t mask = PyLong_AsSsize_t(args[10]);
+    Py_ssize_t started_off = PyLong_AsSsize_t(args[11]);
+    if (PyErr_Occurred()) return NULL;
+    char *pos, *sleeping, *vals, *started = NULL;
+    if (mem_addr(self, args[7], 8, &pos) < 0 || mem_addr(self, args[8], 8, &sleeping) < 0
+        || mem_addr(self, args[9], 8, &vals) < 0)
+        return NULL;
+    if (mask < 0 || (vals - (char *)self->view.buf) + 8 * (mask + 1) > self->view.len) {
+        PyErr_SetString(PyExc_ValueError, "run_tasks: slots out of range");
+        return NULL;
+    }
+    if (started_off >= 0) {
+        PyObject *o = PyLong_FromSsize_t(started_off);
+        if (o == NULL) return NULL;
+        int bad = mem_addr(self, o, 8, &started);
+        Py_DECREF(o);
+        if (bad < 0) return NULL;
+    }
+    if (n > PyList_GET_SIZE(items)) n = PyList_GET_SIZE(items);
+    for (; k < n; k++) {
+        long long seq = seq0 + k;
+        if (started != NULL) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            __atomic_store_n((uint64_t *)started,
+                             (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                             __ATOMIC_SEQ_CST);
+        }
+        __atomic_store_n((uint64_t *)pos, (uint64_t)(2 * seq + 1), __ATOMIC_SEQ_CST);
+        if (__atomic_load_n((uint64_t *)sleeping, __ATOMIC_SEQ_CST))
+            return run_result(k, RUN_WAKE, NULL);
+        PyObject *a = PyList_GET_ITEM(items, k);
+        Py_INCREF(Py_None);
+        PyList_SET_ITEM(items, k, Py_None);      /* the list's reference is now ours */
+        PyObject *r;
+        if (star) {
+            if (!PyTuple_Check(a)) {
+                PyObject *t = PySequence_Tuple(a);
+                Py_DECREF(a);
+                if (t == NULL) return run_result(k, RUN_RAISED, raised_exception());
+                a = t;
+            }
+            r = PyObject_Call(fn, a, kwargs);
+        }
+        else {
+            r = PyObject_CallOneArg(fn, a);
+        }
+        Py_DECREF(a);
+        if (r == NULL)
+            return run_result(k, RUN_RAISED, raised_exception());
+        if (PyLong_CheckExact(r)) {
+            int overflow = 0;
+            long long v = PyLong_AsLongLongAndOverflow(r, &overflow);
+            if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
+                Py_DECREF(r);
+                ((int64_t *)vals)[seq & mask] = (int64_t)v;
+                continue;
+            }
+            PyErr_Clear();
+        }
+        return run_result(k, RUN_VALUE, r);
+    }
+    return run_result(n, RUN_DONE, NULL);
+}
+
 /* ---- the type -------------------------------------------------------- */
 
 static PyObject *
@@ -320,7 +451,7 @@ mem_len(MemObject *self, void *closure)
 static PyMethodDef mem_methods[] = {
     FAST(load64), FAST(store64), FAST(add64), FAST(swap64), FAST(cas64),
     FAST(load32), FAST(store32), FAST(add32), FAST(swap32), FAST(cas32),
-    FAST(futex_wait), FAST(futex_wake),
+    FAST(futex_wait), FAST(futex_wake), FAST(run_tasks),
     {"release", (PyCFunction)mem_release, METH_NOARGS,
      "Stop exporting the buffer (the mmap can then be closed)."},
     {NULL, NULL, 0, NULL},
