@@ -65,6 +65,7 @@ def kernel() -> list[Extension]:
 
 setup(ext_modules=[
     Extension("parago._native", ["src/parago/_native.c"],
+              depends=["src/parago/_native_atomics.h"],
               extra_compile_args=["-O2", "-std=c11", "-Wall"]),
     *kernel(),
 ])

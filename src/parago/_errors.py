@@ -111,5 +111,6 @@ def not_in_goroutine(what: str) -> NoRuntime:
 
 class TaskTimeout(TimeoutError):
     """A WorkerPool task ran longer than its ``task_timeout``; its worker was
-    killed and replaced. (A TimeoutError, but not the one ``result(timeout)``
-    raises when the caller stops waiting.)"""
+    killed and replaced. Raised by that task's ``result()`` wherever it is
+    called, in a goroutine or any thread. (A TimeoutError, but not the one
+    ``result(timeout)`` raises when the caller stops waiting.)"""

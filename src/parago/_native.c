@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "_native_atomics.h"   /* the 64-bit atomics, shared with the compiled kernel */
+
 typedef struct {
     PyObject_HEAD
     Py_buffer view;
@@ -118,7 +120,7 @@ mem_load64(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 1, "load64") < 0) return NULL;
     ADDR(8)
-    return PyLong_FromLongLong((int64_t)__atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST));
+    return PyLong_FromLongLong(pg_load64((long long *)p));
 }
 
 static PyObject *
@@ -128,7 +130,7 @@ mem_store64(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (check_nargs(nargs, 2, "store64") < 0) return NULL;
     ADDR(8)
     if (as_u64(args[1], &v) < 0) return NULL;
-    __atomic_store_n((uint64_t *)p, v, __ATOMIC_SEQ_CST);
+    pg_store64((long long *)p, (long long)v);
     Py_RETURN_NONE;
 }
 
@@ -139,7 +141,7 @@ mem_add64(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (check_nargs(nargs, 2, "add64") < 0) return NULL;
     ADDR(8)
     if (as_u64(args[1], &d) < 0) return NULL;
-    return PyLong_FromLongLong((int64_t)__atomic_add_fetch((uint64_t *)p, d, __ATOMIC_SEQ_CST));
+    return PyLong_FromLongLong(pg_add64((long long *)p, (long long)d));
 }
 
 static PyObject *
@@ -149,7 +151,7 @@ mem_swap64(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (check_nargs(nargs, 2, "swap64") < 0) return NULL;
     ADDR(8)
     if (as_u64(args[1], &v) < 0) return NULL;
-    return PyLong_FromLongLong((int64_t)__atomic_exchange_n((uint64_t *)p, v, __ATOMIC_SEQ_CST));
+    return PyLong_FromLongLong(pg_swap64((long long *)p, (long long)v));
 }
 
 static PyObject *
@@ -159,9 +161,7 @@ mem_cas64(MemObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (check_nargs(nargs, 3, "cas64") < 0) return NULL;
     ADDR(8)
     if (as_u64(args[1], &old) < 0 || as_u64(args[2], &new) < 0) return NULL;
-    int ok = __atomic_compare_exchange_n((uint64_t *)p, &old, new, 0,
-                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    return PyBool_FromLong(ok);
+    return PyBool_FromLong(pg_cas64((long long *)p, (long long)old, (long long)new));
 }
 
 /* ---- 32-bit ---------------------------------------------------------- */

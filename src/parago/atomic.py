@@ -16,7 +16,7 @@ from ._errors import Panic
 from ._handle import ShmObject, current_arena
 
 if TYPE_CHECKING:
-    from ._shm.arena import Arena
+    from ._core.protocols import Arena
 
 __all__ = ["Bool", "Int32", "Int64", "Uint32", "Uint64", "Value"]
 

@@ -50,8 +50,7 @@ from .sync import _Record
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ._core.protocols import TimerEntry
-    from ._shm.arena import Arena
+    from ._core.protocols import Arena, TimerEntry
 
 __all__ = [
     "Canceled", "Context", "DeadlineExceeded", "after_func", "background", "cause", "todo",

@@ -26,7 +26,14 @@ class WorkerPool(cf.Executor):
     shutdown, context manager) plus ``imap``. A worker that dies fails only
     the task it was running, with WorkerCrashed, and is replaced; a task
     that cannot be pickled, unpickled or run fails alone; no future is ever
-    left pending."""
+    left pending.
+
+    Made anywhere: outside pg.run (any thread) it runs its own worker
+    processes; made in a goroutine of pg.run's own process it runs its
+    workers as goroutines on the runtime's processes, and is used from that
+    process's goroutines. ``submit`` after ``shutdown`` raises RuntimeError;
+    bad arguments raise ValueError or TypeError at the call; a task's own
+    exception is raised by its future's ``result()``."""
 
     def __init__(self, workers: int | None = None, *, max_workers: int | None = None,
                  initializer=None, initargs: tuple = (), max_tasks_per_child: int | None = None,

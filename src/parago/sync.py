@@ -25,7 +25,7 @@ from ._runtime import spawn as _spawn
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ._shm.arena import Arena
+    from ._core.protocols import Arena
     from .atomic import Bool as _Bool
 
 __all__ = ["Cond", "Mutex", "Once", "Pool", "RWMutex", "WaitGroup"]

@@ -25,13 +25,18 @@ Invariants:
     may force rolling forward (a channel's close).
   - Words outside MUT are never restored: they are changed by single atomic
     stores that are consistent at every instant.
+  - Order: the log is complete before the first write of a mutable word, and
+    every write is done before commit's marks (atom.fence() at both points:
+    compiled, the callers write the words with plain C stores, which the C
+    compiler could otherwise move across the log copy or the OPSEQ bump; a
+    process killed in between must leave the order the repair relies on).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ptable
+from . import atom, ptable
 from . import waiter as W
 
 if TYPE_CHECKING:
@@ -52,9 +57,11 @@ def begin(M: memoryview, rw: int, lay: Layout) -> None:
     """Log the mutable words of the record at word ``rw`` before changing them."""
     m, lg, n = rw + lay.mut0, rw + lay.log, lay.n
     M[lg:lg + n] = M[m:m + n]
+    atom.fence()
 
 
 def commit(M: memoryview, rw: int, lay: Layout) -> None:
+    atom.fence()
     if lay.pending:
         M[rw + lay.pending] = 0
     M[rw + lay.opseq] += 1
