@@ -37,8 +37,10 @@ def test_every_kernel_module_has_a_pxd():
 
 
 @pytest.mark.skipif(_accel.PURE, reason="PARAGO_PURE_PYTHON=1: the sources run")
-@pytest.mark.skipif(not BUILT, reason="the compiled kernel is not built here")
+@pytest.mark.skipif(not BUILT and not os.environ.get("CI"),
+                    reason="the compiled kernel is not built here")
 def test_the_compiled_twins_run():
+    # (On CI the install must have built them: there this test fails instead.)
     for m in KERNEL:
         importlib.import_module(m)
     assert set(KERNEL) <= _accel.compiled

@@ -135,7 +135,16 @@ def source(out, n):
     out.close()
 
 
+def all_procs_alive():
+    """Wait (parked, not racing a clock) until every P's process runs: a P
+    still starting after STARTING_PATIENCE_NS has its queue started by
+    another P, which a loaded machine can take that long to reach."""
+    while any(p["state"] == "starting" for p in pg.runtime.stats()):
+        pg.sleep(0.01)
+
+
 def pipeline(per_stage):
+    all_procs_alive()
     where = pg.chan(3 * per_stage)
     src = pg.chan()
     pg.go(source, src, 30)
