@@ -87,7 +87,7 @@ def kernel() -> list[Extension]:
 
 
 NO_COMPILER = """\
-error: no working C compiler (CC={cc}): {error}
+error: no working C compiler, or no Python headers (CC={cc}): {error}
 parago's source build compiles a C extension and its kernel, which needs a C
 compiler and Python's headers. Install them (Debian/Ubuntu: apt install gcc
 python3-dev; Fedora: dnf install gcc python3-devel; Alpine: apk add gcc
