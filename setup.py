@@ -2,13 +2,36 @@
 wait/wake) and the kernel, compiled by Cython from its own .py sources into
 twins named ``_c_<module>`` (src/parago/_accel.py switches between them).
 
-Everything else about the package is in pyproject.toml.
+Everything else about the package is in pyproject.toml. This script also
+refuses, before anything is built, a platform parago cannot run on, and says
+what to do when no C compiler works (docs/install.md).
 """
 
 import glob
 import os
+import sys
+import tempfile
 
-from setuptools import Extension, setup
+
+def platform_refusal(platform: str) -> str:
+    """Why parago cannot be built for ``platform`` (a sys.platform value), or
+    '' if it can."""
+    if platform.startswith("linux"):
+        return ""
+    return (f"parago supports Linux only, and this is {platform}: its processes share "
+            "channels and sync objects through a /dev/shm segment and block on Linux "
+            "futexes (<linux/futex.h>), which this platform does not have. On Windows, "
+            "WSL 2 runs it; elsewhere use a Linux machine or container.")
+
+
+# Checked before setuptools or Cython is imported, so that pip stops here,
+# with this message, instead of at a C compiler error.
+if __name__ == "__main__" and platform_refusal(sys.platform):
+    sys.exit(f"error: {platform_refusal(sys.platform)}")
+
+from setuptools import Extension, setup  # noqa: E402  (after the platform check)
+from setuptools.command.build_ext import build_ext  # noqa: E402
+from setuptools.errors import CompileError  # noqa: E402
 
 # The kernel modules compiled, as paths under src/parago without ".py".
 KERNEL = [
@@ -63,9 +86,43 @@ def kernel() -> list[Extension]:
                                           "annotation_typing": False})
 
 
-setup(ext_modules=[
-    Extension("parago._native", ["src/parago/_native.c"],
-              depends=["src/parago/_native_atomics.h"],
-              extra_compile_args=["-O2", "-std=c11", "-Wall"]),
-    *kernel(),
-])
+NO_COMPILER = """\
+error: no working C compiler, or no Python headers (CC={cc}): {error}
+parago's source build compiles a C extension and its kernel, which needs a C
+compiler and Python's headers. Install them (Debian/Ubuntu: apt install gcc
+python3-dev; Fedora: dnf install gcc python3-devel; Alpine: apk add gcc
+musl-dev linux-headers python3-dev), or install a prebuilt wheel instead:
+pip install --only-binary parago parago"""
+
+
+class BuildExt(build_ext):
+    """build_ext that first compiles an empty program including Python.h, so a
+    missing compiler or missing headers fail with what to do (NO_COMPILER),
+    while an error in parago's own C still shows as itself; and that compiles
+    the extensions in parallel, one per core (-j N still chooses)."""
+
+    def finalize_options(self) -> None:
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = len(os.sched_getaffinity(0))
+
+    def build_extensions(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = os.path.join(tmp, "probe.c")
+            with open(probe, "w") as f:
+                f.write("#include <Python.h>\nint main(void) { return 0; }\n")
+            try:
+                self.compiler.compile([probe], output_dir=tmp, include_dirs=self.include_dirs)
+            except CompileError as e:
+                sys.exit(NO_COMPILER.format(cc=os.environ.get("CC", "the default"),
+                                            error=str(e).strip() or "it failed"))
+        super().build_extensions()
+
+
+if __name__ == "__main__":
+    setup(cmdclass={"build_ext": BuildExt}, ext_modules=[
+        Extension("parago._native", ["src/parago/_native.c"],
+                  depends=["src/parago/_native_atomics.h"],
+                  extra_compile_args=["-O2", "-std=c11", "-Wall"]),
+        *kernel(),
+    ])

@@ -13,6 +13,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import sysconfig
 import textwrap
 
 import pytest
@@ -75,7 +76,10 @@ BAD = """\
 def _mypy(tmp_path: pathlib.Path, name: str, source: str) -> tuple[int, str]:
     path = tmp_path / f"{name}.py"
     path.write_text(textwrap.dedent(source))
-    env = dict(os.environ, MYPYPATH=str(SRC))
+    # a source tree goes on MYPYPATH; mypy finds an installed wheel itself
+    # (and refuses site-packages on MYPYPATH)
+    installed = str(SRC) in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    env = dict(os.environ) if installed else dict(os.environ, MYPYPATH=str(SRC))
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--config-file", os.devnull,
          # parago's own modules are checked by `tox -e typing`: here only what a user writes

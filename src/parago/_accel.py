@@ -20,10 +20,13 @@ Invariants:
     switches (its name starts with ``_c_``).
   - A twin older than its .py (an editable install edited since it was
     built) is still used, with one warning saying how to rebuild or run pure.
+    Only an editable install or a source tree is compared: a wheel's install
+    writes the .py and the twin in any order, so their times mean nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import warnings
@@ -49,13 +52,27 @@ def use_compiled(namespace: dict[str, Any]) -> None:
     compiled.add(name)
 
 
-def _warn_if_stale(source: str | None, binary: str | None, name: str) -> None:
+@functools.cache
+def _installed_files() -> frozenset[str]:
+    """The files an installer wrote for parago (its RECORD): empty for an
+    editable install or a source tree, whose .py files are parago's own."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
     try:
-        # a missing path (None) raises TypeError: no warning then
-        stale = os.path.getmtime(source) > os.path.getmtime(binary)  # type: ignore[arg-type]
-    except (OSError, TypeError):
+        dist = distribution("parago")
+    except PackageNotFoundError:
+        return frozenset()
+    return frozenset(os.path.realpath(str(dist.locate_file(f))) for f in dist.files or ())
+
+
+def _warn_if_stale(source: str | None, binary: str | None, name: str) -> None:
+    if source is None or binary is None:
         return
-    if stale:
+    try:
+        stale = os.path.getmtime(source) > os.path.getmtime(binary)
+    except OSError:
+        return
+    if stale and os.path.realpath(source) not in _installed_files():
         warnings.warn(f"the compiled {name} is older than {source}: rebuild it "
                       "(pip install -e .) or run the source with PARAGO_PURE_PYTHON=1",
                       RuntimeWarning, stacklevel=3)
