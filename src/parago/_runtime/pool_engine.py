@@ -599,11 +599,13 @@ class Engine:
     def _fail_pending(self, make_error) -> None:
         while self.pending:
             src = self.pending.popleft()
-            if type(src) is Unit:
-                if not src.sink.cancel():
-                    self.outbox.append((src.sink, Failure(make_error())))
-            else:
+            if type(src) is Job:
                 src.cancel_rest(make_error)
+            elif type(src.sink) is Job:       # a map's tasks requeued (a worker died) or split
+                self._put(src.sink, src.first + src.offset,
+                          [Failure(make_error()) for _ in range(src.n - src.offset)])
+            elif not src.sink.cancel():
+                self.outbox.append((src.sink, Failure(make_error())))
         self.npending = 0
 
     def cancel_pending(self) -> None:
