@@ -4,6 +4,9 @@ Every offset is a byte offset into the buffer; 64-bit and 32-bit values are
 returned as signed ints (arithmetic wraps, see _native.c).
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from typing_extensions import Buffer
 
 class Mem:
@@ -22,4 +25,9 @@ class Mem:
     def cas32(self, off: int, old: int, new: int, /) -> bool: ...
     def futex_wait(self, off: int, expected: int, timeout: float | None = None, /) -> int: ...
     def futex_wake(self, off: int, n: int, /) -> int: ...
+    # _shm/taskslots.py's loop: (k, status, value), value a task's result or exception
+    def run_tasks(self, fn: Callable[..., object], items: list[Any],
+                  kwargs: dict[str, Any] | None, star: bool, k: int, n: int, seq0: int,
+                  pos_off: int, sleeping_off: int, vals_off: int, mask: int,
+                  started_off: int, /) -> tuple[int, int, Any]: ...
     def release(self) -> None: ...

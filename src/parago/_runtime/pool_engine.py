@@ -36,11 +36,16 @@ import concurrent.futures as cf
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast, final
 
 from .._errors import TaskTimeout, WorkerCrashed
 from .._shm import taskslots as TS
 from .pool_tasks import (
+    UnitsMessage,
+    WireUnit,
+    WorkerMessage,
     args_bytes,
     exception_from,
     function_bytes,
@@ -48,10 +53,39 @@ from .pool_tasks import (
     result_from,
 )
 
+if TYPE_CHECKING:
+    import logging
+    from types import TracebackType
+
 BATCH_MAX = 16384         # tasks in one message to a worker
 INFLIGHT = 3              # messages a worker holds: one running, the rest ready
 BATCH_S = 0.01            # a message holds about this much work, once task times are known
 WINDOW = 4096             # imap: items read ahead of the consumer
+
+# What names a task's function: (module, qualified name).
+FnKey: TypeAlias = "tuple[str | None, str]"
+# A submitted call: (fn, args, kwargs).
+Call: TypeAlias = "tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]"
+# map()/imap()'s progress callback: (tasks done, total if known).
+Progress: TypeAlias = "Callable[[int, int | None], object]"
+
+
+class PoolLock(Protocol):
+    """The engine's lock: a threading.Lock, or pool_inrun's NoYieldLock."""
+
+    def acquire(self) -> bool: ...
+    def release(self) -> None: ...
+    def __enter__(self) -> bool: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> None: ...
+
+
+class Signal(Protocol):
+    """Wakes whoever waits for a job's results (made by ``_new_signal``)."""
+
+    def wait(self, lock: PoolLock | None, timeout: float | None) -> None:
+        """Wait until notified (or ``timeout``), with ``lock`` released."""
+    def notify(self) -> None: ...
 
 
 class Failure:
@@ -59,10 +93,11 @@ class Failure:
 
     __slots__ = ("exc",)
 
-    def __init__(self, exc: BaseException):
+    def __init__(self, exc: BaseException) -> None:
         self.exc = exc
 
 
+@final
 class Unit:
     """Tasks that travel together and share a function: task ``first + k``
     of ``sink`` (a future when n == 1, else a Job) for k in offset..n-1."""
@@ -70,8 +105,10 @@ class Unit:
     __slots__ = ("call", "fn_bytes", "first", "fresh", "items", "key", "n", "offset",
                  "payload", "seq0", "sink", "split", "star", "timeout")
 
-    def __init__(self, sink, first, n, fn_bytes, payload, timeout, star=True, items=None,
-                 offset=0, key=None):
+    def __init__(self, sink: PoolFuture | Job, first: int, n: int, fn_bytes: bytes | None,
+                 payload: bytes | None, timeout: float | None, star: bool = True,
+                 items: list[Any] | None = None, offset: int = 0,
+                 key: FnKey | None = None) -> None:
         self.sink = sink
         self.key = key              # names its function (to learn how long its tasks take)
         self.star = star
@@ -85,33 +122,36 @@ class Unit:
         self.seq0 = 0
         self.split = False          # replaced by single-task units: ignore its slots
         self.fresh = offset == 0    # never sent: its future is still PENDING
-        self.call = None            # a submit's (fn, args, kwargs) until it is sent
+        self.call: Call | None = None   # a submit's (fn, args, kwargs) until it is sent
 
-    def message(self) -> tuple:
-        return (self.seq0, self.n, self.offset, self.fn_bytes, self.payload,
-                self.timeout is not None, self.star)
+    def message(self) -> WireUnit:
+        # A submit's bytes are set (_encode) before it is sent.
+        return (self.seq0, self.n, self.offset, cast("bytes", self.fn_bytes),
+                cast("bytes", self.payload), self.timeout is not None, self.star)
 
 
 class Worker:
     """The parent's view of one worker."""
 
-    def __init__(self, wid: int, slots, max_tasks: int | None):
+    def __init__(self, wid: int, slots: TS.TaskSlots, max_tasks: int | None) -> None:
         self.wid = wid
         self.slots = slots
         self.ready = False
         self.dead = False
         self.retiring = False
-        self.pid = None
+        self.pid: int | None = None
         self.next_seq = 0           # number of its next task
         self.read_seq = 0           # tasks below this are delivered
-        self.assigned: deque = deque()
-        self.inflight: deque = deque()     # end task number of each message
-        self.keys: deque = deque()         # and the key of its tasks' function
-        self.sent: dict = {}        # task number -> bytes that came in a message
+        self.assigned: deque[Unit] = deque()
+        self.inflight: deque[int] = deque()     # end task number of each message
+        self.keys: deque[FnKey | None] = deque()   # and the key of its tasks' function
+        self.sent: dict[int, bytes] = {}    # task number -> bytes that came in a message
         self.tasks_left = max_tasks
-        self.kill_reason = None     # (task number, exception) when the pool kills it
+        # (task number, exception) when the pool kills it
+        self.kill_reason: tuple[int, BaseException] | None = None
         self.seen = 0               # its POS word when last read
-        self.init_error = None      # its initializer raised: the pool breaks when it exits
+        # its initializer raised: the pool breaks when it exits
+        self.init_error: BaseException | None = None
         self.busy_ns = 0            # its BUSY_NS and BUSY_TASKS words when last read
         self.busy_tasks = 0
 
@@ -129,22 +169,22 @@ class Worker:
         return max(n, 0)
 
 
-class PoolFuture(cf.Future):
+class PoolFuture(cf.Future[Any]):
     """The Future of one submitted task. Waiting on it from a goroutine parks
     the goroutine; Ctrl-C while waiting stops the pool."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine) -> None:
         super().__init__()
         self._engine = engine
 
-    def result(self, timeout=None):
+    def result(self, timeout: float | None = None) -> Any:
         try:
             return super().result(self._engine.wait_for(self, timeout))
         except KeyboardInterrupt as e:
             self._ctrl_c(e)
             raise
 
-    def exception(self, timeout=None):
+    def exception(self, timeout: float | None = None) -> BaseException | None:
         try:
             return super().exception(self._engine.wait_for(self, timeout))
         except KeyboardInterrupt as e:
@@ -165,12 +205,12 @@ class Engine:
     and call ``collect``, ``on_ready``, ``on_message`` and ``on_death``."""
 
     def __init__(self, max_workers: int, max_tasks_per_child: int | None = None,
-                 task_timeout: float | None = None):
-        self.lock = threading.Lock()
+                 task_timeout: float | None = None) -> None:
+        self.lock: PoolLock = threading.Lock()
         self.max_workers = max_workers
         self.max_tasks_per_child = max_tasks_per_child
         self.task_timeout = task_timeout
-        self.pending: deque = deque()        # Unit (a submit) or Job, in submission order
+        self.pending: deque[Unit | Job] = deque()   # Unit (a submit) or Job, in submission order
         self.npending = 0                    # tasks in pending
         self.workers: list[Worker] = []
         self.starting = 0                    # workers being started outside the lock
@@ -178,11 +218,13 @@ class Engine:
         self.broken: BaseException | None = None
         self.stopped: BaseException | None = None    # why running tasks were stopped
         self.timed = False                   # some task has had a time limit
-        self.task_s: dict = {}               # function key -> seconds a task takes (average)
+        # function key -> seconds a task takes (average)
+        self.task_s: dict[FnKey | None, float] = {}
         self.idle_credit = 0                 # tasks finished, not yet matched by a submit
         self.replace = 0                     # workers that died with work left: replace them
-        self.outbox: list = []               # (future, value or Failure) to complete
-        self.calls: list = []                # (fn, args) to call outside the lock
+        self.outbox: list[tuple[PoolFuture, Any]] = []   # (future, value or Failure) to complete
+        # (fn, args) to call outside the lock
+        self.calls: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
         self._wid = 0
 
     # ---- submitting (any thread) ----------------------------------------------------------
@@ -193,14 +235,15 @@ class Engine:
         if self.shutting_down:
             raise RuntimeError("cannot schedule new futures after shutdown")
 
-    def submit(self, fn, args: tuple, kwargs: dict, task_timeout=None) -> PoolFuture:
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+               task_timeout: float | None = None) -> PoolFuture:
         fut = PoolFuture(self)
         timeout = self.task_timeout if task_timeout is None else task_timeout
         if timeout is not None:
             self.timed = True
         unit = Unit(fut, 0, 1, None, None, timeout, key=fn_key(fn))
         unit.call = (fn, args, kwargs)
-        fn = args = kwargs = None
+        del fn, args, kwargs
         with self.lock:
             self.check_open()
             self.pending.append(unit)
@@ -211,7 +254,7 @@ class Engine:
             self.start_workers(spawn)
         return fut
 
-    def add_items(self, job: Job, items: list) -> None:
+    def add_items(self, job: Job, items: list[Any]) -> None:
         """map(): every item of ``job`` at once (as Executor.map submits them)."""
         with self.lock:
             job.total = len(items)
@@ -249,7 +292,7 @@ class Engine:
             if not self.pending:
                 return
 
-    def _batch_size(self, head, room: int) -> int:
+    def _batch_size(self, head: Unit | Job, room: int) -> int:
         # Once its function's task time is known, a message holds about
         # BATCH_S of work: thousands of tiny tasks (few messages, few
         # wake-ups), or one slow task (no worker waits behind another's
@@ -264,7 +307,8 @@ class Engine:
         pending = self.pending
         key = pending[0].key
         size = self._batch_size(pending[0], room)
-        units, count = [], 0
+        units: list[Unit] = []
+        count = 0
         while pending and count < size:
             src = pending[0]
             if src.key != key:
@@ -272,9 +316,9 @@ class Engine:
             if type(src) is Unit:
                 pending.popleft()
                 self.npending -= src.n - src.offset
-                if src.fresh:
+                if src.fresh:                 # a submit: its sink is its future
                     src.fresh = False
-                    if not src.sink.set_running_or_notify_cancel():
+                    if not cast("PoolFuture", src.sink).set_running_or_notify_cancel():
                         src.call = None
                         continue                  # cancelled while queued
                     if not self._encode(src):
@@ -304,14 +348,14 @@ class Engine:
     def _encode(self, u: Unit) -> bool:
         """Pickle a submitted call, now that it is sent (as ProcessPoolExecutor
         does); if it cannot be, its future fails with what pickling raised."""
-        fn, args, kwargs = u.call
+        fn, args, kwargs = cast("Call", u.call)
         u.call = None
         try:
             u.fn_bytes = function_bytes(fn)
             u.payload = args_bytes([args], kwargs)
             return True
         except BaseException as e:  # noqa: BLE001 - that task fails, the pool goes on
-            self.outbox.append((u.sink, Failure(e)))
+            self.outbox.append((cast("PoolFuture", u.sink), Failure(e)))
             return False
 
     def workers_for(self, n: int) -> int:
@@ -354,7 +398,7 @@ class Engine:
             self.flush()
             raise
 
-    def add_worker(self, slots) -> Worker:
+    def add_worker(self, slots: TS.TaskSlots) -> Worker:
         """A transport registers a worker it started (lock held)."""
         w = Worker(self._wid, slots, self.max_tasks_per_child)
         self._wid += 1
@@ -368,7 +412,7 @@ class Engine:
         w.pid = pid
         self.dispatch()
 
-    def on_message(self, w: Worker, msg) -> None:
+    def on_message(self, w: Worker, msg: WorkerMessage) -> None:
         kind = msg[0]
         if kind == "bytes":
             w.sent[msg[1]] = msg[2]
@@ -401,7 +445,7 @@ class Engine:
                 self._measure(w, key)
         return pos
 
-    def _measure(self, w: Worker, key) -> None:
+    def _measure(self, w: Worker, key: FnKey | None) -> None:
         """Learn how long a task of ``key``'s function takes, from the time
         the worker spent on the messages it finished since last time."""
         busy, tasks = w.slots.busy()
@@ -415,7 +459,7 @@ class Engine:
             self.task_s[key] = sample if t is None else (1 - a) * t + a * sample
             w.busy_ns, w.busy_tasks = busy, tasks
 
-    def _deliver(self, w: Worker, seq: int, values: list, mixed: bool) -> None:
+    def _deliver(self, w: Worker, seq: int, values: list[TS.SlotValue], mixed: bool) -> None:
         assigned = w.assigned
         i = 0
         end = seq + len(values)
@@ -424,9 +468,8 @@ class Engine:
             stop = min(u.seq0 + u.n, end)
             if not u.split:
                 first = u.first + (seq - u.seq0)
-                chunk = values[i:i + stop - seq] if i or stop - seq < len(values) else values
-                if mixed:
-                    chunk = self._decode(u, chunk)
+                part = values[i:i + stop - seq] if i or stop - seq < len(values) else values
+                chunk = self._decode(u, part) if mixed else part
                 if chunk is not None:
                     if u.items is not None:
                         u.items = None     # it unpickled: no split will be needed
@@ -436,8 +479,9 @@ class Engine:
             if seq == u.seq0 + u.n:
                 assigned.popleft()
 
-    def _decode(self, u: Unit, chunk: list):
+    def _decode(self, u: Unit, chunk: list[TS.SlotValue]) -> list[Any] | None:
         out = []
+        v: Any                      # a slot's content, then the task's outcome
         for v in chunk:
             if type(v) is TS.Encoded:
                 k = v.kind
@@ -455,8 +499,9 @@ class Engine:
             out.append(v)
         return out
 
-    def _put(self, sink, first: int, values: list, may_fail: bool = True) -> None:
-        if sink.__class__ is not Job:
+    def _put(self, sink: PoolFuture | Job, first: int, values: list[Any],
+             may_fail: bool = True) -> None:
+        if type(sink) is not Job:
             self.outbox.append((sink, values[0]))
         else:
             sink.put(first, values, may_fail)
@@ -465,10 +510,11 @@ class Engine:
         """Requeue tasks start.. of ``u`` one per unit, at the front: their
         unit could not be unpickled as a whole, so find the culprit alone."""
         u.split = True
+        items = cast("list[Any]", u.items)      # only a unit known to hold them is split
         units = []
         for k in range(start, u.n):
             try:
-                payload = args_bytes([u.items[k]], None)
+                payload = args_bytes([items[k]], None)
             except BaseException as e:  # noqa: BLE001 - it pickled once; fail alone if not now
                 self._put(u.sink, u.first + k, [Failure(e)])
                 continue
@@ -513,8 +559,8 @@ class Engine:
         w.inflight.clear()
         w.keys.clear()
         w.sent.clear()
-        if requeue and (self.broken is not None or self.stopped is not None):
-            err = self.broken or self.stopped
+        err = self.broken or self.stopped
+        if requeue and err is not None:
             for u in requeue:
                 self._put(u.sink, u.first + u.offset,
                           [Failure(_copy(err)) for _ in range(u.n - u.offset)])
@@ -530,8 +576,9 @@ class Engine:
     def _death_error(self, w: Worker, how: str, seq: int, loading: bool) -> BaseException:
         if w.kill_reason is not None and w.kill_reason[0] == seq:
             return w.kill_reason[1]
-        if self.broken is not None or self.stopped is not None:
-            return _copy(self.broken or self.stopped)
+        err = self.broken or self.stopped
+        if err is not None:
+            return _copy(err)
         what = "while its arguments were being unpickled" if loading else "while running this task"
         return WorkerCrashed(f"the pool's worker process (pid {w.pid}) {how} {what}",
                              exitcode=None)
@@ -541,7 +588,7 @@ class Engine:
     def check_timeouts(self, now_ns: int) -> float | None:
         """Kill the workers whose running task is past its time limit; returns
         the seconds until the next limit, if any."""
-        nearest = None
+        nearest: int | None = None
         for w in self.workers:
             if w.dead or not w.assigned:
                 continue
@@ -596,14 +643,16 @@ class Engine:
                               [Failure(err) for _ in range(u.seq0 + u.n - lo)])
             w.assigned.clear()
 
-    def _fail_pending(self, make_error) -> None:
+    def _fail_pending(self, make_error: Callable[[], BaseException]) -> None:
         while self.pending:
             src = self.pending.popleft()
-            if type(src) is Unit:
-                if not src.sink.cancel():
-                    self.outbox.append((src.sink, Failure(make_error())))
-            else:
+            if type(src) is Job:
                 src.cancel_rest(make_error)
+            elif type(src.sink) is Job:       # a map's tasks requeued (a worker died) or split
+                self._put(src.sink, src.first + src.offset,
+                          [Failure(make_error()) for _ in range(src.n - src.offset)])
+            elif not src.sink.cancel():
+                self.outbox.append((src.sink, Failure(make_error())))
         self.npending = 0
 
     def cancel_pending(self) -> None:
@@ -627,6 +676,8 @@ class Engine:
 
     def flush(self) -> None:
         """Complete futures and make the calls queued under the lock (lock NOT held)."""
+        outbox: list[tuple[PoolFuture, Any]] | None
+        fut: PoolFuture | None
         while True:
             with self.lock:
                 outbox, self.outbox = self.outbox, []
@@ -657,8 +708,29 @@ class Engine:
     def _wake(self) -> None:
         """Make the loop that drives this engine look again (lock held)."""
 
+    def _start_workers(self, n: int) -> None:
+        raise NotImplementedError
 
-def fn_key(fn):
+    def _send(self, w: Worker, msg: UnitsMessage) -> bool:
+        """Send ``msg`` to ``w`` (lock held); False if it is gone."""
+        raise NotImplementedError
+
+    def _kill(self, w: Worker) -> None:
+        raise NotImplementedError
+
+    def _retire(self, w: Worker) -> None:
+        raise NotImplementedError
+
+    def _new_signal(self) -> Signal:
+        raise NotImplementedError
+
+    def wait_for(self, fut: PoolFuture, timeout: float | None) -> float | None:
+        """Wait for ``fut`` as the caller can; returns the time left of
+        ``timeout`` for Future.result's own wait."""
+        raise NotImplementedError
+
+
+def fn_key(fn: Callable[..., object]) -> FnKey:
     """What names a task's function, to learn how long its tasks take."""
     return getattr(fn, "__module__", None), getattr(fn, "__qualname__", type(fn).__qualname__)
 
@@ -684,7 +756,7 @@ def _root_level() -> int:
     return logging.getLogger().getEffectiveLevel()
 
 
-def _log_in_parent(record) -> None:
+def _log_in_parent(record: logging.LogRecord) -> None:
     import logging
     root = logging.getLogger()
     if record.levelno >= root.getEffectiveLevel():
@@ -693,6 +765,7 @@ def _log_in_parent(record) -> None:
 
 # ---- map and imap -----------------------------------------------------------------------------
 
+@final
 class Job:
     """One map() or imap() call: its items (read lazily when ``source`` is
     an iterator), their results, and the iterator that yields them.
@@ -701,8 +774,9 @@ class Job:
     ``flags`` (READY once its outcome is there, TAKEN once yielded), filled and
     emptied by slices: per task the pool thread does no Python-level work."""
 
-    def __init__(self, engine: Engine, fn, star: bool, ordered: bool, timeout, task_timeout,
-                 chunksize: int, progress, window: int | None):
+    def __init__(self, engine: Engine, fn: Callable[..., Any], star: bool, ordered: bool,
+                 timeout: float | None, task_timeout: float | None, chunksize: int,
+                 progress: Progress | None, window: int) -> None:
         self.engine = engine
         self.fn_bytes = function_bytes(fn)
         self.key = fn_key(fn)
@@ -715,19 +789,19 @@ class Job:
         self.chunksize = chunksize
         self.progress = progress
         self.window = window
-        self.items: list = []           # ready to send from items[cut]: arguments
+        self.items: list[Any] = []      # ready to send from items[cut]: arguments
         self.cut = 0
         self.first_ready = 0            # index of items[cut]
         self.submitted = 0              # items taken from the source
-        self.source = None
+        self.source: Iterator[Any] | None = None
         self.total: int | None = None   # known once the source is exhausted
         self.queued = False             # in engine.pending
         self.closed = False
         self.base = 0                   # index of results[0]
-        self.results: list = []         # outcomes (value, or Failure), None once yielded
+        self.results: list[Any] = []    # outcomes (value, or Failure), None once yielded
         self.flags = bytearray()        # per item: 0, READY, TAKEN
-        self.failed: set = set()        # indices whose outcome is a Failure
-        self.done_q: deque = deque()    # unordered: (first, n) in completion order
+        self.failed: set[int] = set()   # indices whose outcome is a Failure
+        self.done_q: deque[tuple[int, int]] = deque()   # unordered: (first, n) in completion order
         self.next_out = 0               # ordered: next index to yield; else count yielded
         self.ndone = 0
         self.last_progress = 0.0
@@ -735,7 +809,7 @@ class Job:
 
     # ---- filling (lock held) --------------------------------------------------------------
 
-    def extend(self, items: list) -> None:
+    def extend(self, items: list[Any]) -> None:
         n = len(items)
         if self.cut > 4096 and self.cut * 2 > len(self.items):
             del self.items[:self.cut]
@@ -749,7 +823,7 @@ class Job:
     def ready_count(self) -> int:
         return len(self.items) - self.cut
 
-    def carve(self, k: int) -> list:
+    def carve(self, k: int) -> list[Unit]:
         """Up to ``k`` items as units (lock held)."""
         k = min(k, len(self.items) - self.cut)
         if k <= 0:
@@ -770,7 +844,7 @@ class Job:
         return [Unit(self, first, k, self.fn_bytes, payload, self.task_timeout, self.star,
                      chunk if k > 1 else None, key=self.key)]
 
-    def _carve_one_by_one(self, first: int, chunk: list) -> list:
+    def _carve_one_by_one(self, first: int, chunk: list[Any]) -> list[Unit]:
         units = []
         for i, item in enumerate(chunk):
             try:
@@ -782,7 +856,7 @@ class Job:
                               self.star, key=self.key))
         return units
 
-    def cancel_rest(self, make_error) -> None:
+    def cancel_rest(self, make_error: Callable[[], BaseException]) -> None:
         """Fail every item not yet sent (lock held)."""
         n = len(self.items) - self.cut
         if n:
@@ -795,7 +869,7 @@ class Job:
 
     # ---- results (lock held) --------------------------------------------------------------
 
-    def put(self, first: int, values: list, may_fail: bool = True) -> None:
+    def put(self, first: int, values: list[Any], may_fail: bool = True) -> None:
         if self.closed:
             return
         n = len(values)
@@ -817,11 +891,11 @@ class Job:
 
     # ---- the consumer's side --------------------------------------------------------------
 
-    def _take(self) -> list | None:
+    def _take(self) -> list[Any] | None:
         """Every result ready to be yielded now (in order), or None when all
         were yielded (lock held)."""
         results, flags, base = self.results, self.flags, self.base
-        out: list = []
+        out: list[Any] = []
         if self.ordered:
             s = self.next_out - base
             e = flags.find(0, s)
@@ -881,7 +955,7 @@ class Job:
         if spawn:
             self.engine.start_workers(spawn)
 
-    def iterate(self):
+    def iterate(self) -> Iterator[Any]:
         """The generator map()/imap() return."""
         engine = self.engine
         interrupted = False

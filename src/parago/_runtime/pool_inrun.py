@@ -36,6 +36,8 @@ import os
 import pickle
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._core import sched
 from .._shm import layout as L
@@ -43,9 +45,26 @@ from .._shm import taskslots as TS
 from .._shm import waiter as W
 from . import runtime as _rt
 from . import spawn as _spawn
-from .pool_engine import INFLIGHT, Engine, Worker
-from .pool_runner import ForwardingHandler, Runner, _record, portable
-from .pool_tasks import function_bytes
+from .pool_engine import INFLIGHT, Engine, PoolFuture, PoolLock, Worker
+from .pool_runner import ForwardingHandler, Runner, Send, _record, portable
+from .pool_tasks import UnitsMessage, WorkerMessage, function_bytes
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .._core.sched import G, Processor
+    from .._errors import WorkerCrashed
+
+
+class PoolChan(Protocol):
+    """The channels between the dispatcher and the workers (the public
+    Chan, made by the ``make_chan`` the pool is given)."""
+
+    def send(self, v: Any) -> None: ...
+    def recv(self) -> Any: ...
+    def close(self) -> None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
 
 _tags = iter(range(1, 1 << 62))
 
@@ -57,7 +76,8 @@ def inside_run() -> bool:
 
 
 class RunEngine(Engine):
-    def __init__(self, workers: int | None, initializer, initargs, make_chan):
+    def __init__(self, workers: int | None, initializer: Callable[..., object] | None,
+                 initargs: tuple[Any, ...], make_chan: Callable[[int], PoolChan]) -> None:
         proc = sched.this_proc()
         if proc.p != 0:
             raise RuntimeError("a WorkerPool must be created on P0 (in main or a goroutine "
@@ -66,15 +86,15 @@ class RunEngine(Engine):
         places = list(range(1, nprocs)) or [0]
         n = workers or len(places)
         super().__init__(n)
-        self.lock = NoYieldLock(proc)      # type: ignore[assignment]
+        self.lock = NoYieldLock(proc)
         self.proc = proc
         self.arena = proc.arena
-        self.rt = _rt.current()
+        self.rt = cast("_rt.Runtime", _rt.current())     # a goroutine's: there is one
         self.make_chan = make_chan
         self.tag = next(_tags) + (os.getpid() << 20)
         self.init = None if initializer is None else (function_bytes(initializer), initargs)
         self.results = make_chan(1024)
-        self.inboxes: dict[Worker, object] = {}
+        self.inboxes: dict[Worker, PoolChan] = {}
         self.places: dict[Worker, int] = {}
         self.addrs: dict[Worker, int] = {}
         self.by_gid: dict[int, Worker] = {}
@@ -103,7 +123,7 @@ class RunEngine(Engine):
         self.by_gid[gid] = w
         return w
 
-    def _send(self, w: Worker, msg) -> bool:
+    def _send(self, w: Worker, msg: UnitsMessage) -> bool:
         inbox = self.inboxes.get(w)
         if inbox is None:
             return False
@@ -133,10 +153,10 @@ class RunEngine(Engine):
     def workers_wanted(self) -> int:
         return 0
 
-    def _new_signal(self):
+    def _new_signal(self) -> GoroutineSignal:
         return GoroutineSignal()
 
-    def wait_for(self, fut, timeout):
+    def wait_for(self, fut: PoolFuture, timeout: float | None) -> float | None:
         """Park the calling goroutine until ``fut`` is done (or ``timeout``);
         returns the time left for Future.result's own wait."""
         proc = sched.this_proc()
@@ -153,7 +173,7 @@ class RunEngine(Engine):
 
     # ---- the dispatcher goroutine -------------------------------------------------------------
 
-    def _on_crash(self, gid: int, err) -> None:
+    def _on_crash(self, gid: int, err: WorkerCrashed) -> None:
         """Runtime crash listener (P0's scheduler): note it for the dispatcher."""
         _spawn.go_local(self.proc, self.results.send,
                         ((None, ("crash", gid, _rt._signal_name(err.exitcode))),))
@@ -184,13 +204,15 @@ class RunEngine(Engine):
             self.flush()
         self._end()
 
-    def _handle(self, wid, msg) -> None:
+    def _handle(self, wid: int | None, msg: WorkerMessage | None) -> None:
+        if msg is None:
+            return                  # a worker's wake-up: the dispatcher reads its record
         if wid is None:
             if msg[0] == "crash":
                 self._worker_died(msg[1], msg[2])
             return
         w = self._worker(wid)
-        if w is None or msg is None:
+        if w is None:
             return
         if msg[0] == "exit":
             self.on_death(w, "exited")
@@ -254,12 +276,12 @@ class RunEngine(Engine):
         self.flush()
 
 
-def _cancelled():
+def _cancelled() -> BaseException:
     import concurrent.futures as cf
     return cf.CancelledError()
 
 
-def _log_in_parent(record) -> None:
+def _log_in_parent(record: logging.LogRecord) -> None:
     root = logging.getLogger()
     if record.levelno >= root.getEffectiveLevel():
         root.handle(record)
@@ -270,7 +292,7 @@ class NoYieldLock:
     running goroutine does not give way (as Go's acquirem keeps a goroutine
     from being preempted while it holds a runtime lock)."""
 
-    def __init__(self, proc) -> None:
+    def __init__(self, proc: Processor) -> None:
         self._lock = threading.Lock()
         self._proc = proc
         self._slicing = False
@@ -288,7 +310,8 @@ class NoYieldLock:
     def __enter__(self) -> bool:
         return self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> None:
         self.release()
 
 
@@ -298,11 +321,11 @@ class GoroutineSignal:
 
     __slots__ = ("_fired", "_g")
 
-    def __init__(self):
-        self._g = None
+    def __init__(self) -> None:
+        self._g: G | None = None
         self._fired = False
 
-    def wait(self, lock, timeout) -> None:
+    def wait(self, lock: PoolLock | None, timeout: float | None) -> None:
         """Wait until notified (or ``timeout``), with ``lock`` released."""
         if self._fired:
             self._fired = False
@@ -328,7 +351,7 @@ class GoroutineSignal:
             if lock is not None:
                 lock.acquire()
 
-    def _expire(self, g) -> None:
+    def _expire(self, g: G) -> None:
         if self._g is g:
             self._g = None
             sched.this_proc().ready(g)
@@ -344,15 +367,15 @@ class GoroutineSignal:
 
 # ---- a worker goroutine (runs on its P, any process) -----------------------------------------
 
-_senders: dict = {}          # goroutine id -> its pool's send, for the log handler
-_handler: list = []
+_senders: dict[int, Send] = {}     # goroutine id -> its pool's send, for the log handler
+_handler: list[_GoroutineForwarding] = []
 
 
 class _GoroutineForwarding(ForwardingHandler):
     """One per worker process: forwards the records of pool tasks only (the
     goroutine that runs them has a sender registered)."""
 
-    def emit(self, record) -> None:
+    def emit(self, record: logging.LogRecord) -> None:
         proc = sched.this_proc()
         g = proc.current if proc is not None else None
         send = _senders.get(g.id) if g is not None else None
@@ -363,12 +386,13 @@ class _GoroutineForwarding(ForwardingHandler):
                 self.handleError(record)
 
 
-def worker_main(tag, wid, inbox, results, addr, init) -> None:
+def worker_main(tag: int, wid: int, inbox: PoolChan, results: PoolChan, addr: int,
+                init: tuple[bytes, tuple[Any, ...]] | None) -> None:
     proc = sched.this_proc()
     g = proc.current
     proc.M[(g.gb >> 3) + W.G_TAG] = tag       # its death is the pool's, not the program's
 
-    def send(msg):
+    def send(msg: WorkerMessage) -> None:
         results.send((wid, msg))
 
     slots = TS.in_arena(proc.arena, addr, wake=lambda: results.send((wid, None)))

@@ -33,7 +33,6 @@ Invariants (the engine's lock guards the links and ``processes``):
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import pickle
 import select
@@ -41,33 +40,48 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from multiprocessing import reduction
+from multiprocessing.context import DefaultContext, ForkServerContext, SpawnContext
+from multiprocessing.process import BaseProcess
+from typing import Any, Protocol, TypeAlias, cast
 
 from .._shm import taskslots as TS
 from . import pool_runner
-from .pool_engine import Engine, Worker
-from .pool_tasks import FRAME, function_bytes
+from .pool_engine import Engine, PoolFuture, PoolLock, Worker
+from .pool_tasks import FRAME, UnitsMessage, function_bytes
 from .runtime import _MainNotImported, _signal_name
 
-_live: weakref.WeakSet = weakref.WeakSet()
+# What starts a pool's workers (forkserver or spawn; see pool.py).
+StartContext: TypeAlias = "ForkServerContext | SpawnContext | DefaultContext"
+# The pool thread's poll set: fd -> (what it is, its worker; None for the wake-up pipe).
+PollSet: TypeAlias = "tuple[select.poll, dict[int, tuple[str, Worker | None]]]"
+
+_live: weakref.WeakSet[LocalEngine] = weakref.WeakSet()
 _READ = 1 << 16
 STARTUP_DEATHS = 3        # workers dying before they are ready, in a row: the pool is broken
 STREAMING = 32            # tasks delivered in one round that mean results are streaming
 STREAM_POLL_S = 0.0005    # then look again this soon instead of being woken per task
 
 
+class _Detachable(Protocol):
+    """What multiprocessing's DupFd gives the new process."""
+
+    def detach(self) -> int: ...
+
+
 class _Fd:
     """A file descriptor handed to a worker process as it starts (through
     multiprocessing's own fd passing, as its Connection objects are)."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[_Detachable], int], tuple[_Detachable]]:
         return _Fd._rebuild, (reduction.DupFd(self.fd),)
 
     @staticmethod
-    def _rebuild(df):
+    def _rebuild(df: _Detachable) -> int:
         return df.detach()
 
 
@@ -76,7 +90,7 @@ class _Link:
 
     __slots__ = ("inbuf", "out", "out_r", "proc", "task_w")
 
-    def __init__(self, proc, task_w: int, out_r: int):
+    def __init__(self, proc: BaseProcess, task_w: int, out_r: int) -> None:
         self.proc = proc
         self.task_w = task_w
         self.out_r = out_r
@@ -85,8 +99,10 @@ class _Link:
 
 
 class LocalEngine(Engine):
-    def __init__(self, max_workers: int, ctx, initializer=None, initargs=(),
-                 max_tasks_per_child=None, task_timeout=None):
+    def __init__(self, max_workers: int, ctx: StartContext,
+                 initializer: Callable[..., object] | None = None,
+                 initargs: tuple[Any, ...] = (), max_tasks_per_child: int | None = None,
+                 task_timeout: float | None = None) -> None:
         super().__init__(max_workers, max_tasks_per_child, task_timeout)
         self.ctx = ctx
         # The initializer travels by value if it must; its arguments go as
@@ -94,12 +110,12 @@ class LocalEngine(Engine):
         # multiprocessing Queue or Lock may be among them).
         self.init = None if initializer is None else (function_bytes(initializer), initargs)
         self.links: dict[Worker, _Link] = {}
-        self.processes: dict[int, mp.process.BaseProcess] = {}
+        self.processes: dict[int, BaseProcess] = {}
         self.startup_deaths = 0
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._woken = False
-        self._poll_key = None
-        self._poller = None
+        self._poll_key: tuple[tuple[Worker, bool], ...] | None = None
+        self._poller: PollSet | None = None
         self.thread = threading.Thread(target=self._loop, name="parago-workerpool", daemon=True)
         self.thread.start()
         _live.add(self)
@@ -135,14 +151,14 @@ class LocalEngine(Engine):
             self.starting -= 1
             w = self.add_worker(slots)
             self.links[w] = _Link(proc, task_w, out_r)
-            self.processes[proc.pid] = proc
-            w.pid = proc.pid
+            w.pid = pid = cast("int", proc.pid)     # started: it has one
+            self.processes[pid] = proc
             self.dispatch()
             self._wake()
 
     # ---- talking to workers (lock held) ---------------------------------------------------
 
-    def _send(self, w: Worker, msg) -> bool:
+    def _send(self, w: Worker, msg: UnitsMessage) -> bool:
         link = self.links.get(w)
         if link is None or link.task_w < 0:
             return False
@@ -185,10 +201,10 @@ class LocalEngine(Engine):
             except OSError:
                 pass
 
-    def _new_signal(self):
+    def _new_signal(self) -> _ThreadSignal:
         return _ThreadSignal()
 
-    def wait_for(self, fut, timeout):
+    def wait_for(self, fut: PoolFuture, timeout: float | None) -> float | None:
         return timeout
 
     # ---- the pool thread ------------------------------------------------------------------
@@ -247,17 +263,17 @@ class LocalEngine(Engine):
                 what = fds.get(fd)
                 if what is None:
                     continue
-                kind, w = what
+                kind, worker = what
                 if kind == "wake":
                     _drain(self._wake_r)
-                elif w.dead or w not in self.links:
+                elif worker is None or worker.dead or worker not in self.links:
                     continue
                 elif kind == "out":
-                    self._read_messages(w)
+                    self._read_messages(worker)
                 elif kind == "task":
-                    self._write_rest(w)
+                    self._write_rest(worker)
                 elif kind == "sentinel":
-                    self._reap(w)
+                    self._reap(worker)
         self.flush()
         return True
 
@@ -284,12 +300,12 @@ class LocalEngine(Engine):
         return (self.shutting_down or self.broken is not None) and not self.links \
             and not self.busy() and not self.starting
 
-    def _poll_set(self):
+    def _poll_set(self) -> PollSet:
         key = tuple((w, bool(link.out) and link.task_w >= 0) for w, link in self.links.items())
-        if key == self._poll_key:
+        if key == self._poll_key and self._poller is not None:
             return self._poller
         poller = select.poll()
-        fds = {self._wake_r: ("wake", None)}
+        fds: dict[int, tuple[str, Worker | None]] = {self._wake_r: ("wake", None)}
         poller.register(self._wake_r, select.POLLIN)
         for w, link in self.links.items():
             poller.register(link.out_r, select.POLLIN)
@@ -358,7 +374,7 @@ class LocalEngine(Engine):
         clean = code == 0 and (w.retiring or not w.assigned)
         self.on_death(w, _signal_name(code))
         del self.links[w]
-        self.processes.pop(link.proc.pid, None)
+        self.processes.pop(cast("int", link.proc.pid), None)     # started: it has one
         for fd in (link.task_w, link.out_r):
             if fd >= 0:
                 os.close(fd)
@@ -415,12 +431,13 @@ class _ThreadSignal:
 
     __slots__ = ("_cond",)
 
-    def __init__(self):
-        self._cond = None
+    def __init__(self) -> None:
+        self._cond: threading.Condition | None = None
 
-    def wait(self, lock, timeout) -> None:
+    def wait(self, lock: PoolLock | None, timeout: float | None) -> None:
         if self._cond is None:
-            self._cond = threading.Condition(lock)
+            # a standalone pool's lock is a threading.Lock
+            self._cond = threading.Condition(cast("threading.Lock", lock))
         self._cond.wait(timeout)
 
     def notify(self) -> None:
@@ -455,4 +472,4 @@ def _at_exit() -> None:
         engine.shutdown(wait=True)
 
 
-threading._register_atexit(_at_exit)
+threading._register_atexit(_at_exit)  # type: ignore[attr-defined]  # private, untyped

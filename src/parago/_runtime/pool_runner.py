@@ -35,28 +35,33 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from .._shm import taskslots as TS
 from .._shm import values as V
-from .pool_tasks import FRAME, error_record
+from .pool_tasks import FRAME, UnitsMessage, WireUnit, WorkerMessage, error_record
+
+# How a worker sends its parent a message.
+Send: TypeAlias = "Callable[[WorkerMessage], None]"
 
 
 class Runner:
     """Runs the units of each message in order, recording them in ``slots``."""
 
-    def __init__(self, slots: TS.TaskSlots, send):
+    def __init__(self, slots: TS.TaskSlots, send: Send) -> None:
         self.slots = slots
         self.send = send
 
-    def run(self, units: list) -> None:
+    def run(self, units: list[WireUnit]) -> None:
         t0 = time.monotonic_ns()
-        fns: dict = {}
+        fns: dict[bytes, Any] = {}
         last_use = {u[3]: i for i, u in enumerate(units)}
         end = 0
         ntasks = sum(u[1] - u[2] for u in units)
         for i in range(len(units)):
             seq0, n, offset, fn_bytes, payload, timed, star = units[i]
-            units[i] = None
+            units[i] = None  # type: ignore[call-overload]  # a started unit is dropped
             end = seq0 + n
             self.slots.load(seq0 + offset)
             try:
@@ -70,7 +75,7 @@ class Runner:
                     self._put_bytes(seq0 + k, TS.K_LOADFAIL, record)
                 continue
             finally:
-                payload = None
+                del payload
                 if last_use[fn_bytes] == i:
                     fns.pop(fn_bytes, None)
             self.slots.run()
@@ -80,7 +85,7 @@ class Runner:
             self.slots.add_busy(time.monotonic_ns() - t0, ntasks)
             self.slots.idle(end)
 
-    def _slow(self, seq: int, value, raised: bool) -> None:
+    def _slow(self, seq: int, value: Any, raised: bool) -> None:
         """A result that needs pickling, or an exception (BaseException
         included: SystemExit and KeyboardInterrupt are results too)."""
         if not raised:
@@ -111,7 +116,7 @@ class ForwardingHandler(logging.Handler):
     """Sends every record it handles to the parent, which hands it to its
     root logger's handlers (record.process stays this worker's pid)."""
 
-    def __init__(self, send):
+    def __init__(self, send: Send) -> None:
         super().__init__()
         self._send = send
 
@@ -142,7 +147,7 @@ def portable(record: logging.LogRecord) -> logging.LogRecord:
     return r
 
 
-def install_log_forwarding(send, level: int) -> ForwardingHandler:
+def install_log_forwarding(send: Send, level: int) -> ForwardingHandler:
     root = logging.getLogger()
     root.setLevel(level)
     h = ForwardingHandler(send)
@@ -155,12 +160,12 @@ def install_log_forwarding(send, level: int) -> ForwardingHandler:
 class PipeLink:
     """The worker's ends of its two pipes: tasks in, messages out."""
 
-    def __init__(self, task_fd: int, out_fd: int):
+    def __init__(self, task_fd: int, out_fd: int) -> None:
         self.task_fd = task_fd
         self.out_fd = out_fd
         self._lock = threading.Lock()
 
-    def send(self, msg) -> None:
+    def send(self, msg: WorkerMessage) -> None:
         data = pickle.dumps(msg, 5)
         self._write(FRAME.pack(len(data)) + data)
 
@@ -173,7 +178,7 @@ class PipeLink:
             while view:
                 view = view[os.write(self.out_fd, view):]
 
-    def recv(self):
+    def recv(self) -> UnitsMessage | None:
         """The next message from the parent, or None when the pipe closed."""
         head = self._read(FRAME.size)
         if head is None:
@@ -181,7 +186,7 @@ class PipeLink:
         body = self._read(FRAME.unpack(head)[0])
         return None if body is None else pickle.loads(body)
 
-    def _read(self, n: int):
+    def _read(self, n: int) -> bytearray | None:
         buf = bytearray(n)
         view = memoryview(buf)
         got = 0
@@ -202,8 +207,8 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(3)
 
 
-def process_main(task_fd, out_fd, slots_fd, parent_pid: int, log_level: int,
-                 init: tuple | None) -> None:
+def process_main(task_fd: int, out_fd: int, slots_fd: int, parent_pid: int, log_level: int,
+                 init: tuple[bytes, tuple[Any, ...]] | None) -> None:
     """The body of a standalone pool's worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
@@ -238,13 +243,13 @@ def process_main(task_fd, out_fd, slots_fd, parent_pid: int, log_level: int,
             if root.level != level:
                 root.setLevel(level)
             runner.run(units)
-            units = None
+            del units
     finally:
         try:
             # What a multiprocessing child does on its way out (a Queue the
             # tasks or the initializer used flushes here), without waiting for
             # threads the tasks left running.
-            multiprocessing.util._exit_function()
+            multiprocessing.util._exit_function()  # type: ignore[attr-defined]  # private, untyped
             sys.stdout.flush()
             sys.stderr.flush()
         finally:

@@ -34,7 +34,9 @@ from __future__ import annotations
 import pickle
 import struct
 import traceback
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool, _RemoteTraceback
+from typing import Any, TypeAlias
 
 from .._errors import RemoteError
 from .._shm import values as V
@@ -43,6 +45,13 @@ from .._shm import values as V
 # a pickled message. A frame of length 0 is a bare wake-up.
 FRAME = struct.Struct("<Q")
 
+# A unit: (seq0, n, offset, fn_bytes, payload, timed, star).
+WireUnit: TypeAlias = "tuple[int, int, int, bytes, bytes, bool, bool]"
+# A message to a worker: ("units", root log level, [unit, ...]).
+UnitsMessage: TypeAlias = "tuple[str, int, list[WireUnit]]"
+# A message from a worker: ("ready", pid), ("bytes", seq, data), ... (above).
+WorkerMessage: TypeAlias = "tuple[Any, ...]"
+
 
 class TransferError(BrokenProcessPool):
     """A task's arguments could not be unpickled in the worker, or its result
@@ -50,18 +59,18 @@ class TransferError(BrokenProcessPool):
     ``__cause__`` is the original error."""
 
 
-def function_bytes(fn) -> bytes:
+def function_bytes(fn: Callable[..., object]) -> bytes:
     """``fn`` pickled for a worker (raises what pickling raises)."""
     data = V.dumps_function(fn)
     return data if data is not None else V.dumps(fn)
 
 
-def args_bytes(items: list, kwargs: dict | None) -> bytes:
+def args_bytes(items: list[Any], kwargs: dict[str, Any] | None) -> bytes:
     """The payload of a unit (raises what pickling raises)."""
     return V.dumps((items, kwargs or None))
 
 
-def load_unit_payload(fn_bytes: bytes, payload: bytes):
+def load_unit_payload(fn_bytes: bytes, payload: bytes) -> tuple[Any, Any]:
     return pickle.loads(fn_bytes), pickle.loads(payload)
 
 
@@ -85,7 +94,8 @@ def exception_from(record: bytes) -> BaseException:
             exc = None
     if not isinstance(exc, BaseException):
         exc = RemoteError(type_name, message)
-    exc.__cause__ = _RemoteTraceback(f'\n"""\n{tb}"""')
+    # typeshed types _RemoteTraceback's argument as a traceback; the stdlib passes its text
+    exc.__cause__ = _RemoteTraceback(f'\n"""\n{tb}"""')  # type: ignore[arg-type]
     return exc
 
 
@@ -97,7 +107,7 @@ def load_failure(record: bytes) -> TransferError:
     return err
 
 
-def result_from(data: bytes):
+def result_from(data: bytes) -> tuple[bool, Any]:
     """A pickled result, or the TransferError saying why it cannot be had."""
     try:
         return True, pickle.loads(data)

@@ -54,8 +54,13 @@ from __future__ import annotations
 import mmap
 import os
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from .. import _native
+
+if TYPE_CHECKING:
+    from .arena import Arena
 
 SLOTS = 1 << 15
 RING = 1 << 19
@@ -92,15 +97,20 @@ class Encoded:
 
     __slots__ = ("data", "kind")
 
-    def __init__(self, kind: int, data):
+    def __init__(self, kind: int, data: bytes) -> None:
         self.kind = kind
         self.data = data
+
+
+# A task's result as read from its slot: the value itself, or its bytes.
+SlotValue: TypeAlias = "int | float | None | Encoded"
 
 
 class TaskSlots:
     """One worker's record, at byte ``base`` of a shared buffer."""
 
-    def __init__(self, buf, mem, base: int = 0, wake=None):
+    def __init__(self, buf: memoryview | mmap.mmap, mem: _native.Mem, base: int = 0,
+                 wake: Callable[[], object] | None = None) -> None:
         self.mem = mem
         self.base = base
         view = memoryview(buf)[base:base + NBYTES]
@@ -119,7 +129,7 @@ class TaskSlots:
         self._wake = wake          # worker side: tells a sleeping parent
         self._wpos = 0             # worker side: ring bytes written
         self._view = view
-        self._mapping = None       # the mmap this record owns (a memfd's), if any
+        self._mapping: mmap.mmap | None = None    # the mmap this record owns (a memfd's), if any
 
     def close(self) -> None:
         """Stop using the record (and unmap it if it has its own mapping)."""
@@ -141,8 +151,9 @@ class TaskSlots:
     def run(self) -> None:
         self._phase[0] = RUNNING
 
-    def run_tasks(self, fn, items: list, kwargs, star: bool, seq0: int, offset: int, n: int,
-                  timed: bool, slow) -> None:
+    def run_tasks(self, fn: Callable[..., object], items: list[Any],
+                  kwargs: dict[str, Any] | None, star: bool, seq0: int, offset: int, n: int,
+                  timed: bool, slow: Callable[[int, Any, bool], None]) -> None:
         """Run tasks offset..n-1 of a unit — task seq0+k is
         ``fn(*items[k], **kwargs)`` (``fn(items[k])`` if not ``star``) —
         recording each: POS names it before it runs (which commits the one
@@ -211,7 +222,8 @@ class TaskSlots:
 
     def _wake_parent(self) -> None:
         if self.mem.swap64(self._sleeping, 0):
-            self._wake()
+            # only a worker's side wakes the parent, and it is made with ``wake``
+            cast("Callable[[], object]", self._wake)()
 
     def put_bytes(self, seq: int, kind: int, data: bytes) -> bool:
         """Store pickled bytes for task ``seq`` in the ring; False if they do
@@ -259,11 +271,11 @@ class TaskSlots:
     def clear_sleeping(self) -> None:
         self.mem.store64(self._sleeping, 0)
 
-    def read(self, a: int, b: int, sent: dict) -> tuple[list, bool]:
+    def read(self, a: int, b: int, sent: dict[int, bytes]) -> tuple[list[SlotValue], bool]:
         """The results of tasks a..b-1 (all committed): plain values, or
         Encoded for pickled ones (then the flag returned is True). ``sent``
         maps task numbers to the bytes that came in messages (popped here)."""
-        out = []
+        out: list[SlotValue] = []
         mixed = False
         while a < b:
             s = a % SLOTS
@@ -278,9 +290,9 @@ class TaskSlots:
             a += e - s
         return out, mixed
 
-    def _read_mixed(self, a: int, s: int, e: int, sent: dict) -> list:
+    def _read_mixed(self, a: int, s: int, e: int, sent: dict[int, bytes]) -> list[SlotValue]:
         kinds, vals, lens, ring = self.kinds, self.vals, self.lens, self.ring
-        out = []
+        out: list[SlotValue] = []
         consumed = -1
         for i in range(s, e):
             k = kinds[i]
@@ -319,7 +331,7 @@ def create_memfd() -> int:
     return fd
 
 
-def map_memfd(fd: int, wake=None) -> TaskSlots:
+def map_memfd(fd: int, wake: Callable[[], object] | None = None) -> TaskSlots:
     """The record in memfd ``fd`` (the fd may be closed afterwards)."""
     mm = mmap.mmap(fd, NBYTES)
     slots = TaskSlots(mm, _native.Mem(mm), 0, wake)
@@ -327,6 +339,6 @@ def map_memfd(fd: int, wake=None) -> TaskSlots:
     return slots
 
 
-def in_arena(arena, base: int, wake=None) -> TaskSlots:
+def in_arena(arena: Arena, base: int, wake: Callable[[], object] | None = None) -> TaskSlots:
     """A record at byte ``base`` of a runtime's arena (a block of NBYTES)."""
     return TaskSlots(arena.B, arena.mem, base, wake)
