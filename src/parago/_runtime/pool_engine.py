@@ -33,6 +33,7 @@ Invariants (``lock`` guards every field below, and the workers' fields):
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import threading
 import time
 from collections import deque
@@ -54,7 +55,6 @@ from .pool_tasks import (
 )
 
 if TYPE_CHECKING:
-    import logging
     from types import TracebackType
 
 BATCH_MAX = 16384         # tasks in one message to a worker
@@ -342,7 +342,7 @@ class Engine:
         w.assigned.extend(units)
         w.inflight.append(w.next_seq)
         w.keys.append(key)
-        if not self._send(w, ("units", _root_level(), [u.message() for u in units])):
+        if not self._send(w, ("units", root_level(), [u.message() for u in units])):
             pass        # the worker is gone: its death requeues these units
 
     def _encode(self, u: Unit) -> bool:
@@ -417,7 +417,7 @@ class Engine:
         if kind == "bytes":
             w.sent[msg[1]] = msg[2]
         elif kind == "log":
-            self.calls.append((_log_in_parent, (msg[1],)))
+            self.calls.append((log_in_parent, (msg[1],)))
         elif kind == "ready":
             self.on_ready(w, msg[1])
         elif kind == "init_failed":
@@ -696,7 +696,6 @@ class Engine:
                 try:
                     fn(*args)
                 except Exception:  # noqa: BLE001 - a failing callback must not stop the pool
-                    import logging
                     logging.getLogger("parago").exception("WorkerPool callback failed")
 
     def busy(self) -> bool:
@@ -751,13 +750,13 @@ def _unit_of(w: Worker, seq: int) -> Unit | None:
     return None
 
 
-def _root_level() -> int:
-    import logging
+def root_level() -> int:
+    """The caller's root-logger level: what a task's log records must reach."""
     return logging.getLogger().getEffectiveLevel()
 
 
-def _log_in_parent(record: logging.LogRecord) -> None:
-    import logging
+def log_in_parent(record: logging.LogRecord) -> None:
+    """Hand a task's log record to the caller's root-logger handlers."""
     root = logging.getLogger()
     if record.levelno >= root.getEffectiveLevel():
         root.handle(record)

@@ -45,7 +45,7 @@ from .._shm import taskslots as TS
 from .._shm import waiter as W
 from . import runtime as _rt
 from . import spawn as _spawn
-from .pool_engine import INFLIGHT, Engine, PoolFuture, PoolLock, Worker
+from .pool_engine import INFLIGHT, Engine, PoolFuture, PoolLock, Worker, log_in_parent
 from .pool_runner import ForwardingHandler, Runner, Send, _record, portable
 from .pool_tasks import UnitsMessage, WorkerMessage, function_bytes
 
@@ -218,7 +218,7 @@ class RunEngine(Engine):
             self.on_death(w, "exited")
             self._forget(w)
         elif msg[0] == "log":
-            self.calls.append((_log_in_parent, (msg[1],)))
+            self.calls.append((log_in_parent, (msg[1],)))
         else:
             self.on_message(w, msg)
 
@@ -279,12 +279,6 @@ class RunEngine(Engine):
 def _cancelled() -> BaseException:
     import concurrent.futures as cf
     return cf.CancelledError()
-
-
-def _log_in_parent(record: logging.LogRecord) -> None:
-    root = logging.getLogger()
-    if record.levelno >= root.getEffectiveLevel():
-        root.handle(record)
 
 
 class NoYieldLock:

@@ -48,7 +48,7 @@ from typing import Any, Protocol, TypeAlias, cast
 
 from .._shm import taskslots as TS
 from . import pool_runner
-from .pool_engine import Engine, PoolFuture, PoolLock, Worker
+from .pool_engine import Engine, PoolFuture, PoolLock, Worker, root_level
 from .pool_tasks import FRAME, UnitsMessage, function_bytes
 from .runtime import _MainNotImported, _signal_name
 
@@ -135,7 +135,7 @@ class LocalEngine(Engine):
             proc = self.ctx.Process(
                 target=pool_runner.process_main, name="parago-pool-worker", daemon=False,
                 args=(_Fd(task_r), _Fd(out_w), _Fd(memfd), os.getpid(),
-                      _root_level(), self.init))
+                      root_level(), self.init))
             with _MainNotImported():
                 proc.start()
         except BaseException:
@@ -443,11 +443,6 @@ class _ThreadSignal:
     def notify(self) -> None:
         if self._cond is not None:
             self._cond.notify_all()
-
-
-def _root_level() -> int:
-    import logging
-    return logging.getLogger().getEffectiveLevel()
 
 
 def _drain(fd: int) -> None:

@@ -70,10 +70,6 @@ def args_bytes(items: list[Any], kwargs: dict[str, Any] | None) -> bytes:
     return V.dumps((items, kwargs or None))
 
 
-def load_unit_payload(fn_bytes: bytes, payload: bytes) -> tuple[Any, Any]:
-    return pickle.loads(fn_bytes), pickle.loads(payload)
-
-
 def error_record(e: BaseException) -> bytes:
     tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     try:
