@@ -34,6 +34,7 @@ from .chan import Chan, RecvOnlyChan, chan
 from .runtime import go, gomaxprocs
 from .select import select
 from .sync import WaitGroup
+from .time import Ticker
 
 if TYPE_CHECKING:
     import concurrent.futures as cf
@@ -413,6 +414,9 @@ def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any
     the pool's process and waits for each task's future, or for ``done``."""
     finished: Chan[None] = chan(1)    # a note per task; at most one is not yet received
     note = _pool_dask.OnDone(finished)
+    # The note comes from outside the runtime (the pool's or Dask's thread):
+    # a timer keeps the runtime from taking the wait for a deadlock.
+    keepalive = Ticker(_pool_dask.KEEPALIVE_S)
     try:
         while True:
             i, item, ok = select(inbox.recv, _done_case(done))
@@ -423,7 +427,9 @@ def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any
                 seq, item = item
             fut: cf.Future[Any] = pool.submit(_apply, fn, item)
             fut.add_done_callback(note)
-            if select(finished.recv, _done_case(done))[0] != 0:
+            while (i := select(finished.recv, _done_case(done), keepalive.c.recv)[0]) == 2:
+                pass
+            if i != 0:
                 fut.cancel()                     # cancelled: the task's result is not wanted
                 return
             error = fut.exception()
@@ -437,6 +443,7 @@ def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any
                 return
     finally:
         note.stop()
+        keepalive.stop()
         wg.done()
 
 

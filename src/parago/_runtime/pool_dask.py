@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 TARGET_S = 0.1            # a map chunk holds about this much work once item times are known
 CHUNK_MAX = 10_000        # items in one Dask task at most
 WINDOW = 4096             # imap: items read ahead of the consumer
+KEEPALIVE_S = 30.0        # a parked waiter's timer: it looks again this often
 
 
 # ---- in the Dask worker ------------------------------------------------------------------
@@ -85,23 +86,26 @@ class Wakeup:
         self.g: G | None = None
 
     def wait(self, timeout: float | None) -> None:
-        """Wait (``lock`` held, released meanwhile) until notified, or ``timeout``."""
+        """Wait (``lock`` held, released meanwhile) until notified, or
+        ``timeout``; callers check their condition again (a wake-up may be
+        spurious)."""
         proc = sched.this_proc()
         if proc is None or proc.current is None:
             self.cond.wait(timeout)
             return
         self.proc = proc
         self.g = g = proc.current
-        entry = None if timeout is None else \
-            proc.timers.add(time.monotonic() + timeout, self._ready, g)
+        # Always a timer: a P whose goroutines all wait with no timer counts
+        # as deadlocked, and the wake-up comes from outside the runtime.
+        wait = KEEPALIVE_S if timeout is None else min(timeout, KEEPALIVE_S)
+        entry = proc.timers.add(time.monotonic() + wait, self._ready, g)
         self.lock.release()
         try:
             proc.park("WorkerPool result")
         finally:
             self.lock.acquire()
             self.g = None
-            if entry is not None:
-                proc.timers.cancel(entry)
+            proc.timers.cancel(entry)
 
     def notify(self) -> None:
         """Wake the waiter (``lock`` held; any thread)."""
@@ -164,9 +168,13 @@ def _park_until_done(fut: cf.Future[Any], timeout: float | None) -> float | None
         with lock:
             w.notify()
     fut.add_done_callback(done)        # at once if it is done: before taking the lock
+    deadline = None if timeout is None else time.monotonic() + timeout
     with lock:
-        if not fut.done():
-            w.wait(timeout)
+        while not fut.done():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            w.wait(left)
     return 0
 
 
