@@ -78,5 +78,5 @@ if __name__ == "__main__":
     else:
         from distributed import LocalCluster
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster:
+                          dashboard_address=":0") as cluster:
             main(cluster.scheduler_address)

@@ -24,7 +24,7 @@ def cluster(keep_processes):
     # A task whose worker dies is retried once, then fails (KilledWorker).
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=50)
+                                      dashboard_address=":0", silence_logs=50)
 
     def pids() -> set[int]:
         out = set()

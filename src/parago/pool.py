@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 from ._runtime import pool_dask as _dask
-from ._runtime import pool_engine as _engine
+from ._runtime import pool_engine as _eng
 from ._runtime import pool_inrun as _inrun
 from ._runtime import pool_local as _local
 from ._runtime import runtime as _rt
@@ -129,14 +129,14 @@ class WorkerPool(cf.Executor):
         """``fn`` over each item, read lazily (at most a few thousand ahead of
         the consumer): results in input order, or as they complete."""
         _check_task_timeout(task_timeout)
-        job = self._job(fn, False, ordered, None, task_timeout, 1, progress, _engine.WINDOW,
+        job = self._job(fn, False, ordered, None, task_timeout, 1, progress, _eng.WINDOW,
                         iter(iterable), eager=False)
         return job.iterate()
 
     def _job(self, fn: Callable[..., Any], star: bool, ordered: bool, timeout: float | None,
              task_timeout: float | None, chunksize: int, progress: bool | Progress,
              window: int | None, source: Iterator[Any], eager: bool
-             ) -> _engine.Job | _dask.Job:
+             ) -> _eng.Job | _dask.Job:
         engine = self._engine
         engine.check_open()
         items = list(source) if eager else None
@@ -147,12 +147,13 @@ class WorkerPool(cf.Executor):
                                  "that runs")
             return engine.job(fn, star, ordered, timeout, chunksize, report, window, items,
                               None if eager else source)
-        job = _engine.Job(engine, fn, star, ordered, timeout, task_timeout, chunksize, report,
-                          window or len(items or ()))
-        if eager:
+        job = _eng.Job(engine, fn, star, ordered, timeout, task_timeout, chunksize, report,
+                       window or len(items or ()))
+        if items is not None:
             engine.add_items(job, items)
         else:
-            job.source = source
+            lazy: Any = job           # its source starts as None
+            lazy.source = source
             job.top_up()
         return job
 
@@ -162,11 +163,10 @@ class WorkerPool(cf.Executor):
         self._engine.shutdown(wait, cancel_futures)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> None:
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
             self._engine.interrupted()
         self.shutdown(wait=True)
-        return False
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("a WorkerPool cannot be copied to another process")
@@ -195,7 +195,8 @@ def _check_task_timeout(t: object) -> None:
 
 def _context(mp_context: mp.context.BaseContext | None) -> mp.context.BaseContext:
     if mp_context is None:
-        return _rt._context()
+        default: mp.context.BaseContext = _rt._context()
+        return default
     method = mp_context.get_start_method(allow_none=False) \
         if isinstance(mp_context, mp.context.BaseContext) else None
     if method not in ("spawn", "forkserver"):

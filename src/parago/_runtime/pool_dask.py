@@ -304,8 +304,8 @@ class ClusterEngine:
                         sends.append((head.name, head.fn_bytes, payload, head.star,
                                       (head, indices)))
                     self.inflight += 1
-            for fut, e in failed:
-                fut.set_exception(e)
+            for fut, exc in failed:
+                fut.set_exception(exc)
             if not sends:
                 return
             for name, fn_bytes, payload, star, sink in sends:
