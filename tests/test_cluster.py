@@ -286,3 +286,17 @@ def test_stage_pool_must_be_a_worker_pool(client):
         with pytest.raises(TypeError, match="WorkerPool"):
             pg.pipeline.stage(square, pg.chan(), pool=object())  # type: ignore[arg-type]
     pg.run(main, procs=1)
+
+
+# ---- 3. the bench's cluster section ----------------------------------------------------------
+
+def test_bench_cluster_kernels_and_section(cluster):
+    from parago.bench import cli, clusterbench
+    address = cluster.scheduler_address
+    for impl in ("cluster", "dask"):
+        assert clusterbench.tiny(impl, address, n=50)["n"] == 50
+        assert clusterbench.cpu_bound(impl, address, k=1000, m=2)["seconds"] > 0
+    args = cli.parse(["--cluster", address, "--quick"])
+    s = clusterbench.section(args.quick, args.cluster)
+    assert {k.key for k in s.kernels} == {f"{w}_{impl}" for w in ("tiny", "cpu")
+                                          for _, impl in clusterbench.SIDES}
