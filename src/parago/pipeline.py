@@ -434,7 +434,7 @@ def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any
                 return
             error = fut.exception()
             result: Any = _apply_failed(error, item) if error is not None else fut.result()
-            fut = None    # type: ignore[assignment]  # keep nothing of a delivered item
+            del fut                              # keep nothing of a delivered item
             if numbered:
                 result = (seq, result)           # _reorder wraps a failure
             elif raising and type(result) is StageError:
