@@ -40,7 +40,14 @@ class WorkerPool(cf.Executor):
     With ``cluster`` (a ``distributed.Client``, a Dask scheduler address such
     as ``"tcp://host:8786"``, or a Dask cluster object) the tasks run on that
     Dask cluster instead, at most ``workers`` at a time (default: the
-    cluster's total threads); see docs/cluster.md."""
+    cluster's total threads); see docs/cluster.md.
+
+    Use it from any thread, or from goroutines inside ``pg.run`` (a pool
+    made there is used from goroutines of the process that made it; a
+    goroutine waiting on it parks). Raises TypeError or ValueError for a
+    bad argument (ValueError for the local-only options with ``cluster``),
+    ImportError for ``cluster`` without the dask extra; a task's own
+    exception is raised by its future."""
 
     _engine: _local.LocalEngine | _inrun.RunEngine | _dask.ClusterEngine
 

@@ -31,6 +31,7 @@ Invariants (``lock`` guards queue, inflight, shutting_down and every job's field
 from __future__ import annotations
 
 import concurrent.futures as cf
+import sys
 import threading
 import time
 import uuid
@@ -203,18 +204,19 @@ class Call:
 def connect(cluster: object) -> tuple[Any, bool]:
     """(a distributed.Client, whether the pool made it) for ``cluster``: a
     Client, a scheduler address, or a Dask cluster object."""
-    try:
-        import distributed
-    except ImportError:
-        raise ImportError("WorkerPool(cluster=...) runs tasks on Dask, and distributed is "
-                          "not installed: pip install 'parago[dask]'") from None
-    if isinstance(cluster, distributed.Client):
+    loaded = sys.modules.get("distributed")       # a Client means distributed is imported
+    if loaded is not None and isinstance(cluster, loaded.Client):
         return cluster, False
     address = cluster if isinstance(cluster, str) else getattr(cluster, "scheduler_address", None)
     if not isinstance(address, str):
         raise TypeError("WorkerPool(cluster=...) takes a distributed.Client, a scheduler "
                         f"address such as 'tcp://host:8786' or a Dask cluster, not "
                         f"{type(cluster).__name__!r}")
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError("WorkerPool(cluster=...) runs tasks on Dask, and distributed is "
+                          "not installed: pip install 'parago[dask]'") from None
     return distributed.Client(address, set_as_default=False), True
 
 
