@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import psutil
 import pytest
@@ -20,15 +21,24 @@ def _own_segments() -> set[str]:
     return {n for n in segment.list_segments() if n.startswith(me)}
 
 
+# Callables returning the pids of processes a fixture keeps beyond one test
+# (a Dask cluster kept for a module): those and their descendants are not leaks.
+_kept: list[Callable[[], set[int]]] = []
+
+
 def _leaked_processes() -> list[psutil.Process]:
     """Descendants that are not multiprocessing's long-lived helpers (the
-    forkserver and resource tracker are per test process and expected)."""
+    forkserver and resource tracker are per test process and expected) nor
+    kept by a fixture (keep_processes)."""
     out = []
     me = os.getpid()
+    kept = set().union(*(pids() for pids in _kept))
     for p in psutil.Process(me).children(recursive=True):
         try:
             cmd = " ".join(p.cmdline())
             if p.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if kept & ({p.pid} | {a.pid for a in p.parents()}):
                 continue
             if p.ppid() == me and ("forkserver" in cmd or "resource_tracker" in cmd):
                 continue
@@ -50,6 +60,13 @@ def no_leaks():
     while (procs := _leaked_processes()) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not procs, f"processes left running: {[(p.pid, p.cmdline()) for p in procs]}"
+
+
+@pytest.fixture(scope="session")
+def keep_processes() -> list[Callable[[], set[int]]]:
+    """Where a fixture that keeps processes beyond one test registers a
+    callable giving their pids (and removes it when it stops them)."""
+    return _kept
 
 
 @pytest.fixture(params=MODES)

@@ -231,6 +231,6 @@ def test_stage_rejects_bad_arguments():
             P.stage(square, pg.chan(), workers=0)
         with pytest.raises(ValueError, match="errors"):
             P.stage(square, pg.chan(), errors="ignore")
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(TypeError, match="WorkerPool"):
             P.stage(square, pg.chan(), pool=object())
     pg.run(main, procs=1)

@@ -468,8 +468,8 @@ def test_constructor_errors():
         pg.WorkerPool(1, initializer=3)
     with pytest.raises(ValueError, match="task_timeout"):
         pg.WorkerPool(1, task_timeout=-1)
-    with pytest.raises(NotImplementedError, match="cluster"):
-        pg.WorkerPool(cluster="tcp://localhost:8786")
+    with pytest.raises(TypeError, match="scheduler address"):
+        pg.WorkerPool(cluster=8786)             # tests/test_cluster.py: a real cluster
     with pg.WorkerPool(1) as pool, pytest.raises(TypeError):
         pool.submit(42)
 

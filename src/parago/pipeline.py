@@ -28,16 +28,20 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
 from ._core import sched as _sched
 from ._errors import RemoteError
+from ._runtime import pool_dask as _pool_dask
 from ._runtime import spawn as _spawn
 from .chan import Chan, RecvOnlyChan, chan
 from .runtime import go, gomaxprocs
 from .select import select
 from .sync import WaitGroup
+from .time import Ticker
 
 if TYPE_CHECKING:
+    import concurrent.futures as cf
     from collections.abc import Callable
 
     from .context import Context
+    from .pool import WorkerPool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -403,6 +407,54 @@ def _stage_worker(fn: Callable[..., Any], inbox: Chan[Any], out: Chan[Any], done
         wg.done()
 
 
+def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any],
+                       out: Chan[Any], done: Done, numbered: bool, raising: bool,
+                       wg: WaitGroup) -> None:
+    """A stage worker whose items run on ``pool``, one at a time: it runs in
+    the pool's process and waits for each task's future, or for ``done``."""
+    finished: Chan[None] = chan(1)    # a note per task; at most one is not yet received
+    note = _pool_dask.OnDone(finished)
+    # The note comes from outside the runtime (the pool's or Dask's thread):
+    # a timer keeps the runtime from taking the wait for a deadlock.
+    keepalive = Ticker(_pool_dask.KEEPALIVE_S)
+    try:
+        while True:
+            i, item, ok = select(inbox.recv, _done_case(done))
+            if i != 0 or not ok:
+                return
+            seq = None
+            if numbered:
+                seq, item = item
+            fut: cf.Future[Any] = pool.submit(_apply, fn, item)
+            fut.add_done_callback(note)
+            while (i := select(finished.recv, _done_case(done), keepalive.c.recv)[0]) == 2:
+                pass
+            if i != 0:
+                fut.cancel()                     # cancelled: the task's result is not wanted
+                return
+            error = fut.exception()
+            result: Any = _apply_failed(error, item) if error is not None else fut.result()
+            del fut                              # keep nothing of a delivered item
+            if numbered:
+                result = (seq, result)           # _reorder wraps a failure
+            elif raising and type(result) is StageError:
+                result = _Failed(result)
+            if not _send(done, out, result):
+                return
+    finally:
+        note.stop()
+        keepalive.stop()
+        wg.done()
+
+
+def _apply_failed(error: BaseException, item: Any) -> StageError:
+    """The StageError for an item whose pool task failed as a whole (its
+    worker was lost, its argument could not be copied)."""
+    tb = "".join(traceback.format_exception(error)) if error.__cause__ is None \
+        else str(error.__cause__)
+    return StageError(error, item, tb)
+
+
 def _number(inbox: Chan[Any], numbered: Chan[Any], done: Done) -> None:
     try:
         seq = 0
@@ -431,7 +483,7 @@ def _reorder(done: Done, unordered: Chan[Any], out: Chan[Any], raising: bool) ->
 
 
 def stage(fn: Callable[[Any], R], inbox: Chan[Any], workers: int = 1, ordered: bool = False,
-          ctx: Context | None = None, pool: None = None, *,
+          ctx: Context | None = None, pool: WorkerPool | None = None, *,
           errors: str = "raise") -> RecvOnlyChan[R]:
     """Apply ``fn`` to every value of ``inbox`` on ``workers`` goroutines
     and return a receive-only channel of the results, closed when ``inbox``
@@ -449,10 +501,16 @@ def stage(fn: Callable[[Any], R], inbox: Chan[Any], workers: int = 1, ordered: b
     errors="value": the StageError arrives as a value in place of that
     item's result, and the consumer decides.
 
+    With ``pool`` (a WorkerPool: local, or on a Dask cluster) ``fn`` runs on
+    the pool instead, at most ``workers`` items at a time; the stage's
+    goroutines then run in the pool's process, and ordering, backpressure,
+    cancellation and errors are as above (an item whose task fails as a
+    whole, its worker lost, raises StageError too). Cancelling leaves a task
+    that already runs to finish, its result dropped.
+
     Call it from a goroutine (it starts goroutines: it needs a running
-    runtime). Raises TypeError if ``fn`` is not callable, ValueError for
-    ``workers < 1`` or another ``errors``; ``pool`` (running the stage on a
-    WorkerPool) is not supported yet and raises NotImplementedError.
+    runtime). Raises TypeError if ``fn`` is not callable or ``pool`` is not
+    a WorkerPool, ValueError for ``workers < 1`` or another ``errors``.
 
         out = pg.pipeline.stage(str.upper, pg.pipeline.generator(None, "a", "b"),
                                 workers=2, ordered=True)
@@ -465,19 +523,31 @@ def stage(fn: Callable[[Any], R], inbox: Chan[Any], workers: int = 1, ordered: b
     if errors not in ("raise", "value"):
         raise ValueError(f"stage: errors must be 'raise' or 'value', not {errors!r}")
     if pool is not None:
-        raise NotImplementedError("stage: pool= is not supported yet")
+        from .pool import WorkerPool
+        if not isinstance(pool, WorkerPool):
+            raise TypeError(f"stage: pool must be a WorkerPool, not {type(pool).__name__!r}")
     raising = errors == "raise"
     wg = WaitGroup()
     wg.add(workers)
+
+    def start(src: Chan[Any], dst: Chan[Any], numbered: bool) -> None:
+        if pool is None:
+            _spread(workers, _stage_worker, fn, src, dst, ctx, numbered, raising, wg)
+            return
+        proc = _sched.this_proc()     # the pool is this process's: so are its stage workers
+        for _ in range(workers):
+            _spawn.go_local(proc, _pool_stage_worker,
+                            (pool, fn, src, dst, ctx, numbered, raising, wg))
+
     if ordered:
         numbered, unordered, out = chan(workers), chan(workers), chan(workers)
         go(_number, inbox, numbered, ctx)
-        _spread(workers, _stage_worker, fn, numbered, unordered, ctx, True, raising, wg)
+        start(numbered, unordered, True)
         go(_close_when_done, wg, unordered)
         go(_reorder, ctx, unordered, out, raising)
     else:
         out = chan(workers)
-        _spread(workers, _stage_worker, fn, inbox, out, ctx, False, raising, wg)
+        start(inbox, out, False)
         go(_close_when_done, wg, out)
     return out.recv_only()
 

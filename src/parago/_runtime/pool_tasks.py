@@ -70,6 +70,11 @@ def args_bytes(items: list[Any], kwargs: dict[str, Any] | None) -> bytes:
     return V.dumps((items, kwargs or None))
 
 
+def load_unit_payload(fn_bytes: bytes, payload: bytes) -> tuple[Any, Any]:
+    """(function, (items, kwargs)) of a unit, where it runs."""
+    return pickle.loads(fn_bytes), pickle.loads(payload)
+
+
 def error_record(e: BaseException) -> bytes:
     tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     try:

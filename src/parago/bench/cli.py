@@ -64,6 +64,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         "(default: 1..the usable cores)")
     p.add_argument("--only", choices=list(SECTIONS), action="append", metavar="NAME",
                    help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="measure the pool on this Dask cluster (tcp://host:8786), beside the Dask "
+                        "client directly and this machine's WorkerPool (docs/cluster.md); "
+                        "other sections only as --only names them")
     p.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     p.add_argument("--plot", metavar="PATH",
                    help="also draw every section's figures beside the peers' (PNG; matplotlib)")
@@ -96,7 +100,8 @@ def _machine() -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    names = list(dict.fromkeys(args.only or SECTIONS))
+    # --cluster alone measures the cluster; with --only, those sections too.
+    names = list(dict.fromkeys(args.only or ([] if args.cluster else SECTIONS)))
     if args.plot:
         try:
             plot.check()
@@ -122,6 +127,9 @@ def main(argv: list[str]) -> int:
             "median of the runs, ±the farthest run from it, * when noisy.")
     print("\n".join(textwrap.wrap(head, report.WIDTH)) + "\n", flush=True)
     sections = {n: SECTIONS[n](args) for n in names}          # planned; nothing measured yet
+    if args.cluster:
+        from . import clusterbench
+        sections["cluster"] = clusterbench.section(args.quick, args.cluster)
     progress = Progress(sum(s.runs for s in sections.values()))
     t0 = time.perf_counter()
     try:
