@@ -270,7 +270,8 @@ def main(argv: list[str]) -> None:
         v = [x for x in vals if x is not None]
         if not v:
             return "-"
-        return f"{fmt(statistics.median(v))}\n{span(fmt(min(v)), fmt(max(v)))}"
+        lo, hi = (max(v), min(v)) if fmt in (items, bandwidth) else (min(v), max(v))  # rates
+        return f"{fmt(statistics.median(v))}\n{span(fmt(lo), fmt(hi))}"
 
     def ratios(row: Row, mine: list[float | None], peer: list[float | None]) -> list[float]:
         return [(p / o if row.speed else o / p) for o, p in zip(mine, peer, strict=True)
@@ -341,7 +342,10 @@ def main(argv: list[str]) -> None:
         emit(f"  {s:7} {w['file']}  compiled kernel modules: {w['compiled']}  "
              f"[{git_head(src)}]")
         srv.close()
-    emit(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    emit(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if load1() > 1.5:
+        emit("  the machine is busy (1-minute load > 1.5): 'quiet' figures are not quiet")
+    emit("")
 
     loads = ["quiet", "loaded"] if args.load == "both" else [args.load]
     for load in loads:
