@@ -7,7 +7,7 @@ per core beside.
                           [--no-save]
 
 --before SRC is the src/ directory of the code to compare with (its _native
-built); without it the before column is empty. Every side runs in an
+built); without it there is no before column. Every side runs in an
 interpreter of its own that stays up for the row (runner.Server; PYTHONPATH
 picks the tree), a fresh one for every run of the memory row; the sides take
 turns run by run, the order rotating each round. A figure is
@@ -15,7 +15,7 @@ median (min-max) over the runs; "after vs peer" is the median of the run by
 run ratios (run i of both sides ran back to back), as the target states it:
 a time ratio (after / peer, lower is better) or a speed ratio (peer's time /
 after's, higher is better). The 1-minute load average is taken before each
-row. The output is also saved to perf/results/kernel-<date>.txt.
+row. The output is also saved to perf/results/kernel-<date>[-quiet|-loaded].txt.
 
 The kernels are the bench's (parago.bench.switch, xproc, speedup, memory)
 of the tree being measured, plus three here: go() of a module function,
