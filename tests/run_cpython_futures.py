@@ -7,7 +7,7 @@ methods is subclassed with WorkerPool as the executor; the fork start method
 is not (WorkerPool refuses it). The few tests that cannot apply are skipped
 with the reason below, which docs/pool.md repeats.
 
-    tox -e cpython-futures               (what .ci/run does)
+    tox -e futures-yardstick               (what .ci/run does)
     python3.13 tests/run_cpython_futures.py [-v] [-k pattern]
     python3.13 tests/run_cpython_futures.py --excluded    (the table, as markdown)
 """
