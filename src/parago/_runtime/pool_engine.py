@@ -659,6 +659,16 @@ class Engine:
         """shutdown(cancel_futures=True): what has not been sent is cancelled."""
         self._fail_pending(cf.CancelledError)
 
+    def begin_shutdown(self, cancel_futures: bool) -> None:
+        """shutdown()'s first step, the same for every engine: take no more
+        work, cancel what is queued if asked, wake the loop that drives it."""
+        with self.lock:
+            self.shutting_down = True
+            if cancel_futures:
+                self.cancel_pending()
+            self._wake()
+        self.flush()
+
     def interrupted(self) -> None:
         """Ctrl-C while the caller waited on the pool: cancel what is queued,
         stop what runs (its futures fail), let nothing linger."""

@@ -258,12 +258,7 @@ class RunEngine(Engine):
     # ---- ending --------------------------------------------------------------------------------
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        with self.lock:
-            self.shutting_down = True
-            if cancel_futures:
-                self.cancel_pending()
-            self._wake()
-        self.flush()
+        self.begin_shutdown(cancel_futures)
         if wait:
             while not self.done:
                 self.done_signal.wait(None, None)

@@ -411,12 +411,7 @@ class LocalEngine(Engine):
     # ---- ending (any thread) --------------------------------------------------------------
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        with self.lock:
-            self.shutting_down = True
-            if cancel_futures:
-                self.cancel_pending()
-            self._wake()
-        self.flush()
+        self.begin_shutdown(cancel_futures)
         if wait and threading.current_thread() is not self.thread:
             try:
                 self.thread.join()
