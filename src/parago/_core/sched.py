@@ -2,7 +2,8 @@
 
 Owns: the Processor of this process (one per P) and every goroutine (G)
 started on it: their greenlets, the local run queue, the map of goroutines
-parked on a wait group, the timer heap.
+parked on a wait group, the timer heap; and which P each thread runs
+(``set_this_proc`` / ``this_proc``).
 
     g0 (the scheduler greenlet, where run() loops)
       |  switch to the next runnable G
@@ -32,6 +33,10 @@ Invariants:
     goroutine of this P.
   - Every goroutine started here is counted in this P's load (loadtab) by
     whoever queued it; its end uncounts it (placement reads the counts).
+  - A thread's P is set only through set_this_proc, which writes the
+    thread-local and the (thread id, P) cache together: this_proc() answers
+    from the cache when the caller is the last thread to set one, from the
+    thread-local otherwise, so both always agree.
 """
 
 from __future__ import annotations
