@@ -17,10 +17,9 @@ cdef class ChanHandle(handle.ShmObject):
 
 
 cdef Py_ssize_t C_CLOSED, C_COUNT, C_RING, C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING
-cdef Py_ssize_t C_RBASE, C_RSIZE, G_P, G_OK, S_GROUP, S_CASE, S_NEXT, S_PREV, S_LINKED
+cdef Py_ssize_t C_RBASE, C_RSIZE, G_P, G_OK, S_GROUP, S_CASE
 cdef Py_ssize_t VW, V_INLINE
 
-cdef void _unlink_head(long long[::1] M, Py_ssize_t head_w, Py_ssize_t tail_w, Py_ssize_t sw)
 
 @cython.locals(M="long long[::1]", cnt=Py_ssize_t, s=Py_ssize_t, sw=Py_ssize_t,
                base=Py_ssize_t, size=Py_ssize_t, sg=G)

@@ -61,7 +61,6 @@ C_CLOSED, C_COUNT, C_RING = C.C_CLOSED, C.C_COUNT, C.C_RING
 C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_PENDING
 C_RBASE, C_RSIZE = C.C_RBASE, C.C_RSIZE
 G_P, G_OK, S_GROUP, S_CASE = W.G_P, W.G_OK, W.S_GROUP, W.S_CASE
-S_NEXT, S_PREV, S_LINKED = W.S_NEXT, W.S_PREV, W.S_LINKED
 VW = W.V
 V_INLINE = W.V_INLINE
 
@@ -182,17 +181,6 @@ def proc_for(arena: Arena) -> ProcessorType:
     return proc
 
 
-def _unlink_head(M: memoryview, head_w: int, tail_w: int, sw: int) -> None:
-    """Take sudog ``sw`` (the head) out of its queue (lock held)."""
-    n = M[sw + S_NEXT]
-    M[head_w] = n
-    if n:
-        M[(n >> 3) + S_PREV] = 0
-    else:
-        M[tail_w] = 0
-    M[sw + S_LINKED] = 0
-
-
 # ---- the steps that never block (the caller holds the channel's lock) ---------------
 
 def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int, Any]:
@@ -229,7 +217,7 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
             # take the very object when it is immutable and ready the sender.
             # No undo log and no claim: if this process dies, the sender dies
             # with it, and a repair relinks the queue from its head anyway.
-            _unlink_head(M, hw + C_SQH, hw + C_SQT, sw)
+            W.unlink(M, hw + C_SQH, hw + C_SQT, s)
             sg = wait.take_local(proc, s)
             v = sg.sendval
             if v is NOVAL:
@@ -268,7 +256,7 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
         if M[sw + S_GROUP] == s and M[sw + G_P] == proc.p:
             # A plain receive of a goroutine on this P: hand the value over
             # in process memory and ready it (no log, no claim: see recv_now).
-            _unlink_head(M, hw + C_RQH, hw + C_RQT, sw)
+            W.unlink(M, hw + C_RQH, hw + C_RQT, s)
             g = wait.take_local(proc, s)
             g.xval = v if imm else _Copy(kind, payload)
             M[sw + G_OK] = 1
