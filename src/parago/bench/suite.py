@@ -378,7 +378,9 @@ MEM_IMPLS = (("parago", None), ("gevent", "gevent"), ("asyncio", None))
 
 
 def goroutine_memory(quick: bool, counts: list[int] | None = None) -> Section:
-    counts = counts or _size(quick, [100, 10_000], [100, 10_000], [10, 100])
+    # At least 100 even when tiny: ten asyncio tasks can fit in pages already
+    # mapped, a growth of 0 that is no figure (a Sample's values are all > 0).
+    counts = counts or _size(quick, [100, 10_000], [100, 10_000], [100, 1000])
     s = Section("memory", "Goroutine memory: M goroutines blocked receiving on a channel nobody "
                 "sends to, procs=1; USS of the process after minus before, a fresh "
                 "interpreter each run (ratio >1: parago smaller)",
