@@ -92,10 +92,10 @@ def test_ring_matches_a_fifo_model(ops, cap):
         for push, v in ops:
             if push and len(model) < cap:
                 kind, payload = V.encode(v)
-                ring.push(a, r, base, size, len(model), cap, kind, payload)
+                ring.push(a, a.M, r, base, size, len(model), cap, kind, payload)
                 model.append(v)
             elif not push and model:
-                got = V.decode_raw(a, ring.pop_raw(a, r, base, size))
+                got = V.decode_raw(a, ring.pop_raw(a, a.M, r, base, size))
                 assert got == model.popleft()
             assert 0 <= a.M[r + ring.USED] <= size
     finally:

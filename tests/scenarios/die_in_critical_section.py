@@ -32,7 +32,8 @@ def die_mid_receive(ch):
     hw = ch._w
     lock.acquire(arena, ch._lb)
     C.begin(arena.M, hw)
-    ring.pop_raw(arena, hw + C.C_RING, arena.M[hw + C.C_RBASE], arena.M[hw + C.C_RSIZE])
+    ring.pop_raw(arena, arena.M, hw + C.C_RING, arena.M[hw + C.C_RBASE],
+                 arena.M[hw + C.C_RSIZE])
     arena.M[hw + C.C_COUNT] -= 1
     die()
 

@@ -48,8 +48,6 @@ if TYPE_CHECKING:
     from .sched import Processor as ProcessorType
 
 _acquire = _lock.acquire
-_begin = C.begin
-_commit = C.commit
 _encode = V.encode
 _put = V.put
 _take_raw = V.take_raw
@@ -193,8 +191,8 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
     cnt = M[hw + C_COUNT]
     if cnt:
         base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
-        _begin(M, hw)
-        raw = _ring.pop_raw(arena, hw + C_RING, base, size)
+        C.begin(M, hw)
+        raw = _ring.pop_raw(arena, M, hw + C_RING, base, size)
         cnt -= 1
         if M[hw + C_SQH]:
             # The buffer was full: the longest-waiting sender's value joins
@@ -202,12 +200,12 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
             s = W.dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
             if s:
                 sw = s >> 3
-                _ring.push_raw(arena, hw + C_RING, base, size, cnt, cap,
+                _ring.push_raw(arena, M, hw + C_RING, base, size, cnt, cap,
                                _take_raw(arena, sw + VW))
                 cnt += 1
                 wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
         M[hw + C_COUNT] = cnt
-        _commit(M, hw)
+        C.commit(M, hw)
         return RAW, raw
     s = M[hw + C_SQH]
     if s:
@@ -229,15 +227,15 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
             M[sw + G_OK] = 1
             proc.ready(sg)
             return st, v
-        _begin(M, hw)
+        C.begin(M, hw)
         s = W.dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
         if s:
             sw = s >> 3
             raw = _take_raw(arena, sw + VW)
             wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
-            _commit(M, hw)
+            C.commit(M, hw)
             return RAW, raw
-        _commit(M, hw)
+        C.commit(M, hw)
     if M[hw + C_CLOSED]:
         return CLOSED, None
     return EMPTY, None
@@ -262,7 +260,7 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
             M[sw + G_OK] = 1
             proc.ready(g)
             return True
-        _begin(M, hw)
+        C.begin(M, hw)
         s = W.dequeue_claim(arena, hw + C_RQH, hw + C_RQT, hw + C_PENDING)
         if s:
             gw = M[(s >> 3) + S_GROUP] >> 3
@@ -274,18 +272,18 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
                     kind, payload = _encode(v)
                 _put(arena, gw + VW, kind, payload, V_INLINE)
             wait.ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
-            _commit(M, hw)
+            C.commit(M, hw)
             return True
-        _commit(M, hw)
+        C.commit(M, hw)
     cnt = M[hw + C_COUNT]
     if cnt < cap:
         if imm:
             kind, payload = _encode(v)
-        _begin(M, hw)
-        _ring.push(arena, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
+        C.begin(M, hw)
+        _ring.push(arena, M, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
                    kind, payload)
         M[hw + C_COUNT] = cnt + 1
-        _commit(M, hw)
+        C.commit(M, hw)
         return True
     return False
 
@@ -391,7 +389,7 @@ def close(ch: ChanRef) -> None:
     try:
         if M[hw + C_CLOSED]:
             raise Panic("close of closed channel")
-        _begin(M, hw)
+        C.begin(M, hw)
         M[hw + C_CLOSED] = 1
         for head, tail in ((C_RQH, C_RQT), (C_SQH, C_SQT)):
             while True:
@@ -401,7 +399,7 @@ def close(ch: ChanRef) -> None:
                 gw = M[(s >> 3) + S_GROUP] >> 3
                 W.deliver(arena, gw, M[(s >> 3) + S_CASE], 0)
                 woken.append(gw)
-        _commit(M, hw)
+        C.commit(M, hw)
     finally:
         _lock.release(arena, lb)
     for gw in woken:
@@ -475,14 +473,14 @@ def timer_due(M: memoryview, hw: int, now_ns: int) -> float | None:
     when = M[hw + C.C_TWHEN]
     if not when or when > now_ns:
         return None
-    _begin(M, hw)
+    C.begin(M, hw)
     period = M[hw + C.C_TPERIOD]
     if period:
         # A slow receiver misses ticks; it never queues them (TM-15).
         M[hw + C.C_TWHEN] = when + ((now_ns - when) // period + 1) * period
     else:
         M[hw + C.C_TWHEN] = 0
-    _commit(M, hw)
+    C.commit(M, hw)
     return _time.time() - (now_ns - when) / 1e9
 
 
@@ -539,12 +537,12 @@ def set_timer(ch: ChanRef, when_ns: int, period_ns: int | None = None) -> bool:
     M, hw = arena.M, ch._w
     _acquire(arena, ch._lb)
     try:
-        _begin(M, hw)
+        C.begin(M, hw)
         was = M[hw + C.C_TWHEN] != 0
         M[hw + C.C_TWHEN] = when_ns
         if period_ns is not None:
             M[hw + C.C_TPERIOD] = period_ns
-        _commit(M, hw)
+        C.commit(M, hw)
     finally:
         _lock.release(arena, ch._lb)
     nudge_waiters(ch)
@@ -585,9 +583,9 @@ def take_if_due(ch: ChanRef, now_ns: int) -> tuple[bool, int]:
         when = M[hw + C.C_TWHEN]
         due = 0 < when <= now_ns
         if due:
-            _begin(M, hw)
+            C.begin(M, hw)
             M[hw + C.C_TWHEN] = 0
-            _commit(M, hw)
+            C.commit(M, hw)
     finally:
         _lock.release(arena, ch._lb)
     return due, when

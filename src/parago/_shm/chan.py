@@ -106,7 +106,7 @@ def destroy(arena: Arena, b: int) -> None:
     hw = b >> 3
     base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
     for _ in range(M[hw + C_COUNT]):
-        ring.drop_head(arena, hw + C_RING, base, size, discard=True)
+        ring.drop_head(arena, M, hw + C_RING, base, size, discard=True)
     arena.free(b)
 
 

@@ -41,10 +41,9 @@ def ring_bytes(cap: int) -> int:
     return max(cap * SPILL_FRAME + WRAP_SLACK, min(cap * 64, 256 << 10))
 
 
-def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kind: int,
-         payload: Any) -> None:
+def push(arena: Arena, M: memoryview, r: int, base_b: int, size: int, count: int, cap: int,
+         kind: int, payload: Any) -> None:
     """Append an encoded value; ``count`` frames are in the ring now."""
-    M = arena.M
     if count == 0:
         head = tail = used = 0
     else:
@@ -60,7 +59,7 @@ def push(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int, kin
         inline_cap = -1
     if waste >= 8:
         M[(base_b + tail) >> 3] = V.VK_WRAP
-    V.put(arena, (base_b + pos) >> 3, kind, payload, inline_cap)
+    V.put_at(arena, M, (base_b + pos) >> 3, kind, payload, inline_cap)
     M[r] = head
     M[r + 1] = pos + nw * 8
     M[r + 2] = used + waste + nw * 8
@@ -82,9 +81,8 @@ def _place(head: int, tail: int, count: int, size: int, nbytes: int) -> tuple[in
     return -1, 0
 
 
-def head_cell(arena: Arena, r: int, base_b: int, size: int) -> int:
+def head_cell(M: memoryview, r: int, base_b: int, size: int) -> int:
     """Word index of the oldest frame, skipping a wrap gap (fixes HEAD/USED)."""
-    M = arena.M
     head = M[r]
     if head >= size or M[(base_b + head) >> 3] == V.VK_WRAP:
         M[r + 2] -= size - head
@@ -92,24 +90,23 @@ def head_cell(arena: Arena, r: int, base_b: int, size: int) -> int:
     return (base_b + head) >> 3
 
 
-def pop_raw(arena: Arena, r: int, base_b: int, size: int) -> tuple[int, int, Any]:
+def pop_raw(arena: Arena, M: memoryview, r: int, base_b: int, size: int
+            ) -> tuple[int, int, Any]:
     """Remove the oldest frame; its value comes back raw (values.take_raw)."""
-    w = head_cell(arena, r, base_b, size)
-    nbytes = V.copy_cell_words(arena, w) * 8
-    raw = V.take_raw(arena, w)
-    M = arena.M
+    w = head_cell(M, r, base_b, size)
+    nbytes = V.cell_words_at(M, w) * 8
+    raw = V.take_raw_at(arena, M, w)
     M[r] += nbytes
     M[r + 2] -= nbytes
     return raw
 
 
-def push_raw(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int,
-             raw: tuple[int, int, Any]) -> None:
+def push_raw(arena: Arena, M: memoryview, r: int, base_b: int, size: int, count: int,
+             cap: int, raw: tuple[int, int, Any]) -> None:
     """Append a value taken raw out of another cell (values.take_raw)."""
     kind, a, data = raw
     if kind & V.VK_SPILL:
         # Already spilled: the frame just names the block.
-        M = arena.M
         if count == 0:
             head = tail = used = 0
         else:
@@ -125,19 +122,19 @@ def push_raw(arena: Arena, r: int, base_b: int, size: int, count: int, cap: int,
         M[r + 1] = pos + 24
         M[r + 2] = used + waste + 24
     elif kind == V.VK_INT or kind == V.VK_NONE:
-        push(arena, r, base_b, size, count, cap, kind, a)
+        push(arena, M, r, base_b, size, count, cap, kind, a)
     else:
-        push(arena, r, base_b, size, count, cap, kind, data)
+        push(arena, M, r, base_b, size, count, cap, kind, data)
 
 
-def drop_head(arena: Arena, r: int, base_b: int, size: int, discard: bool) -> int:
+def drop_head(arena: Arena, M: memoryview, r: int, base_b: int, size: int,
+              discard: bool) -> int:
     """Advance past the oldest frame; returns the word index it had. With
     ``discard`` its spill block is freed too."""
-    w = head_cell(arena, r, base_b, size)
-    nbytes = V.copy_cell_words(arena, w) * 8
+    w = head_cell(M, r, base_b, size)
+    nbytes = V.cell_words_at(M, w) * 8
     if discard:
         V.discard(arena, w)
-    M = arena.M
     M[r] += nbytes
     M[r + 2] -= nbytes
     return w

@@ -55,8 +55,11 @@ class Layout:
 
 def begin(M: memoryview, rw: int, lay: Layout) -> None:
     """Log the mutable words of the record at word ``rw`` before changing them."""
-    m, lg, n = rw + lay.mut0, rw + lay.log, lay.n
-    M[lg:lg + n] = M[m:m + n]
+    m, lg = rw + lay.mut0, rw + lay.log
+    # Word by word, not a slice: compiled, this loop is a few C stores on the
+    # typed view, where a slice copy builds and frees view objects.
+    for i in range(lay.n):
+        M[lg + i] = M[m + i]
     atom.fence()
 
 
@@ -72,8 +75,9 @@ def in_progress(M: memoryview, rw: int, lay: Layout) -> bool:
 
 
 def restore(M: memoryview, rw: int, lay: Layout) -> None:
-    m, lg, n = rw + lay.mut0, rw + lay.log, lay.n
-    M[m:m + n] = M[lg:lg + n]
+    m, lg = rw + lay.mut0, rw + lay.log
+    for i in range(lay.n):
+        M[m + i] = M[lg + i]
 
 
 def abort(M: memoryview, rw: int, lay: Layout) -> None:

@@ -278,7 +278,15 @@ def cell_words(kind: int, payload: Any, inline_cap: int) -> int:
 def put(arena: Arena, w: int, kind: int, payload: Any, inline_cap: int) -> int:
     """Write the encoded value into the cell at word ``w``; returns the words
     used. Spills to a K_DATA block when the data exceeds ``inline_cap``."""
-    M = arena.M
+    return put_at(arena, arena.M, w, kind, payload, inline_cap)
+
+
+# The *_at forms take the arena's words too: a compiled caller that holds
+# them as a typed view passes it at C level (no view object is made).
+
+def put_at(arena: Arena, M: memoryview, w: int, kind: int, payload: Any,
+           inline_cap: int) -> int:
+    """:func:`put`, given ``M``, the arena's words."""
     if kind == VK_INT:
         M[w + 1] = payload
         M[w] = VK_INT
@@ -351,7 +359,11 @@ def take_raw(arena: Arena, w: int) -> tuple[int, int, Any]:
     decoding it (decoding may run user code, so it must not happen under a
     lock). The cell's spill block, if any, now belongs to the returned raw
     value and is freed by :func:`decode_raw`."""
-    M = arena.M
+    return take_raw_at(arena, arena.M, w)
+
+
+def take_raw_at(arena: Arena, M: memoryview, w: int) -> tuple[int, int, Any]:
+    """:func:`take_raw`, given ``M``, the arena's words."""
     kind = M[w]
     if kind == VK_INT or kind == VK_NONE:
         return kind, M[w + 1], None
@@ -405,12 +417,17 @@ def discard(arena: Arena, w: int) -> None:
 
 def copy_cell_words(arena: Arena, src_w: int) -> int:
     """Words the cell at ``src_w`` occupies where it is."""
-    kind = arena.M[src_w]
+    return cell_words_at(arena.M, src_w)
+
+
+def cell_words_at(M: memoryview, w: int) -> int:
+    """:func:`copy_cell_words`, given ``M``, the arena's words."""
+    kind = M[w]
     if kind == VK_INT or kind == VK_NONE:
         return 2
     if kind & VK_SPILL:
         return 3
-    return 2 + ((arena.M[src_w + 1] + 7) >> 3)
+    return 2 + ((M[w + 1] + 7) >> 3)
 
 
 def sizeof_payload(kind: int, payload: Any) -> int:
