@@ -5,6 +5,7 @@ from parago._core._c_sched cimport G, Processor, this_proc
 from parago._shm cimport _c_waiter as W
 from parago._shm cimport _c_chan as C
 from parago._shm cimport _c_ring as _ring
+from parago._shm cimport _c_values as V
 from parago._shm cimport _c_atom as atom
 from parago._core cimport _c_wait as wait
 from parago._core cimport _c_handle as handle

@@ -48,12 +48,6 @@ if TYPE_CHECKING:
     from .sched import Processor as ProcessorType
 
 _acquire = _lock.acquire
-_encode = V.encode
-_put = V.put
-_take_raw = V.take_raw
-_decode_raw = V.decode_raw
-_IMM = V.IMMUTABLE_SCALARS
-_immutable = V.immutable
 
 C_CLOSED, C_COUNT, C_RING = C.C_CLOSED, C.C_COUNT, C.C_RING
 C_RQH, C_RQT, C_SQH, C_SQT, C_PENDING = C.C_RQH, C.C_RQT, C.C_SQH, C.C_SQT, C.C_PENDING
@@ -156,7 +150,7 @@ class _Copy:
 def is_imm(v: object) -> bool:
     """Can ``v`` be handed to a goroutine of this process without a copy?"""
     t = type(v)
-    return t is int or t in _IMM or _immutable(v)
+    return t is int or t in V.IMMUTABLE_SCALARS or V.immutable(v)
 
 
 def received(arena: Arena, g: GType, gw: int) -> Any:
@@ -201,7 +195,7 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
             if s:
                 sw = s >> 3
                 _ring.push_raw(arena, M, hw + C_RING, base, size, cnt, cap,
-                               _take_raw(arena, sw + VW))
+                               V.take_raw_at(arena, M, sw + VW))
                 cnt += 1
                 wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
         M[hw + C_COUNT] = cnt
@@ -219,7 +213,7 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
             sg = wait.take_local(proc, s)
             v = sg.sendval
             if v is NOVAL:
-                st, v = RAW, _take_raw(arena, sw + VW)
+                st, v = RAW, V.take_raw_at(arena, M, sw + VW)
             else:
                 st = OBJECT
                 if M[sw + VW] & V.VK_SPILL:
@@ -231,7 +225,7 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
         s = W.dequeue_claim(arena, hw + C_SQH, hw + C_SQT, hw + C_PENDING)
         if s:
             sw = s >> 3
-            raw = _take_raw(arena, sw + VW)
+            raw = V.take_raw_at(arena, M, sw + VW)
             wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
             C.commit(M, hw)
             return RAW, raw
@@ -269,8 +263,8 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
             else:
                 xval = NOVAL
                 if imm:
-                    kind, payload = _encode(v)
-                _put(arena, gw + VW, kind, payload, V_INLINE)
+                    kind, payload = V.encode(v)
+                V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)
             wait.ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
             C.commit(M, hw)
             return True
@@ -278,7 +272,7 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
     cnt = M[hw + C_COUNT]
     if cnt < cap:
         if imm:
-            kind, payload = _encode(v)
+            kind, payload = V.encode(v)
         C.begin(M, hw)
         _ring.push(arena, M, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
                    kind, payload)
@@ -301,7 +295,7 @@ def send(ch: ChanRef, v: object) -> None:
         kind = payload = None
     else:
         imm = False
-        kind, payload = _encode(v)
+        kind, payload = V.encode(v)
     M = proc.Mv
     hw = ch._w
     lb = ch._lb
@@ -318,9 +312,9 @@ def send(ch: ChanRef, v: object) -> None:
             return
         # Park until a receiver takes the value (or close wakes us).
         if imm:
-            kind, payload = _encode(v)
+            kind, payload = V.encode(v)
         gw = wait.start(proc, hw + C_SQH, hw + C_SQT)
-        _put(arena, gw + VW, kind, payload, V_INLINE)  # type: ignore[arg-type]  # encoded
+        V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)  # type: ignore[arg-type]  # encoded
         g = proc.current
         g.sendval = v if imm else NOVAL
     except BaseException:
@@ -359,7 +353,7 @@ def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
             if proc.slicing:
                 proc.give_way()
             if st == RAW:
-                return _decode_raw(arena, val), True
+                return V.decode_raw(arena, val), True
             return val, st == OBJECT
         gw = wait.start(proc, hw + C_RQH, hw + C_RQT)
         g = proc.current
@@ -418,7 +412,7 @@ def try_send(ch: ChanRef, v: object) -> bool:
     arena = ch._arena
     proc = proc_for(arena)
     imm = is_imm(v)
-    kind, payload = (None, None) if imm else _encode(v)
+    kind, payload = (None, None) if imm else V.encode(v)
     _acquire(arena, ch._lb)
     try:
         if arena.M[ch._w + C_CLOSED]:
@@ -440,7 +434,7 @@ def try_recv(ch: ChanRef) -> tuple[Any, bool, bool]:
     finally:
         wait.unlock(proc, ch._lb)
     if st == RAW:
-        return _decode_raw(arena, val), True, True
+        return V.decode_raw(arena, val), True, True
     if st == OBJECT:
         return val, True, True
     return None, False, st == CLOSED

@@ -21,3 +21,14 @@ cpdef tuple take_raw_at(object arena, long long[::1] M, Py_ssize_t w)
 cpdef Py_ssize_t cell_words_at(long long[::1] M, Py_ssize_t w) except -1
 
 cpdef void discard(object arena, Py_ssize_t w) except *
+
+# What the compiled _core/chan.py reaches at C level besides.
+cdef object IMMUTABLE_SCALARS
+cpdef bint immutable(object v) except? -1
+cpdef tuple encode(object v)
+cpdef object decode(object kind, object payload)
+cpdef Py_ssize_t put(object arena, Py_ssize_t w, Py_ssize_t kind, object payload,
+                     Py_ssize_t inline_cap) except -1
+cpdef tuple take_raw(object arena, Py_ssize_t w)
+cpdef object decode_raw(object arena, tuple raw)
+cpdef object take(object arena, Py_ssize_t w)

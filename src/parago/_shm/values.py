@@ -67,7 +67,10 @@ def immutable(v: object) -> bool:
     if t in IMMUTABLE_SCALARS:
         return True
     if t is tuple or t is frozenset:
-        return all(immutable(x) for x in v)  # type: ignore[attr-defined]  # a tuple or frozenset
+        for x in v:  # type: ignore[attr-defined]  # a tuple or frozenset
+            if not immutable(x):
+                return False
+        return True
     return False
 
 
