@@ -486,3 +486,55 @@ def test_channels_travel_over_channels(mode):
 def echo_pid_via(chans):
     reply = chans.recv()
     reply.send(os.getpid())
+
+
+# ---- large values: written to shared memory before the channel's lock --------------
+
+BIG = (b"\x5a" * 100_000, bytearray(b"\x33" * 100_000), ["s" * 50_000, 7])
+
+
+def _data_blocks() -> int:
+    """Large K_DATA blocks in use in the arena (spilled values)."""
+    from parago._core import sched
+    from parago._shm import layout as L
+    from parago._shm import spans
+    arena = sched.this_proc().arena
+    return sum(1 for a, e in spans.walk(arena)
+               if e & L.PM_TAG == L.PM_USED and arena.M[a >> 3] == L.K_DATA)
+
+
+def recv_all_into(ch, out):
+    for v in ch:
+        out.send(v)
+    out.close()
+
+
+@pytest.mark.parametrize("cap", (0, 2))
+def test_large_values_arrive_whole_and_free_their_blocks(mode, cap):
+    """Every path a spilled-ahead value can take — a receiver already waiting
+    (in this process: handed the object, the block freed), the sender parked
+    until a receiver comes, the ring, a send on a closed channel — delivers
+    the value whole and leaves no block behind."""
+    def main():
+        before = _data_blocks()
+        ch, out = pg.chan(cap), pg.chan(len(BIG) * 2)
+        start_peer(mode, recv_all_into, ch, out)
+        wait_blocked("chan receive")
+        for v in BIG:                         # a receiver waits (or the ring takes it)
+            ch.send(v)
+        for v in BIG:
+            assert out.recv() == v
+        ch2, got = pg.chan(cap), pg.chan(1)
+        for v in BIG:                         # the sender parks first (cap 0)
+            start_peer(mode, send_then_note, ch2, v, got)
+            assert ch2.recv() == v
+            assert got.recv() == "sent"
+        ch.close()
+        assert out.recv_ok() == (None, False)
+        dead = pg.chan(cap)
+        dead.close()
+        for v in BIG:
+            with pytest.raises(pg.Panic, match="send on closed channel"):
+                dead.send(v)
+        assert _data_blocks() == before
+    run(mode, main)

@@ -31,7 +31,7 @@ cpdef tuple recv_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap
 @cython.locals(M="long long[::1]", s=Py_ssize_t, sw=Py_ssize_t, gw=Py_ssize_t,
                cnt=Py_ssize_t, g=G)
 cpdef bint send_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap, object v,
-                    bint imm, object kind, object payload) except? -1
+                    bint imm, object kind, object payload, object spilled=*) except? -1
 
 cpdef bint is_imm(object v) except? -1
 

@@ -236,10 +236,12 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
 
 
 def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, imm: bool,
-             kind: Any, payload: Any) -> bool:
+             kind: Any, payload: Any, spilled: tuple[int, int, Any] | None = None) -> bool:
     """Send without blocking; the caller holds the lock and has checked the
     channel is open; ``kind, payload`` is ``v`` encoded (None, None when
-    ``imm``: encoded here if it must be). Returns whether it sent. A receiver it serves is
+    ``imm``: encoded here if it must be); ``spilled``, if given, is the value
+    already written to a block of its own (values.spill). Returns whether it
+    sent; if it did, ``spilled`` was used or freed. A receiver it serves is
     readied (wait.ready): the caller's wait.unlock posts it."""
     M = proc.Mv
     s = M[hw + C_RQH]
@@ -251,6 +253,8 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
             W.unlink(M, hw + C_RQH, hw + C_RQT, s)
             g = wait.take_local(proc, s)
             g.xval = v if imm else _Copy(kind, payload)
+            if spilled is not None:
+                V.discard_raw(arena, spilled)
             M[sw + G_OK] = 1
             proc.ready(g)
             return True
@@ -260,17 +264,29 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
             gw = M[(s >> 3) + S_GROUP] >> 3
             if M[gw + G_P] == proc.p:
                 xval = v if imm else _Copy(kind, payload)
+                if spilled is not None:
+                    V.discard_raw(arena, spilled)
             else:
                 xval = NOVAL
-                if imm:
-                    kind, payload = V.encode(v)
-                V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)
+                if spilled is not None:
+                    V.put_raw_at(M, gw + VW, spilled)
+                else:
+                    if imm:
+                        kind, payload = V.encode(v)
+                    V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)
             wait.ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
             C.commit(M, hw)
             return True
         C.commit(M, hw)
     cnt = M[hw + C_COUNT]
     if cnt < cap:
+        if spilled is not None:
+            C.begin(M, hw)
+            _ring.push_raw(arena, M, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
+                           spilled)
+            M[hw + C_COUNT] = cnt + 1
+            C.commit(M, hw)
+            return True
         if imm:
             kind, payload = V.encode(v)
         C.begin(M, hw)
@@ -290,12 +306,18 @@ def send(ch: ChanRef, v: object) -> None:
     proc = this_proc()
     if proc is None or proc.arena is not arena or proc.current is None:
         runtime_of(arena, "Chan", "a channel operation")
+    spilled = None
     if is_imm(v):
         imm = True
         kind = payload = None
+        t = type(v)
+        if (t is bytes or t is str) and len(v) > V.SPILL_AHEAD:  # type: ignore[arg-type]
+            kind, payload = V.encode(v)
     else:
         imm = False
         kind, payload = V.encode(v)
+    if kind is not None and V.sizeof_payload(kind, payload) > V.SPILL_AHEAD:
+        spilled = V.spill(arena, kind, payload)      # the copy, before the lock
     M = proc.Mv
     hw = ch._w
     lb = ch._lb
@@ -304,22 +326,29 @@ def send(ch: ChanRef, v: object) -> None:
     try:
         if M[hw + C_CLOSED]:
             raise Panic("send on closed channel")
-        if send_now(arena, proc, hw, ch._cap, v, imm, kind, payload):
+        if send_now(arena, proc, hw, ch._cap, v, imm, kind, payload, spilled):
+            spilled = None
             wait.unlock(proc, lb)
             lb = 0
             if proc.slicing:
                 proc.give_way()
             return
         # Park until a receiver takes the value (or close wakes us).
-        if imm:
-            kind, payload = V.encode(v)
         gw = wait.start(proc, hw + C_SQH, hw + C_SQT)
-        V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)  # type: ignore[arg-type]  # encoded
+        if spilled is not None:
+            V.put_raw_at(M, gw + VW, spilled)
+            spilled = None
+        else:
+            if imm:
+                kind, payload = V.encode(v)
+            V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)  # type: ignore[arg-type]
         g = proc.current
         g.sendval = v if imm else NOVAL
     except BaseException:
         if lb:          # e.g. MemoryError mid-operation: undo it (not once unlocked)
             C.abort(M, hw)
+        if spilled is not None:     # not handed on: nobody else will free it
+            V.discard_raw(arena, spilled)
         raise
     finally:
         if lb:

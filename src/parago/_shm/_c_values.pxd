@@ -32,3 +32,11 @@ cpdef Py_ssize_t put(object arena, Py_ssize_t w, Py_ssize_t kind, object payload
 cpdef tuple take_raw(object arena, Py_ssize_t w)
 cpdef object decode_raw(object arena, tuple raw)
 cpdef object take(object arena, Py_ssize_t w)
+
+# Spilling a large value before a channel's lock is taken.
+cdef Py_ssize_t SPILL_AHEAD
+cpdef Py_ssize_t sizeof_payload(object kind, object payload) except -1
+@cython.locals(n=Py_ssize_t, blk=Py_ssize_t)
+cpdef tuple spill(object arena, object kind, object payload)
+cpdef Py_ssize_t put_raw_at(long long[::1] M, Py_ssize_t w, tuple raw) except -1
+cpdef void discard_raw(object arena, tuple raw) except *

@@ -114,10 +114,7 @@ def push_raw(arena: Arena, M: memoryview, r: int, base_b: int, size: int, count:
         pos, waste = _place(head, tail, count, size, 24)
         if waste >= 8:
             M[(base_b + tail) >> 3] = V.VK_WRAP
-        w = (base_b + pos) >> 3
-        M[w + 2] = data
-        M[w + 1] = a
-        M[w] = kind
+        V.put_raw_at(M, (base_b + pos) >> 3, raw)
         M[r] = head
         M[r + 1] = pos + 24
         M[r + 2] = used + waste + 24

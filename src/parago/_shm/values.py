@@ -299,10 +299,7 @@ def put_at(arena: Arena, M: memoryview, w: int, kind: int, payload: Any,
         M[w] = VK_NONE
         return 2
     if kind == VK_P5:
-        M[w + 2] = _write_p5(arena, payload)
-        M[w + 1] = 0
-        M[w] = VK_P5 | VK_SPILL
-        return 3
+        return put_raw_at(M, w, spill(arena, kind, payload))
     n = len(payload)
     if n <= inline_cap:
         b = (w + 2) << 3
@@ -310,13 +307,41 @@ def put_at(arena: Arena, M: memoryview, w: int, kind: int, payload: Any,
         M[w + 1] = n
         M[w] = kind
         return 2 + ((n + 7) >> 3)
+    return put_raw_at(M, w, spill(arena, kind, payload))
+
+
+# A value this large is spilled to a block of its own before a channel's
+# lock is taken (spill): copying it must not hold the channel, where a
+# receiver would wait for the lock. Above ring.INLINE_MAX a value is spilled
+# wherever it goes, so doing it early costs nothing more.
+SPILL_AHEAD = 4096
+
+
+def spill(arena: Arena, kind: int, payload: Any) -> tuple[int, int, Any]:
+    """Write an encoded value (not VK_INT/VK_NONE) to a K_DATA block of its
+    own; returns the raw form of a cell naming it (see :func:`take_raw`)."""
+    if kind == VK_P5:
+        return VK_P5 | VK_SPILL, 0, _write_p5(arena, payload)
+    n = len(payload)
     blk = arena.alloc(16 + n, L.K_DATA)
-    M[(blk >> 3) + 1] = n
+    arena.M[(blk >> 3) + 1] = n
     arena.B[blk + 16:blk + 16 + n] = payload
+    return kind | VK_SPILL, n, blk
+
+
+def put_raw_at(M: memoryview, w: int, raw: tuple[int, int, Any]) -> int:
+    """Write a spilled raw value (from :func:`spill` or :func:`take_raw`)
+    into the cell at word ``w``; returns the words used (3)."""
+    kind, a, blk = raw
     M[w + 2] = blk
-    M[w + 1] = n
-    M[w] = kind | VK_SPILL
+    M[w + 1] = a
+    M[w] = kind
     return 3
+
+
+def discard_raw(arena: Arena, raw: tuple[int, int, Any]) -> None:
+    """Free a spilled raw value nobody will decode."""
+    arena.free(raw[2])
 
 
 def _write_p5(arena: Arena, payload: Any) -> int:
@@ -434,10 +459,14 @@ def cell_words_at(M: memoryview, w: int) -> int:
 
 
 def sizeof_payload(kind: int, payload: Any) -> int:
+    """Bytes of an encoded value's data."""
     if kind == VK_INT or kind == VK_NONE:
         return 8
     if kind == VK_P5:
-        return len(payload[0]) + sum(len(b) for b in payload[1])
+        n = len(payload[0])
+        for b in payload[1]:
+            n += len(b)
+        return n
     return len(payload)
 
 
