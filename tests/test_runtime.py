@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import subprocess
@@ -200,6 +201,33 @@ def test_rt02_maxprocs_from_environment(monkeypatch):
 
 
 # ---- deadlock and the dump --------------------------------------------------------------
+
+_LOCAL_VAR: contextvars.ContextVar[str] = contextvars.ContextVar("parago_test", default="unset")
+
+
+def set_var_and_report(out, value, how):
+    seen = _LOCAL_VAR.get()
+    _LOCAL_VAR.set(value)
+    out.send(seen)
+    if how == "goexit":
+        pg.goexit()
+
+
+def test_goroutines_after_ended_ones_start_fresh():
+    """An ended goroutine's greenlet is kept for the next one (Go's free G
+    list): the next goroutine still starts in a context of its own, whether
+    the one before returned or called goexit, and never sees its variables."""
+    from parago._core import sched
+
+    def main():
+        out = pg.chan()
+        for i, how in enumerate(["return", "goexit"] * 20):
+            pg.go(set_var_and_report, out, f"set by {i}", how)
+            assert out.recv() == "unset", i
+            pg.gosched()                      # it ends before the next starts
+            assert sched.this_proc().free_gr, "no greenlet kept for reuse"
+    pg.run(main, procs=1)
+
 
 def test_rt13_receive_nobody_sends_is_deadlock(mode):
     def main():

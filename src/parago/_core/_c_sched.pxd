@@ -17,7 +17,7 @@ cdef class Processor:
     cdef public Py_ssize_t p, slot, inbox_w, rescan_w, retire_w, slice_w
     cdef public object runq, foreign
     cdef public dict gs, waiting
-    cdef public list pending_wake
+    cdef public list pending_wake, free_gr
     cdef public bint stop, accept_new, multi, slicing
     cdef public Py_ssize_t tick, ticket, sleeps, started
     cdef public long long slice_t, idle_ns

@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 NOVAL = object()          # "the value is in the wait group's cell"
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
 SLICE_NS = preempt.SLICE_NS   # a goroutine that ran this long gives way (give_way)
+# Greenlets kept for reuse after their goroutine ended (Go's free G list):
+# creating and starting a greenlet costs several times a switch into one.
+FREE_GREENLETS = 256
 
 class _ThisThread(threading.local):
     """The Processor a thread is running, if any. Per thread: a standalone
@@ -213,11 +216,13 @@ class Processor:
         self.slice_t = 0         # when the running goroutine was switched in (ns, if slicing)
         self.idle_ns = 0         # time spent with nothing to run (published likewise)
         self.pending_wake: list[int] = []   # groups on other Ps to tell, after unlocking
+        self.free_gr: list[Any] = []        # ended goroutines' greenlets, for reuse
 
     def release(self) -> None:
         """Let go of the arena's memory (before the arena is closed: a
         compiled Processor's typed view holds the buffer)."""
         self.Mv = None  # type: ignore[assignment]  # let go of the buffer
+        self.free_gr.clear()     # any left (run() ended by an exception) end when freed
 
     # ---- goroutines ----------------------------------------------------------
 
@@ -228,7 +233,11 @@ class Processor:
         It must already be counted in this P's load (loadtab): its end
         uncounts it."""
         g = G(gid, fn, created_by)
-        g.gr = greenlet(self._body, parent=self.g0)
+        free = self.free_gr
+        if free:
+            g.gr = free.pop()
+        else:
+            g.gr = greenlet(self._body, parent=self.g0)
         g.start = (args, kwargs or {})
         g.fnkey = fnkey
         # Its wait group, now: the groups of a P list its live goroutines in
@@ -241,17 +250,31 @@ class Processor:
         return g
 
     def _body(self) -> None:
-        g = self.current
-        args, kwargs = g.start
-        g.start = None
-        try:
-            g.fn(*args, **kwargs)
-        except (GoExit, GreenletExit):
-            pass
-        except BaseException as e:  # noqa: BLE001 - the runtime decides what a panic does
-            self.hooks.on_panic(self, g, e)
-        finally:
-            self._exited(g)
+        """The run of a goroutine's greenlet: its goroutine, then, while the
+        free list has room, the goroutines spawn gives it next. Between two,
+        it waits in free_gr, switched out to g0."""
+        while True:
+            g = self.current
+            args, kwargs = g.start
+            g.start = None
+            try:
+                g.fn(*args, **kwargs)
+            except GoExit:
+                pass
+            except GreenletExit:
+                return           # thrown in to end it: the greenlet ends too
+            except BaseException as e:  # noqa: BLE001 - the runtime decides what a panic does
+                self.hooks.on_panic(self, g, e)
+            finally:
+                self._exited(g)
+            free = self.free_gr
+            if self.stop or len(free) >= FREE_GREENLETS:
+                return
+            g.gr = None
+            gr = getcurrent()
+            gr.gr_context = None     # the next goroutine starts in a fresh context
+            free.append(gr)
+            self.g0.switch()
 
     def _exited(self, g: G) -> None:
         self.gs.pop(g.id, None)
@@ -367,6 +390,14 @@ class Processor:
             else:
                 g.gr.switch()
             self.current = None  # type: ignore[assignment]  # see __init__
+        self.drop_free_greenlets()
+
+    def drop_free_greenlets(self) -> None:
+        """End the greenlets kept for reuse (they hold this P through their
+        run method: left alone, they would outlive the runtime)."""
+        free = self.free_gr
+        while free:
+            free.pop().throw(GreenletExit)
 
     def _slice_starts(self, g: G, t: int) -> None:
         """``g`` is switched in at ``t`` (with more than one P). Published in
