@@ -29,7 +29,7 @@ cdef Py_ssize_t VW, V_INLINE
 cpdef tuple recv_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap)
 
 @cython.locals(M="long long[::1]", s=Py_ssize_t, sw=Py_ssize_t, gw=Py_ssize_t,
-               cnt=Py_ssize_t, g=G)
+               cnt=Py_ssize_t, g=G, r=Py_ssize_t, base=Py_ssize_t, size=Py_ssize_t)
 cpdef bint send_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap, object v,
                     bint imm, object kind, object payload, object spilled=*) except? -1
 

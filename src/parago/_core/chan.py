@@ -280,18 +280,14 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
         C.commit(M, hw)
     cnt = M[hw + C_COUNT]
     if cnt < cap:
-        if spilled is not None:
-            C.begin(M, hw)
-            _ring.push_raw(arena, M, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
-                           spilled)
-            M[hw + C_COUNT] = cnt + 1
-            C.commit(M, hw)
-            return True
-        if imm:
+        if spilled is None and imm:
             kind, payload = V.encode(v)
+        r, base, size = hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE]
         C.begin(M, hw)
-        _ring.push(arena, M, hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE], cnt, cap,
-                   kind, payload)
+        if spilled is not None:
+            _ring.push_raw(arena, M, r, base, size, cnt, cap, spilled)
+        else:
+            _ring.push(arena, M, r, base, size, cnt, cap, kind, payload)
         M[hw + C_COUNT] = cnt + 1
         C.commit(M, hw)
         return True

@@ -33,6 +33,9 @@ Invariants:
     goroutine of this P.
   - Every goroutine started here is counted in this P's load (loadtab) by
     whoever queued it; its end uncounts it (placement reads the counts).
+  - A greenlet in ``free_gr`` runs no goroutine: it waits in _body,
+    switched out to g0, for spawn to hand it the next one (its context
+    reset); run() ends them all when it returns.
   - A thread's P is set only through set_this_proc, which writes the
     thread-local and the (thread id, P) cache together: this_proc() answers
     from the cache when the caller is the last thread to set one, from the
