@@ -394,17 +394,24 @@ def _stage_worker(fn: Callable[..., Any], inbox: Chan[Any], out: Chan[Any], done
             i, item, ok = select(inbox.recv, _done_case(done))
             if i != 0 or not ok:
                 return
+            seq = None
             if numbered:
                 seq, item = item
-                result: Any = (seq, _apply(fn, item))    # _reorder wraps a failure
-            else:
-                result = _apply(fn, item)
-                if raising and type(result) is StageError:
-                    result = _Failed(result)
-            if not _send(done, out, result):
+            if not _send(done, out, _outgoing(_apply(fn, item), seq, numbered, raising)):
                 return
     finally:
         wg.done()
+
+
+def _outgoing(result: Any, seq: int | None, numbered: bool, raising: bool) -> Any:
+    """What a stage worker sends for an item's result: numbered for _reorder
+    (which wraps a failure itself), else a failure wrapped for an
+    ``errors="raise"`` consumer."""
+    if numbered:
+        return (seq, result)
+    if raising and type(result) is StageError:
+        return _Failed(result)
+    return result
 
 
 def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any],
@@ -435,11 +442,7 @@ def _pool_stage_worker(pool: WorkerPool, fn: Callable[..., Any], inbox: Chan[Any
             error = fut.exception()
             result: Any = _apply_failed(error, item) if error is not None else fut.result()
             del fut                              # keep nothing of a delivered item
-            if numbered:
-                result = (seq, result)           # _reorder wraps a failure
-            elif raising and type(result) is StageError:
-                result = _Failed(result)
-            if not _send(done, out, result):
+            if not _send(done, out, _outgoing(result, seq, numbered, raising)):
                 return
     finally:
         note.stop()

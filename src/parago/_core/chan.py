@@ -18,7 +18,9 @@ Invariants:
     says why not (the in-process handoff).
   - A value is encoded (pickled) before the lock is taken and decoded after
     it is released: user code (a __reduce__, a __setstate__) never runs
-    under a channel's lock.
+    under a channel's lock. One over values.SPILL_AHEAD bytes is also
+    written to its own block before the lock (values.spill), so no copy of
+    a large value holds the channel; the send then uses or frees that block.
   - Between goroutines of one P an immutable value (int, str, a tuple of
     them ...) is handed over as the object itself, never copied: nobody can
     observe the sharing.

@@ -18,7 +18,9 @@ Invariants:
     are copied out before the spill block is freed).
   - A spill block belongs to the cell that names it; taking the value out of
     the cell frees the block, exactly once (``take``); ``discard`` frees it
-    without decoding.
+    without decoding. A block made ahead by ``spill`` belongs to its raw
+    value until ``put_raw_at`` writes it into a cell or ``discard_raw``
+    frees it.
   - Encoding never touches shared memory, so an unpicklable value fails in the
     sender before any shared state changes.
 """
