@@ -115,6 +115,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="smaller sizes")
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--rows", help="only these rows, by number: 1,6,7 (not saved)")
     args = p.parse_args(argv)
 
     perf = Path(__file__).resolve().parent
@@ -219,6 +220,11 @@ def main(argv: list[str]) -> None:
             (B + "memory:gevent_memory", {"m": m}), rss_per, report.fmt_kb, False, both,
             fresh=True),
     ]
+
+    if args.rows:
+        wanted = set(args.rows.split(","))
+        rows = [r for r in rows if r.short.split()[0] in wanted]
+        args.no_save = True           # a part of the table is not the record of a run
 
     # ---- measuring ----------------------------------------------------------------------
 

@@ -154,6 +154,61 @@ def test_rt05_gosched_lets_others_progress():
     pg.run(main, procs=1)
 
 
+def report_started(out, i):
+    out.send(i)
+
+
+def test_rt05_gosched_starts_the_goroutines_just_made():
+    """As Go's Gosched on one P: the goroutines main just made run at its
+    next gosched, one each, before main goes on (they wait in the P's queue
+    of unstarted goroutines, not in its run queue)."""
+    def main():
+        out = pg.chan(10)
+        for i in range(10):
+            pg.go(report_started, out, i)
+        seen = []
+        for _ in range(10):
+            pg.gosched()
+            seen.append(len(out))
+        assert seen == list(range(1, 11))
+        assert [out.recv() for _ in range(10)] == list(range(10))
+    pg.run(main, procs=1)
+
+
+def test_go_finds_a_module_function_by_its_name_now(monkeypatch):
+    """A module's function travels as its module and name (no pickle of the
+    function): the goroutine runs what that name holds now, in its process
+    (here main's: a rebound attribute is seen), and a function no longer
+    under its own name in its module is copied as pickle would copy it (by
+    value)."""
+    import helpers
+
+    def main():
+        out = pg.chan(2)
+        pg.go(helpers.send_value, out, 1)
+        assert out.recv() == 1
+        monkeypatch.setattr(helpers, "send_value", helpers.send_value_twice)
+        pg.go(helpers.send_value, out, 2)
+        assert [out.recv(), out.recv()] == [2, 2]
+        pg.go(helpers.UNNAMED[0], out, 3)
+        assert out.recv() == 3
+    pg.run(main, procs=1)
+
+
+def test_go_of_module_functions_by_name_on_another_process():
+    """The goroutine start_peer makes (helpers._remote_body, by name) starts
+    on the other P's process, which finds the function in its own import of
+    the module; and one no longer under its name goes by value there too."""
+    import helpers
+
+    def main():
+        out = pg.chan(2)
+        start_peer("xproc", helpers.send_value, out, 1)
+        start_peer("xproc", helpers.UNNAMED[0], out, 2)
+        assert sorted([out.recv(), out.recv()]) == [1, 2]
+    pg.run(main, procs=2)
+
+
 def goexit_with_finally(out):
     try:
         pg.goexit()

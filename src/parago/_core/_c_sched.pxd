@@ -28,6 +28,7 @@ cdef class Processor:
     cpdef give_way(self)
     cpdef bint let_others_run(self)
     cpdef gosched(self)
+    cpdef bint _start_next_queued(self) except -1
     cpdef _slice_starts(self, G g, long long t)
 
 

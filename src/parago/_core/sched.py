@@ -346,22 +346,25 @@ class Processor:
         this P and never started. Returns whether it yielded."""
         if self.M[self.inbox_w]:
             self._drain_inbox()
-        if not self.runq and self.accept_new:
-            g = self._start_queued()
-            if g is not None:
-                self.runq.append(g)
-        if not self.runq:
+        if not self.runq and not self._start_next_queued():
             return False
         self.gosched()
         return True
 
     def gosched(self) -> None:
+        """Yield to this P's other runnable goroutines, and to one queued on
+        it and never started when none is runnable (as Go's Gosched runs the
+        goroutines just made): a goroutine looping on gosched while it waits
+        for the goroutines it made must not wait for _find's every 8th look."""
         if self.stop:
             raise GreenletExit
         g = self.current
         if self.multi:
             g.heavy = monotonic_ns() - self.slice_t >= SLICE_NS
-        self.runq.append(g)
+        runq = self.runq
+        if not runq:
+            self._start_next_queued()
+        runq.append(g)
         g.reason = "runnable"
         self.g0.switch()
         g.reason = "running"
@@ -414,14 +417,12 @@ class Processor:
     def _find(self) -> G | None:
         runq = self.runq
         self.tick += 1
-        if not self.tick & 7 and self.accept_new:
-            # Goroutines queued here must not starve behind ping-pong pairs or
-            # a goroutine looping on gosched; and a P that always has runnable
-            # goroutines must still start what is placed on it, or placement
-            # reads it as busy and other Ps take its goroutines for good.
-            g = self._start_queued()
-            if g is not None:
-                runq.append(g)
+        if not self.tick & 7:
+            # Goroutines queued here must not starve behind ping-pong pairs;
+            # and a P that always has runnable goroutines must still start
+            # what is placed on it, or placement reads it as busy and other
+            # Ps take its goroutines for good.
+            self._start_next_queued()
         self.poll()
         if self.stop:
             return None
@@ -441,6 +442,17 @@ class Processor:
             self._idle()
             return None
         return g
+
+    def _start_next_queued(self) -> bool:
+        """Start the next goroutine queued on this P into the run queue, if
+        this P takes new ones; returns whether it did."""
+        if not self.accept_new:
+            return False
+        g = self._start_queued()
+        if g is None:
+            return False
+        self.runq.append(g)
+        return True
 
     def _start_queued(self) -> G | None:
         """Start the next goroutine queued on this P: pinned ones first."""

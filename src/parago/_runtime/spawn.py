@@ -17,7 +17,10 @@ Invariants:
 
 from __future__ import annotations
 
+import importlib
+import sys
 from time import monotonic_ns
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .._core import preempt
@@ -42,8 +45,11 @@ def dumps(obj: object) -> bytes:
 
 def pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """The bytes of an unstarted goroutine; TypeError names what cannot be copied.
-    A function that travels by value goes as cached bytes (values.dumps_function)."""
+    A function that travels by value goes as cached bytes (values.dumps_function);
+    a module's own top-level function, as its module's and its name."""
     try:
+        if _named(fn):
+            return dumps((BY_NAME, fn.__module__, fn.__name__, args, kwargs))
         fn_bytes = V.dumps_function(fn)
         if fn_bytes is not None:
             return V._dumps((BY_VALUE, fn_bytes, dumps((args, kwargs))), 5)
@@ -54,12 +60,30 @@ def pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) 
 
 
 BY_VALUE = "v"     # marks a goroutine whose function is cached bytes
+BY_NAME = "n"      # marks one whose function is a module's attribute, by name
+
+
+def _named(fn: object) -> bool:
+    """Is ``fn`` a plain function its module holds under its own name? Then
+    its module and name are all a P needs: pickle would write the same and
+    find it through the import machinery, which costs as much as the rest of
+    a goroutine's start (go() of such a function is the common case)."""
+    if not isinstance(fn, FunctionType):       # not a method, partial, builtin
+        return False
+    name = fn.__name__
+    module = sys.modules.get(fn.__module__)
+    return (module is not None and fn.__module__ != "__main__" and fn.__qualname__ == name
+            and getattr(module, name, None) is fn)
 
 
 def unpack(payload: bytes) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
     """(fn, args, kwargs) of a goroutine packed by pack()."""
     t = V._loads(payload)
-    if t[0] is BY_VALUE or t[0] == BY_VALUE:
+    tag = t[0]
+    if tag == BY_NAME:
+        module = sys.modules.get(t[1]) or importlib.import_module(t[1])
+        return getattr(module, t[2]), t[3], t[4]
+    if tag == BY_VALUE:
         args, kwargs = V._loads(t[2])
         return V.loads_function(t[1]), args, kwargs
     fn_args: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] = t

@@ -54,9 +54,11 @@ B_FNKEY = 5
 B_QUEUED = 6
 B_HDR = 7 * 8
 
+SLOT_WORDS, PS_GQ, PS_PINQ = ptable.SLOT_WORDS, ptable.PS_GQ, ptable.PS_PINQ
+
 
 def record_w(arena: Arena, p: int, pinned: bool = False) -> int:
-    return ptable.slot_w(arena, p) + (ptable.PS_PINQ if pinned else ptable.PS_GQ)
+    return (arena.ptable >> 3) + p * SLOT_WORDS + (PS_PINQ if pinned else PS_GQ)
 
 
 def init(arena: Arena, p: int) -> None:
@@ -159,7 +161,7 @@ def take(arena: Arena, p: int, half: bool, pinned: bool = False) -> list[int]:
         _begin(M, q)
         out = []
         b = M[q + Q_HEAD]
-        for _ in range(k):
+        for _i in range(k):
             out.append(b)
             b = M[(b >> 3) + B_NEXT]
         M[q + Q_HEAD] = b
