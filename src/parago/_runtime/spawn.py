@@ -6,7 +6,11 @@ and the placement policy of DESIGN decision 8.
 Invariants:
   - ``go`` copies exactly as a channel send would (values.dumps): pickle
     protocol 5 by reference, by value (cloudpickle) for lambdas, closures
-    and anything of the main module, which workers do not import.
+    and anything of the main module, which workers do not import. The one
+    shortcut: a module's top-level function, the common case, is written as
+    its module and name (BY_NAME), which is what pickle would write, and the
+    starting P looks it up in sys.modules as pickle would (without pickle's
+    import call on every load).
     A value that cannot be copied raises TypeError in the caller, naming it.
   - The new goroutine is counted (H_NGOROUTINE) before it becomes visible, and
     H_ACTIVITY is bumped after it is queued (ptable's rule).
