@@ -84,3 +84,33 @@ def test_a_p_that_died_spinning_is_uncounted(arena):
     assert arena.M[L.H_NSPINNING] == 0
     spin.uncount_dead(arena, 2)                              # once only
     assert arena.M[L.H_NSPINNING] == 0
+
+
+def test_an_idle_p_skips_the_slow_checks_only_when_they_cannot_find_anything(arena):
+    """What lets an idle P sleep before its slow checks (sched._wait_for_work):
+    the deadlock proof is skipped while another live P is awake, and the look
+    for goroutines to take while no other P has any queued."""
+    from parago._shm import gqueue
+
+    M = arena.M
+    M[L.H_NSLOTS] = 3
+    for p in range(3):
+        gqueue.init(arena, p)
+        ptable.set_state(arena, p, ptable.S_ALIVE)
+        M[ptable.slot_w(arena, p) + ptable.PS_SLEEPING] = 1
+    assert not ptable.others_awake(arena, 0)
+    M[ptable.slot_w(arena, 0) + ptable.PS_SLEEPING] = 0      # itself awake: not another
+    assert not ptable.others_awake(arena, 0)
+    M[ptable.slot_w(arena, 2) + ptable.PS_SLEEPING] = 0
+    assert ptable.others_awake(arena, 0) and ptable.others_awake(arena, 1)
+    ptable.set_state(arena, 2, ptable.S_EXITED)              # an exited P is no one
+    assert not ptable.others_awake(arena, 0)
+
+    assert not any(gqueue.queued_elsewhere(arena, p) for p in range(3))
+    b = gqueue.make_blob(arena, 7, b"x", 0)
+    gqueue.push(arena, 2, [b])
+    assert gqueue.queued_elsewhere(arena, 0) and gqueue.queued_elsewhere(arena, 1)
+    assert not gqueue.queued_elsewhere(arena, 2)
+    assert gqueue.take(arena, 2, False) == [b]
+    assert not gqueue.queued_elsewhere(arena, 0)
+    arena.free(b)

@@ -36,6 +36,11 @@ Invariants:
   - A greenlet in ``free_gr`` runs no goroutine: it waits in _body,
     switched out to g0, for spawn to hand it the next one (its context
     reset); run() ends them all when it returns.
+  - An idle P sleeps with PS_SLEEPING set and its futex word read before its
+    last look for work, so a waker that sees it asleep always wakes it. Its
+    first sleep (FIRST_SLEEP) comes before the slow checks (the deadlock
+    proof, goroutines takeable elsewhere): these find only what can wait
+    that long, since everything else that brings work wakes the P.
   - A thread's P is set only through set_this_proc, which writes the
     thread-local and the (thread id, P) cache together: this_proc() answers
     from the cache when the caller is the last thread to set one, from the
@@ -66,7 +71,9 @@ if TYPE_CHECKING:
     from .protocols import SchedHooks, TimerEntry
 
 NOVAL = object()          # "the value is in the wait group's cell"
+FIRST_SLEEP = 0.001      # an idle P's first sleep, before its slow checks (_wait_for_work)
 IDLE_POLL = 0.25          # longest futex sleep: liveness checks run this often
+TIMED_OUT = 1             # what Mem.futex_wait returns when its time ran out
 SLICE_NS = preempt.SLICE_NS   # a goroutine that ran this long gives way (give_way)
 # Greenlets kept for reuse after their goroutine ended (Go's free G list):
 # creating and starting a greenlet costs several times a switch into one.
@@ -495,7 +502,7 @@ class Processor:
 
     def publish(self) -> None:
         """What runtime.stats shows of this P, as of now."""
-        M, s = self.M, self.slot
+        M, s = self.Mv, self.slot
         M[s + ptable.PS_RUNNABLE] = len(self.runq)
         M[s + ptable.PS_NG] = len(self.gs)
         M[s + ptable.PS_STARTED] = self.started
@@ -542,6 +549,19 @@ class Processor:
         self.publish()
         ptable.begin_sleep(self.arena, self.p, self.sleeps, self.timers.live, len(self.gs))
         try:
+            if self._nothing_new(s):
+                # Sleep at once, briefly, before the slow checks below (the
+                # deadlock proof, goroutines takeable elsewhere): a partner
+                # in another process often answers within their time, and a
+                # P that never gets to sleep before it does runs like a busy
+                # loop, which a loaded machine's scheduler time-slices for
+                # milliseconds. Whatever the slow checks look for either
+                # wakes this P or can wait FIRST_SLEEP.
+                deadline = self.timers.next_deadline()
+                first = (FIRST_SLEEP if deadline is None
+                         else min(max(0.0, deadline - monotonic()), FIRST_SLEEP))
+                if first > 0 and mem.futex_wait(wake_b, seq, first) != TIMED_OUT:
+                    return
             if self.hooks.has_work(self):
                 return
             deadline = self.timers.next_deadline()
@@ -557,6 +577,14 @@ class Processor:
                 mem.futex_wait(wake_b, seq, timeout)
         finally:
             ptable.end_sleep(self.arena, self.p)
+
+    def _nothing_new(self, s: int) -> bool:
+        """None of the words that bring this P work is set: no wake-up in its
+        inbox, no rescan, event or retire request, nothing queued for it."""
+        M = self.Mv
+        return not (self.runq or self.foreign or M[s + ptable.PS_INBOX]
+                    or M[s + ptable.PS_RESCAN] or M[s + ptable.PS_RETIRE] or M[L.H_EVENT]
+                    or M[s + ptable.PS_GQ + gqueue.Q_LEN] or M[s + ptable.PS_PINQ + gqueue.Q_LEN])
 
     # ---- introspection -----------------------------------------------------------
 

@@ -77,7 +77,8 @@ class Hooks:
         return placement.RECHECK_S if placement.queued_elsewhere(proc) else None
 
     def idle_without_timers(self, proc: Processor) -> None:
-        if not proc.M[L.H_NO_DEADLOCK] and prove_deadlock(proc):
+        if (not proc.M[L.H_NO_DEADLOCK] and not ptable.others_awake(proc.arena, proc.p)
+                and prove_deadlock(proc)):
             panics.raise_event(proc.arena, L.EV_DEADLOCK)
 
     def event_pending(self, proc: Processor) -> bool:

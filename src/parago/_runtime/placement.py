@@ -208,6 +208,8 @@ def _victims(arena: Arena, me: int) -> Iterator[int]:
 
 def takeable(proc: Processor) -> bool:
     """May P ``proc`` take a goroutine queued on another P right now?"""
+    if not gqueue.queued_elsewhere(proc.arena, proc.p):
+        return False
     now = monotonic_ns()
     return any(_takeable(proc.arena, proc.p, v, now)[0] for v in _victims(proc.arena, proc.p))
 
@@ -215,6 +217,8 @@ def takeable(proc: Processor) -> bool:
 def take(proc: Processor) -> int:
     """Take one goroutine queued on another P, if rule 2 allows; its blob or 0."""
     arena, me = proc.arena, proc.p
+    if not gqueue.queued_elsewhere(arena, me):
+        return 0
     now = monotonic_ns()
     for v in _victims(arena, me):
         b, key = _takeable(arena, me, v, now)
@@ -227,7 +231,7 @@ def take(proc: Processor) -> int:
 
 def queued_elsewhere(proc: Processor) -> bool:
     """Do other Ps hold queued goroutines (that may become takeable)?"""
-    return any(True for _ in _victims(proc.arena, proc.p))
+    return gqueue.queued_elsewhere(proc.arena, proc.p)
 
 
 def move_all(arena: Arena, src: int, dst: int) -> int:

@@ -25,3 +25,6 @@ cpdef list take(object arena, Py_ssize_t p, bint half, bint pinned=*)
 
 @cython.locals(M="long long[::1]", q=Py_ssize_t, lb=Py_ssize_t, nxt=Py_ssize_t)
 cpdef bint take_head(object arena, Py_ssize_t p, Py_ssize_t b) except? -1
+
+@cython.locals(M="long long[::1]", q=Py_ssize_t, p=Py_ssize_t)
+cpdef bint queued_elsewhere(object arena, Py_ssize_t me) except? -1

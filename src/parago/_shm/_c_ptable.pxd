@@ -1,1 +1,6 @@
 # Types for the compiled twin of ptable.py (see parago/_accel.py).
+cimport cython
+
+
+@cython.locals(M="long long[::1]", s=Py_ssize_t, p=Py_ssize_t)
+cpdef bint others_awake(object arena, Py_ssize_t me) except? -1

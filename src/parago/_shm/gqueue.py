@@ -121,6 +121,18 @@ def length(arena: Arena, p: int, pinned: bool = False) -> int:
     return arena.M[record_w(arena, p, pinned) + Q_LEN]
 
 
+def queued_elsewhere(arena: Arena, me: int) -> bool:
+    """Does a P other than ``me`` hold goroutines in its (stealable) queue?
+    Read without the locks: a hint, as for head()."""
+    M = arena.M
+    q = (arena.ptable >> 3) + PS_GQ + Q_LEN
+    for p in range(M[L.H_NSLOTS]):
+        if p != me and M[q]:
+            return True
+        q += SLOT_WORDS
+    return False
+
+
 def push(arena: Arena, p: int, blobs: list[int], pinned: bool = False) -> None:
     """Append blobs (in order) to P ``p``'s queue."""
     M = arena.M

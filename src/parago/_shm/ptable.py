@@ -131,6 +131,19 @@ def end_sleep(arena: Arena, p: int) -> None:
     arena.mem.store64((slot_w(arena, p) + PS_SLEEPING) << 3, 0)
 
 
+def others_awake(arena: Arena, me: int) -> bool:
+    """Is a live P other than ``me`` awake? Then no deadlock can be proved
+    now (hooks.prove_deadlock would find that P awake): an idle P skips the
+    proof, which costs more than the rest of its way to sleep."""
+    M = arena.M
+    s = arena.ptable >> 3
+    for p in range(M[L.H_NSLOTS]):
+        if p != me and M[s + PS_STATE] == S_ALIVE and not M[s + PS_SLEEPING]:
+            return True
+        s += SLOT_WORDS
+    return False
+
+
 def set_state(arena: Arena, p: int, state: int) -> None:
     if state == S_ALIVE:
         arena.M[slot_w(arena, p) + PS_ALIVE_AT] = time.monotonic_ns()
