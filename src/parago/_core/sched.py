@@ -463,8 +463,14 @@ class Processor:
 
     def _start_queued(self) -> G | None:
         """Start the next goroutine queued on this P: pinned ones first."""
-        arena, p = self.arena, self.p
-        blobs = gqueue.take(arena, p, False, pinned=True) or gqueue.take(arena, p, False)
+        M, s = self.Mv, self.slot
+        blobs = None
+        # The lengths are read here first (a queue is most often empty): take
+        # reads them again under the queue's lock.
+        if M[s + ptable.PS_PINQ + gqueue.Q_LEN]:
+            blobs = gqueue.take(self.arena, self.p, False, pinned=True)
+        if not blobs and M[s + ptable.PS_GQ + gqueue.Q_LEN]:
+            blobs = gqueue.take(self.arena, self.p, False)
         return self._start(blobs[0]) if blobs else None
 
     def _start(self, blob: int) -> G:
