@@ -114,3 +114,50 @@ def test_an_idle_p_skips_the_slow_checks_only_when_they_cannot_find_anything(are
     assert gqueue.take(arena, 2, False) == [b]
     assert not gqueue.queued_elsewhere(arena, 0)
     arena.free(b)
+
+
+def _recv_when_told(go, ch):
+    go.recv()
+    ch.recv()
+
+
+def _send_when_told(go, ch):
+    go.recv()
+    ch.send(2)
+
+
+def test_a_blocked_buffered_channel_operation_spins_until_the_other_process_acts(monkeypatch):
+    """Before it parks on a full (empty) buffered channel, a goroutine spins
+    while its P may (spin.py), and stops as soon as a goroutine of another
+    process frees (fills) a slot, or the channel closes. The budget is set to
+    20 s: a spin that ran out instead would take that long and halve it; one
+    that ended because the channel became ready leaves it at SPIN_MAX_NS."""
+    import parago as pg
+    from helpers import start_peer
+    from parago._core import chan as core_chan
+    from parago._core import sched
+
+    monkeypatch.setattr(spin, "oversubscribed", lambda now: False)
+    monkeypatch.setattr(spin, "MAX_SPINNERS", 2)     # P1 may be spinning idle meanwhile
+
+    def spin_on(ch, cap):
+        proc = sched.this_proc()
+        proc.spinner.budget = 20 * 10 ** 9
+        core_chan._spin_until_ready(proc, ch._w, cap)
+        return proc.spinner.budget
+
+    def main():
+        go, full, empty = pg.chan(2), pg.chan(1), pg.chan(1)
+        full.send(1)
+        start_peer("xproc", _recv_when_told, go, full)
+        go.send(True)
+        assert spin_on(full, 1) == spin.SPIN_MAX_NS          # a slot was freed
+        start_peer("xproc", _send_when_told, go, empty)
+        go.send(True)
+        assert spin_on(empty, 0) == spin.SPIN_MAX_NS         # a value arrived
+        assert empty.recv() == 2
+        closed = pg.chan(1)
+        closed.send(1)
+        closed.close()
+        assert spin_on(closed, 1) == spin.SPIN_MAX_NS        # closed: at once
+    pg.run(main, procs=2)

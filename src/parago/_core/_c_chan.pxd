@@ -36,7 +36,7 @@ cpdef bint send_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap,
 cpdef bint is_imm(object v) except? -1
 
 @cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
-               imm=bint, gw=Py_ssize_t, g=G)
+               imm=bint, gw=Py_ssize_t, g=G, cap=Py_ssize_t)
 cpdef send(ChanHandle ch, object v)
 
 @cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,

@@ -21,6 +21,10 @@ Invariants:
     under a channel's lock. One over values.SPILL_AHEAD bytes is also
     written to its own block before the lock (values.spill), so no copy of
     a large value holds the channel; the send then uses or frees that block.
+  - A goroutine about to block on a full (empty) buffered channel may first
+    spin, lock-free, reading only the count, waiters and closed words, while
+    its P's spin policy allows (_spin_until_ready); it then takes the lock
+    and decides as if it had not spun.
   - Between goroutines of one P an immutable value (int, str, a tuple of
     them ...) is handed over as the object itself, never copied: nobody can
     observe the sharing.
@@ -298,6 +302,28 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
 
 # ---- the operations --------------------------------------------------------------------
 
+def _spin_until_ready(proc: ProcessorType, hw: int, cap: int) -> None:
+    """A buffered channel would block this goroutine (full for a send, with
+    ``cap`` its capacity; empty for a receive, ``cap`` 0): when nothing else
+    on this P can run, spin a little first, read without the lock, while the
+    P's spin policy allows it (spin.py: only while spinning pays, never on
+    an oversubscribed machine). A partner in another process streaming
+    through the channel frees a slot or fills one within microseconds, and
+    parking costs a wake-up each time: most of a value's cost when the two
+    sides keep pace. Spinning ends at once if the channel closes or another
+    process wakes a goroutine of this P."""
+    spinner = proc.spinner
+    if spinner is None or proc.runq:
+        return
+    M, inbox_w = proc.M, proc.inbox_w
+    if cap:
+        spinner.spin(lambda: M[hw + C_COUNT] < cap or M[hw + C_RQH] or M[hw + C_CLOSED]
+                     or M[inbox_w])
+    else:
+        spinner.spin(lambda: M[hw + C_COUNT] or M[hw + C_SQH] or M[hw + C_CLOSED]
+                     or M[inbox_w])
+
+
 def send(ch: ChanRef, v: object) -> None:
     """``ch.send(v)`` from a goroutine: see parago/chan.py for the contract."""
     arena = ch._arena
@@ -319,6 +345,9 @@ def send(ch: ChanRef, v: object) -> None:
     M = proc.Mv
     hw = ch._w
     lb = ch._lb
+    cap = ch._cap
+    if cap and M[hw + C_COUNT] >= cap and proc.multi and not M[hw + C_RQH]:
+        _spin_until_ready(proc, hw, cap)
     if not atom.cas64(proc.mem, M, lb >> 3, 0, proc.tag):
         _acquire(arena, lb)
     try:
@@ -370,6 +399,8 @@ def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
     M = proc.Mv
     hw = ch._w
     lb = ch._lb
+    if ch._cap and not M[hw + C_COUNT] and proc.multi and not M[hw + C_CLOSED]:
+        _spin_until_ready(proc, hw, 0)
     if not atom.cas64(proc.mem, M, lb >> 3, 0, proc.tag):
         _acquire(arena, lb)
     try:
