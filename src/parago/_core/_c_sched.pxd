@@ -29,6 +29,7 @@ cdef class Processor:
     cpdef bint let_others_run(self)
     cpdef gosched(self)
     cpdef bint _start_next_queued(self) except -1
+    cpdef bint has_local_work(self) except -1
     cpdef bint _nothing_new(self, Py_ssize_t s) except -1
     cpdef _slice_starts(self, G g, long long t)
 

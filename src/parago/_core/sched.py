@@ -584,13 +584,18 @@ class Processor:
         finally:
             ptable.end_sleep(self.arena, self.p)
 
-    def _nothing_new(self, s: int) -> bool:
-        """None of the words that bring this P work is set: no wake-up in its
-        inbox, no rescan, event or retire request, nothing queued for it."""
-        M = self.Mv
-        return not (self.runq or self.foreign or M[s + ptable.PS_INBOX]
-                    or M[s + ptable.PS_RESCAN] or M[s + ptable.PS_RETIRE] or M[L.H_EVENT]
+    def has_local_work(self) -> bool:
+        """Work waits for this P itself: a runnable goroutine, a call from
+        another thread, a wake-up in its inbox, a rescan, or a goroutine
+        queued on it."""
+        M, s = self.Mv, self.slot
+        return bool(self.runq or self.foreign or M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN]
                     or M[s + ptable.PS_GQ + gqueue.Q_LEN] or M[s + ptable.PS_PINQ + gqueue.Q_LEN])
+
+    def _nothing_new(self, s: int) -> bool:
+        """No local work, and no event or retire request to look at."""
+        M = self.Mv
+        return not (self.has_local_work() or M[s + ptable.PS_RETIRE] or M[L.H_EVENT])
 
     # ---- introspection -----------------------------------------------------------
 

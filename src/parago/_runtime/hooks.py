@@ -60,14 +60,10 @@ class Hooks:
         return placement.take(proc)
 
     def has_work(self, proc: Processor) -> bool:
+        if proc.has_local_work():
+            return True
         M = proc.M
-        s = proc.slot
-        if M[s + ptable.PS_INBOX] or M[s + ptable.PS_RESCAN] or proc.runq or proc.foreign:
-            return True
-        if (M[L.H_EVENT] or M[s + ptable.PS_RETIRE]) and self.event_pending(proc):
-            return True
-        arena = proc.arena
-        if gqueue.length(arena, proc.p, pinned=True) or gqueue.length(arena, proc.p):
+        if (M[L.H_EVENT] or M[proc.slot + ptable.PS_RETIRE]) and self.event_pending(proc):
             return True
         return proc.accept_new and placement.takeable(proc)
 
@@ -77,8 +73,7 @@ class Hooks:
         return placement.RECHECK_S if placement.queued_elsewhere(proc) else None
 
     def idle_without_timers(self, proc: Processor) -> None:
-        if (not proc.M[L.H_NO_DEADLOCK] and not ptable.others_awake(proc.arena, proc.p)
-                and prove_deadlock(proc)):
+        if not proc.M[L.H_NO_DEADLOCK] and prove_deadlock(proc):
             panics.raise_event(proc.arena, L.EV_DEADLOCK)
 
     def event_pending(self, proc: Processor) -> bool:
@@ -99,6 +94,8 @@ between_proof_steps = None   # a test hook: called with (p, step) inside the pro
 
 def prove_deadlock(proc: Processor) -> bool:
     arena, M, mem = proc.arena, proc.M, proc.mem
+    if ptable.others_awake(arena, proc.p):
+        return False    # the loop below would find that P awake; this is its compiled first look
     a1 = mem.load64(L.H_ACTIVITY << 3)
     if M[L.H_EVENT] & (L.EV_DEADLOCK | L.EV_SHUTDOWN | L.EV_PANIC | L.EV_CRASH):
         return False

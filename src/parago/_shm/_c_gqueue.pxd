@@ -3,6 +3,7 @@
 cimport cython
 
 from parago._shm cimport _c_undo as undo
+from parago._shm cimport _c_ptable as ptable
 
 cpdef void _begin(long long[::1] M, Py_ssize_t q) except *
 cpdef void _commit(long long[::1] M, Py_ssize_t q) except *

@@ -58,7 +58,7 @@ SLOT_WORDS, PS_GQ, PS_PINQ = ptable.SLOT_WORDS, ptable.PS_GQ, ptable.PS_PINQ
 
 
 def record_w(arena: Arena, p: int, pinned: bool = False) -> int:
-    return (arena.ptable >> 3) + p * SLOT_WORDS + (PS_PINQ if pinned else PS_GQ)
+    return ptable.slot_w(arena, p) + (PS_PINQ if pinned else PS_GQ)
 
 
 def init(arena: Arena, p: int) -> None:
@@ -125,7 +125,7 @@ def queued_elsewhere(arena: Arena, me: int) -> bool:
     """Does a P other than ``me`` hold goroutines in its (stealable) queue?
     Read without the locks: a hint, as for head()."""
     M = arena.M
-    q = (arena.ptable >> 3) + PS_GQ + Q_LEN
+    q = ptable.slot_w(arena, 0) + PS_GQ + Q_LEN
     for p in range(M[L.H_NSLOTS]):
         if p != me and M[q]:
             return True

@@ -136,7 +136,7 @@ def others_awake(arena: Arena, me: int) -> bool:
     now (hooks.prove_deadlock would find that P awake): an idle P skips the
     proof, which costs more than the rest of its way to sleep."""
     M = arena.M
-    s = arena.ptable >> 3
+    s = slot_w(arena, 0)
     for p in range(M[L.H_NSLOTS]):
         if p != me and M[s + PS_STATE] == S_ALIVE and not M[s + PS_SLEEPING]:
             return True
