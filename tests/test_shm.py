@@ -72,7 +72,7 @@ def test_exhausted_arena_is_a_memory_error():
 
 
 values_strategy = st.one_of(
-    st.none(), st.integers(), st.text(max_size=200), st.binary(max_size=10000),
+    st.none(), st.integers(), st.booleans(), st.text(max_size=200), st.binary(max_size=10000),
     st.lists(st.integers(), max_size=20), st.floats(allow_nan=False))
 
 
@@ -81,7 +81,9 @@ values_strategy = st.one_of(
        st.integers(min_value=1, max_value=12))
 def test_ring_matches_a_fifo_model(ops, cap):
     """Any interleaving of pushes and pops of values of any size keeps FIFO
-    order and never runs out of room while count < cap."""
+    order and never runs out of room while count < cap. Pops go through
+    pop_small first, as a channel's receive does: it hands back an int or
+    None as itself and leaves any other frame for pop_raw."""
     a = Arena.create(size=64 << 20)
     try:
         ptable.init_slot(a, 0, os.getpid())
@@ -95,12 +97,35 @@ def test_ring_matches_a_fifo_model(ops, cap):
                 ring.push(a, a.M, r, base, size, len(model), cap, kind, payload)
                 model.append(v)
             elif not push and model:
-                got = V.decode_raw(a, ring.pop_raw(a, a.M, r, base, size))
-                assert got == model.popleft()
+                want = model.popleft()
+                got = ring.pop_small(a.M, r, base, size)
+                small = want is None or (type(want) is int and -(2**63) <= want < 2**63)
+                assert (got is not ring.NOT_SMALL) == small
+                if not small:
+                    got = V.decode_raw(a, ring.pop_raw(a, a.M, r, base, size))
+                assert got == want and type(got) is type(want)
             assert 0 <= a.M[r + ring.USED] <= size
     finally:
         a.close()
         a.unlink()
+
+
+def test_undo_refuses_a_record_outside_the_arena(arena):
+    """Compiled, undo copies a record's words with no check per word: the
+    whole record is checked first, so a bad record offset is an IndexError,
+    never a write outside the arena."""
+    from parago._shm import chan as C
+    from parago._shm import undo
+    M, n = arena.M, len(arena.M)
+    for rw in (n - 2, n, -C.C_MUT_N - C.C_LOG - 40):
+        for step in (undo.begin, undo.restore, undo.in_progress):
+            with pytest.raises(IndexError):
+                step(M, rw, C.LAYOUT)
+    hw = C.create(arena, 4) >> 3
+    undo.begin(M, hw, C.LAYOUT)          # a real record: logged as before
+    assert undo.in_progress(M, hw, C.LAYOUT)
+    undo.commit(M, hw, C.LAYOUT)
+    assert not undo.in_progress(M, hw, C.LAYOUT)
 
 
 @pytest.mark.parametrize("v", [None, 5, -(2**63), "x" * 300, b"y" * 100, bytearray(b"z"),

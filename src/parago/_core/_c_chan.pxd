@@ -25,7 +25,7 @@ cdef Py_ssize_t VW, V_INLINE
 
 
 @cython.locals(M="long long[::1]", cnt=Py_ssize_t, s=Py_ssize_t, sw=Py_ssize_t,
-               base=Py_ssize_t, size=Py_ssize_t, sg=G)
+               base=Py_ssize_t, size=Py_ssize_t, sg=G, st=Py_ssize_t)
 cpdef tuple recv_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap)
 
 @cython.locals(M="long long[::1]", s=Py_ssize_t, sw=Py_ssize_t, gw=Py_ssize_t,
@@ -39,8 +39,10 @@ cpdef bint is_imm(object v) except? -1
                imm=bint, gw=Py_ssize_t, g=G, cap=Py_ssize_t)
 cpdef send(ChanHandle ch, object v)
 
-@cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
-               gw=Py_ssize_t, g=G)
 cpdef recv_ok(ChanHandle ch)
+
+@cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
+               gw=Py_ssize_t, g=G, st=Py_ssize_t)
+cpdef receive(ChanHandle ch, bint with_ok)
 
 cpdef object received(object arena, G g, Py_ssize_t gw)

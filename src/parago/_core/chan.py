@@ -42,6 +42,7 @@ from .._shm import lock as _lock
 from .._shm import ring as _ring
 from .._shm import values as V
 from .._shm import waiter as W
+from .._shm.ring import NOT_SMALL
 from . import handle, wait
 from .sched import NOVAL, runtime_of, this_proc
 
@@ -118,13 +119,13 @@ class ChanHandle(handle.ShmObject):
 
         Typed ``-> T``: the None of a closed channel stands for Go's zero
         value and is not in the type (recv_ok's is: ``T | None``)."""
-        return recv_ok(self)[0]
+        return receive(self, False)
 
     def recv_ok(self) -> tuple[Any, bool]:
         """Receive (Go's ``v, ok := <-c``): ``(value, True)`` for a value
         sent, ``(None, False)`` once the channel is closed and drained
         (CH-15). Blocks until one or the other. Call it from a goroutine."""
-        return recv_ok(self)
+        return receive(self, True)  # type: ignore[no-any-return]
 
 
 class _Borrowed(ChanHandle):
@@ -184,15 +185,21 @@ def proc_for(arena: Arena) -> ProcessorType:
 def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int, Any]:
     """Receive without blocking. Returns (status, value): RAW — ``value`` is a
     raw cell (decode it after unlocking), OBJECT — ``value`` is the object
-    itself, CLOSED — the channel is closed and drained, EMPTY — nothing
-    ready. A sender this frees is readied (wait.ready): the caller's
-    wait.unlock posts it."""
+    itself (handed over in this process, or an int or None), CLOSED — the
+    channel is closed and drained, EMPTY — nothing ready. A sender this
+    frees is readied (wait.ready): the caller's wait.unlock posts it."""
     M = proc.Mv
     cnt = M[hw + C_COUNT]
     if cnt:
         base, size = M[hw + C_RBASE], M[hw + C_RSIZE]
         C.begin(M, hw)
-        raw = _ring.pop_raw(arena, M, hw + C_RING, base, size)
+        # An int or None comes out decoded, as the object itself; any other
+        # value raw, decoded by the caller after unlocking.
+        st = OBJECT
+        val = _ring.pop_small(M, hw + C_RING, base, size)
+        if val is NOT_SMALL:
+            st = RAW
+            val = _ring.pop_raw(arena, M, hw + C_RING, base, size)
         cnt -= 1
         if M[hw + C_SQH]:
             # The buffer was full: the longest-waiting sender's value joins
@@ -206,7 +213,7 @@ def recv_now(arena: Arena, proc: ProcessorType, hw: int, cap: int) -> tuple[int,
                 wait.ready(proc, M[sw + S_GROUP] >> 3, M[sw + S_CASE], 1)
         M[hw + C_COUNT] = cnt
         C.commit(M, hw)
-        return RAW, raw
+        return st, val
     s = M[hw + C_SQH]
     if s:
         sw = s >> 3
@@ -278,7 +285,9 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
                     V.put_raw_at(M, gw + VW, spilled)
                 else:
                     if imm:
-                        kind, payload = V.encode(v)
+                        kind, payload = V.word_kind(v), v
+                        if not kind:
+                            kind, payload = V.encode(v)
                     V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)
             wait.ready(proc, gw, M[(s >> 3) + S_CASE], 1, xval)
             C.commit(M, hw)
@@ -287,7 +296,10 @@ def send_now(arena: Arena, proc: ProcessorType, hw: int, cap: int, v: object, im
     cnt = M[hw + C_COUNT]
     if cnt < cap:
         if spilled is None and imm:
-            kind, payload = V.encode(v)
+            # An int or None is its own payload: no pair made for it.
+            kind, payload = V.word_kind(v), v
+            if not kind:
+                kind, payload = V.encode(v)
         r, base, size = hw + C_RING, M[hw + C_RBASE], M[hw + C_RSIZE]
         C.begin(M, hw)
         if spilled is not None:
@@ -390,12 +402,20 @@ def send(ch: ChanRef, v: object) -> None:
 def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
     """``ch.recv_ok()`` from a goroutine: (value, True), or (None, False)
     once closed and drained."""
+    return receive(ch, True)  # type: ignore[no-any-return]
+
+
+def receive(ch: ChanRef, with_ok: bool) -> Any:
+    """A receive from a goroutine: ``recv_ok``'s pair if ``with_ok``, else
+    only the value (``recv``: None once closed and drained), with no pair
+    made for it to drop."""
     arena = ch._arena
     proc = this_proc()
     if proc is None or proc.arena is not arena or proc.current is None:
         runtime_of(arena, "Chan", "a channel operation")
     if ch._timer:
-        return recv_special(ch, proc, True)
+        v, ok = recv_special(ch, proc, True)
+        return (v, ok) if with_ok else v
     M = proc.Mv
     hw = ch._w
     lb = ch._lb
@@ -411,8 +431,10 @@ def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
             if proc.slicing:
                 proc.give_way()
             if st == RAW:
-                return V.decode_raw(arena, val), True
-            return val, st == OBJECT
+                val = V.decode_raw(arena, val)
+            elif st != OBJECT:
+                return (None, False) if with_ok else None      # closed and drained
+            return (val, True) if with_ok else val
         gw = wait.start(proc, hw + C_RQH, hw + C_RQT)
         g = proc.current
     except BaseException:
@@ -424,8 +446,9 @@ def recv_ok(ch: ChanRef) -> tuple[Any, bool]:
             wait.unlock(proc, lb)
     wait.park(proc, "chan receive")
     if M[gw + G_OK]:
-        return received(arena, g, gw), True
-    return None, False
+        val = received(arena, g, gw)
+        return (val, True) if with_ok else val
+    return (None, False) if with_ok else None
 
 
 def close(ch: ChanRef) -> None:

@@ -13,12 +13,16 @@ cpdef void push(object arena, long long[::1] M, Py_ssize_t r, Py_ssize_t base_b,
                 Py_ssize_t size, Py_ssize_t count, Py_ssize_t cap, Py_ssize_t kind,
                 object payload) except *
 
-cpdef tuple _place(Py_ssize_t head, Py_ssize_t tail, Py_ssize_t count, Py_ssize_t size,
-                   Py_ssize_t nbytes)
+# A pair of C integers, compiled: no tuple object per frame pushed.
+cdef (Py_ssize_t, Py_ssize_t) _place(Py_ssize_t head, Py_ssize_t tail, Py_ssize_t count,
+                                     Py_ssize_t size, Py_ssize_t nbytes)
 
 @cython.locals(head=Py_ssize_t)
 cpdef Py_ssize_t head_cell(long long[::1] M, Py_ssize_t r, Py_ssize_t base_b,
                            Py_ssize_t size) except -1
+
+@cython.locals(w=Py_ssize_t, kind=Py_ssize_t, nbytes=Py_ssize_t)
+cpdef object pop_small(long long[::1] M, Py_ssize_t r, Py_ssize_t base_b, Py_ssize_t size)
 
 @cython.locals(w=Py_ssize_t, nbytes=Py_ssize_t)
 cpdef tuple pop_raw(object arena, long long[::1] M, Py_ssize_t r, Py_ssize_t base_b,

@@ -10,6 +10,9 @@ cdef class Layout:
     cdef public Py_ssize_t log, mut0, n, opseq, pending
 
 
+@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t)
+cdef void _check_span(long long[::1] M, Py_ssize_t rw, Layout lay) except *
+
 @cython.locals(m=Py_ssize_t, lg=Py_ssize_t, i=Py_ssize_t)
 cpdef void begin(long long[::1] M, Py_ssize_t rw, Layout lay) except *
 

@@ -25,6 +25,9 @@ cpdef void discard(object arena, Py_ssize_t w) except *
 # What the compiled _core/chan.py reaches at C level besides.
 cdef object IMMUTABLE_SCALARS
 cpdef bint immutable(object v) except? -1
+cpdef Py_ssize_t word_kind(object v) except -1
+
+@cython.locals(kind=Py_ssize_t)
 cpdef tuple encode(object v)
 cpdef object decode(object kind, object payload)
 cpdef Py_ssize_t put(object arena, Py_ssize_t w, Py_ssize_t kind, object payload,

@@ -90,6 +90,30 @@ def head_cell(M: memoryview, r: int, base_b: int, size: int) -> int:
     return (base_b + head) >> 3
 
 
+# What pop_small returns when the oldest frame holds neither an int nor None.
+# A Python global, not a C one, compiled too: the switch to the twin
+# (use_compiled) then hands Python code the very object the twin returns.
+NOT_SMALL = object()
+
+
+def pop_small(M: memoryview, r: int, base_b: int, size: int) -> Any:
+    """Remove the oldest frame and return its value if it is an int or None:
+    these decode without running user code, so even under the owner's lock,
+    and need no raw tuple. Otherwise leave it and return NOT_SMALL."""
+    w = head_cell(M, r, base_b, size)
+    kind = M[w]
+    if kind == V.VK_INT:
+        v: Any = M[w + 1]
+    elif kind == V.VK_NONE:
+        v = None
+    else:
+        return NOT_SMALL
+    nbytes = V.cell_words_at(M, w) * 8
+    M[r] += nbytes
+    M[r + 2] -= nbytes
+    return v
+
+
 def pop_raw(arena: Arena, M: memoryview, r: int, base_b: int, size: int
             ) -> tuple[int, int, Any]:
     """Remove the oldest frame; its value comes back raw (values.take_raw)."""

@@ -1,3 +1,6 @@
+# cython: boundscheck=False, wraparound=False
+# (Compiled, this module indexes the arena without a check per word: every
+# record it touches was checked whole by _check_span first; see below.)
 """Undo-logged records: how a record in shared memory stays consistent when
 the process changing it dies half-way.
 
@@ -53,8 +56,20 @@ class Layout:
         self.mut0, self.n, self.log, self.opseq, self.pending = mut0, n, log, opseq, pending
 
 
+def _check_span(M: memoryview, rw: int, lay: Layout) -> None:
+    """Both the mutable words and their log lie inside ``M``. The compiled
+    module indexes without a check per word (begin's copy runs twice per
+    channel operation): begin, restore and in_progress check the whole
+    record here first, and commit and settle only follow one of them on the
+    same record."""
+    lo, hi = rw + min(lay.mut0, lay.log), rw + max(lay.mut0, lay.log) + lay.n
+    if lo < 0 or hi > len(M):
+        raise IndexError(f"record at word {rw} is outside the arena")
+
+
 def begin(M: memoryview, rw: int, lay: Layout) -> None:
     """Log the mutable words of the record at word ``rw`` before changing them."""
+    _check_span(M, rw, lay)
     m, lg = rw + lay.mut0, rw + lay.log
     # Word by word, not a slice: compiled, this loop is a few C stores on the
     # typed view, where a slice copy builds and frees view objects.
@@ -71,10 +86,12 @@ def commit(M: memoryview, rw: int, lay: Layout) -> None:
 
 
 def in_progress(M: memoryview, rw: int, lay: Layout) -> bool:
+    _check_span(M, rw, lay)
     return M[rw + lay.log + (lay.opseq - lay.mut0)] == M[rw + lay.opseq]
 
 
 def restore(M: memoryview, rw: int, lay: Layout) -> None:
+    _check_span(M, rw, lay)
     m, lg = rw + lay.mut0, rw + lay.log
     for i in range(lay.n):
         M[m + i] = M[lg + i]
