@@ -35,14 +35,27 @@ cpdef bint send_now(object arena, Processor proc, Py_ssize_t hw, Py_ssize_t cap,
 
 cpdef bint is_imm(object v) except? -1
 
-@cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
-               imm=bint, gw=Py_ssize_t, g=G, cap=Py_ssize_t)
+@cython.locals(proc=Processor, g=G)
 cpdef send(ChanHandle ch, object v)
+
+@cython.locals(M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t, imm=bint, gw=Py_ssize_t,
+               cap=Py_ssize_t)
+cpdef bint _send_or_wait(object arena, Processor proc, ChanHandle ch, object v) except -1
+
+@cython.locals(gw=Py_ssize_t)
+cpdef _after_send_wait(object arena, Processor proc, G g)
 
 cpdef recv_ok(ChanHandle ch)
 
-@cython.locals(proc=Processor, M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t,
-               gw=Py_ssize_t, g=G, st=Py_ssize_t)
+@cython.locals(proc=Processor, g=G)
 cpdef receive(ChanHandle ch, bint with_ok)
+
+cdef object PARKING
+
+@cython.locals(M="long long[::1]", hw=Py_ssize_t, lb=Py_ssize_t, st=Py_ssize_t)
+cpdef _recv_or_wait(object arena, Processor proc, ChanHandle ch, bint with_ok)
+
+@cython.locals(gw=Py_ssize_t)
+cpdef _after_recv_wait(object arena, Processor proc, G g, bint with_ok)
 
 cpdef object received(object arena, G g, Py_ssize_t gw)

@@ -342,6 +342,20 @@ def send(ch: ChanRef, v: object) -> None:
     proc = this_proc()
     if proc is None or proc.arena is not arena or proc.current is None:
         runtime_of(arena, "Chan", "a channel operation")
+    if not _send_or_wait(arena, proc, ch, v):
+        return
+    # Parked from this small frame, not from _send_or_wait's: compiled, the
+    # frame that calls park is copied off the C stack for as long as the
+    # goroutine waits, and the typed view of the arena is over 200 bytes.
+    g = proc.current
+    wait.park(proc, "chan send")
+    _after_send_wait(arena, proc, g)
+
+
+def _send_or_wait(arena: Arena, proc: ProcessorType, ch: ChanRef, v: object) -> bool:
+    """Send ``v`` now if that needs no waiting and return False; else start
+    the wait (the value in the goroutine's group) and return True: the
+    caller parks."""
     spilled = None
     if is_imm(v):
         imm = True
@@ -371,7 +385,7 @@ def send(ch: ChanRef, v: object) -> None:
             lb = 0
             if proc.slicing:
                 proc.give_way()
-            return
+            return False
         # Park until a receiver takes the value (or close wakes us).
         gw = wait.start(proc, hw + C_SQH, hw + C_SQT)
         if spilled is not None:
@@ -381,8 +395,7 @@ def send(ch: ChanRef, v: object) -> None:
             if imm:
                 kind, payload = V.encode(v)
             V.put_at(arena, M, gw + VW, kind, payload, V_INLINE)  # type: ignore[arg-type]
-        g = proc.current
-        g.sendval = v if imm else NOVAL
+        proc.current.sendval = v if imm else NOVAL
     except BaseException:
         if lb:          # e.g. MemoryError mid-operation: undo it (not once unlocked)
             C.abort(M, hw)
@@ -392,9 +405,14 @@ def send(ch: ChanRef, v: object) -> None:
     finally:
         if lb:
             wait.unlock(proc, lb)
-    wait.park(proc, "chan send")
+    return True
+
+
+def _after_send_wait(arena: Arena, proc: ProcessorType, g: GType) -> None:
+    """A parked send's end: taken by a receiver, or a panic if closed."""
     g.sendval = NOVAL
-    if not M[gw + G_OK]:
+    gw = g.gb >> 3
+    if not proc.Mv[gw + G_OK]:
         V.discard(arena, gw + VW)
         raise Panic("send on closed channel")
 
@@ -416,6 +434,21 @@ def receive(ch: ChanRef, with_ok: bool) -> Any:
     if ch._timer:
         v, ok = recv_special(ch, proc, True)
         return (v, ok) if with_ok else v
+    got = _recv_or_wait(arena, proc, ch, with_ok)
+    if got is not PARKING:
+        return got
+    g = proc.current          # parked from this small frame: see send
+    wait.park(proc, "chan receive")
+    return _after_recv_wait(arena, proc, g, with_ok)
+
+
+# What _recv_or_wait returns when the goroutine must park.
+PARKING = object()
+
+
+def _recv_or_wait(arena: Arena, proc: ProcessorType, ch: ChanRef, with_ok: bool) -> Any:
+    """receive's result if it needs no waiting; else start the wait and
+    return PARKING: the caller parks."""
     M = proc.Mv
     hw = ch._w
     lb = ch._lb
@@ -435,8 +468,7 @@ def receive(ch: ChanRef, with_ok: bool) -> Any:
             elif st != OBJECT:
                 return (None, False) if with_ok else None      # closed and drained
             return (val, True) if with_ok else val
-        gw = wait.start(proc, hw + C_RQH, hw + C_RQT)
-        g = proc.current
+        wait.start(proc, hw + C_RQH, hw + C_RQT)
     except BaseException:
         if lb:          # not once unlocked: decoding a received value may raise
             C.abort(M, hw)
@@ -444,8 +476,13 @@ def receive(ch: ChanRef, with_ok: bool) -> Any:
     finally:
         if lb:
             wait.unlock(proc, lb)
-    wait.park(proc, "chan receive")
-    if M[gw + G_OK]:
+    return PARKING
+
+
+def _after_recv_wait(arena: Arena, proc: ProcessorType, g: GType, with_ok: bool) -> Any:
+    """A parked receive's end: the value given, or closed."""
+    gw = g.gb >> 3
+    if proc.Mv[gw + G_OK]:
         val = received(arena, g, gw)
         return (val, True) if with_ok else val
     return (None, False) if with_ok else None
