@@ -46,6 +46,7 @@ KERNEL = [
     "_shm/gqueue",
     "_shm/ptable",
     "_shm/loadtab",
+    "_shm/arena",
     "_core/timers",
     "_core/sched",
     "_core/handle",

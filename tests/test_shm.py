@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import parago as pg
 from parago._shm import layout as L
 from parago._shm import lock, ptable, ring
 from parago._shm import values as V
@@ -27,6 +28,20 @@ def arena():
     yield a
     a.close()
     a.unlink()
+
+
+def test_a_closed_arena_refuses_alloc_and_free_as_an_ended_runtime():
+    a = Arena.create(size=16 << 20)
+    try:
+        small, large = a.alloc(100, L.K_RAW), a.alloc(1 << 20, L.K_RAW)
+        a.close()
+        for use in (lambda: a.alloc(100, L.K_RAW), lambda: a.alloc(1 << 20, L.K_RAW),
+                    lambda: a.free(small), lambda: a.free(large)):
+            with pytest.raises(pg.NoRuntime, match="runtime that has ended"):
+                use()
+    finally:
+        a.close()
+        a.unlink()
 
 
 def test_alloc_free_reuse_and_classes(arena):

@@ -55,6 +55,10 @@ MIN_SIZE = 1 << 20
 CACHE_LIMIT = 256
 _PAGE = L.PAGE
 _LOCK_B = L.H_ALLOC_LOCK << 3
+# layout's constants under names of this module: compiled, a global is read
+# without an attribute lookup on layout
+_PAGE_SHIFT, _MIN_CLASS, _MAX_SMALL_CLASS = L.PAGE_SHIFT, L.MIN_CLASS, L.MAX_SMALL_CLASS
+_PM_TAG, _PM_SMALL, _K_FREE = L.PM_TAG, L.PM_SMALL, L.K_FREE
 
 
 def _align(n: int, a: int) -> int:
@@ -89,6 +93,9 @@ class Arena:
         self.mem = _native.Mem(mm)
         self.B = memoryview(mm)
         self.M = self.B.cast("q")
+        # The words again, for alloc and free: a typed view once compiled
+        # (_c_arena.pxd), so the hottest calls skip the buffer protocol.
+        self.Mv: memoryview | None = self.M
         self.tag = 0          # lock owner tag of this process (set on attach)
         self.p = -1           # this process's P index
         self._cache: list[list[int]] = [[] for _ in range(L.MAX_SMALL_CLASS + 1)]
@@ -140,6 +147,7 @@ class Arena:
         """Drop this process's mapping (the segment stays until unlinked)."""
         if self.seg.mm is None:
             return
+        self.Mv = None             # its export of M first, or M cannot be released
         self.M.release()
         self.B.release()
         self.mem.release()
@@ -158,22 +166,27 @@ class Arena:
         """A block of at least ``nbytes`` bytes; word 0 is set to ``kind``.
         MemoryError if there is no room (nothing is changed then)."""
         if nbytes <= 64:
-            c = L.MIN_CLASS
+            c = _MIN_CLASS
         else:
             c = (nbytes - 1).bit_length()
-        if c <= L.MAX_SMALL_CLASS:
+        if c <= _MAX_SMALL_CLASS:
             lst = self._cache[c]
             a = lst.pop() if lst else self._refill(c, nbytes)
         else:
-            a = self._pages((nbytes + _PAGE - 1) >> L.PAGE_SHIFT, 0, nbytes)
-        self.M[a >> 3] = kind
+            a = self._pages((nbytes + _PAGE - 1) >> _PAGE_SHIFT, 0, nbytes)
+        M = self.Mv
+        if M is None:
+            raise runtime_ended()
+        M[a >> 3] = kind
         return a
 
     def free(self, a: int) -> None:
-        M = self.M
-        e = M[self._pmw + (a >> L.PAGE_SHIFT)]
-        if e & L.PM_TAG == L.PM_SMALL:
-            M[a >> 3] = L.K_FREE
+        M = self.Mv
+        if M is None:
+            raise runtime_ended()
+        e = M[self._pmw + (a >> _PAGE_SHIFT)]
+        if e & _PM_TAG == _PM_SMALL:
+            M[a >> 3] = _K_FREE
             c = e >> 8
             lst = self._cache[c]
             lst.append(a)
@@ -292,3 +305,8 @@ class Arena:
 
     def next_seq(self) -> int:
         return self.mem.add64(L.H_SEQ << 3, 1)
+
+
+from .._accel import use_compiled  # noqa: E402
+
+use_compiled(globals())
