@@ -31,7 +31,10 @@ Invariants:
     consumer in another reuse the same memory instead of growing the arena.
   - Once this process closes the arena, its M, B and mem are _Ended: any use
     of an object of the ended runtime raises NoRuntime, not a memoryview
-    error, and the closed arena keeps no memory alive.
+    error, and the closed arena keeps no memory alive. Mv, the same words
+    as a typed view for alloc and free once compiled (Arena is then an
+    extension type, _c_arena.pxd), is None from then on, and both check it
+    first.
 """
 
 from __future__ import annotations
@@ -165,6 +168,9 @@ class Arena:
     def alloc(self, nbytes: int, kind: int) -> int:
         """A block of at least ``nbytes`` bytes; word 0 is set to ``kind``.
         MemoryError if there is no room (nothing is changed then)."""
+        M = self.Mv
+        if M is None:
+            raise runtime_ended()
         if nbytes <= 64:
             c = _MIN_CLASS
         else:
@@ -174,9 +180,6 @@ class Arena:
             a = lst.pop() if lst else self._refill(c, nbytes)
         else:
             a = self._pages((nbytes + _PAGE - 1) >> _PAGE_SHIFT, 0, nbytes)
-        M = self.Mv
-        if M is None:
-            raise runtime_ended()
         M[a >> 3] = kind
         return a
 
