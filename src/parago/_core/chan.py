@@ -21,6 +21,12 @@ Invariants:
     under a channel's lock. One over values.SPILL_AHEAD bytes is also
     written to its own block before the lock (values.spill), so no copy of
     a large value holds the channel; the send then uses or frees that block.
+    An int or None is the exception that proves it: it comes out of the
+    ring decoded under the lock (ring.pop_small), which runs no user code.
+  - send and receive park from their own small frames, the work before and
+    after the park being in helpers (_send_or_wait, _recv_or_wait,
+    _after_*_wait): the parking frame's C stack is kept aside for as long as
+    the goroutine waits.
   - A goroutine about to block on a full (empty) buffered channel may first
     spin, lock-free, reading only the count, waiters and closed words, while
     its P's spin policy allows (_spin_until_ready); it then takes the lock
