@@ -699,6 +699,30 @@ def test_task_timeout_fails_the_task_and_replaces_its_worker():
         assert pool.submit(sleepy, 0.01).result() == 0.01
 
 
+def test_a_timed_unit_is_stamped_before_it_reads_as_running():
+    # The parent times the running task by STARTED_NS once PHASE says
+    # RUNNING. A new worker's word holds 0 (an old worker's, an earlier
+    # task's start) until the task's own stamp: read in between, a task that
+    # had just started was killed as past its limit (seen under load in
+    # docs/pool.md's task_timeout example). run(timed) stamps it first.
+    from parago._shm import taskslots as TS
+
+    fd = TS.create_memfd()
+    slots = TS.map_memfd(fd)
+    os.close(fd)
+    try:
+        assert slots.started_ns() == 0               # a new worker's record
+        slots.load(0)
+        assert slots.phase() == TS.LOADING           # not timed while loading
+        before = time.monotonic_ns()
+        slots.run(True)
+        assert slots.phase() == TS.RUNNING
+        assert slots.progress() == 1
+        assert slots.started_ns() >= before
+    finally:
+        slots.close()
+
+
 def test_task_timeout_per_map_and_distinct_from_result_timeout():
     with pg.WorkerPool(2) as pool:
         it = pool.map(sleepy, [0.0, 60.0, 0.0], task_timeout=0.5)

@@ -78,7 +78,7 @@ class Runner:
                 del payload
                 if last_use[fn_bytes] == i:
                     fns.pop(fn_bytes, None)
-            self.slots.run()
+            self.slots.run(timed)
             self.slots.run_tasks(fn, items, kwargs, star, seq0, offset, n, timed, self._slow)
             fn = items = kwargs = None
         if units:

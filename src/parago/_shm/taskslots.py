@@ -15,7 +15,9 @@ finished, without one message per task.
                  it set (and swaps it to 0) wakes the parent
       RING_R     parent: ring bytes consumed (monotonic)
       STARTED_NS worker: CLOCK_MONOTONIC ns at which the running task started
-                 (only written for tasks with a time limit)
+                 (only written for tasks with a time limit; written before
+                 PHASE turns RUNNING, so the parent never times a task by
+                 an earlier task's start)
       BUSY_NS    worker: ns spent running messages of tasks, in total
       BUSY_TASKS worker: the tasks those messages held (BUSY_NS / BUSY_TASKS:
                  how long a task takes)
@@ -148,7 +150,13 @@ class TaskSlots:
         self._phase[0] = LOADING
         self._commit(2 * seq + 1)
 
-    def run(self) -> None:
+    def run(self, timed: bool) -> None:
+        """The loaded unit's tasks run now. A timed unit's start is stamped
+        first: the parent reads STARTED_NS once PHASE says RUNNING, and
+        until the first task's own stamp the word holds an earlier task's
+        start (0 in a new worker), which would read as long past its limit."""
+        if timed:
+            self.mem.store64(self._started, _monotonic_ns())
         self._phase[0] = RUNNING
 
     def run_tasks(self, fn: Callable[..., object], items: list[Any],
