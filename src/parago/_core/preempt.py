@@ -33,6 +33,10 @@ Invariants:
     no half-done kernel update and no library-internal lock is ever held by
     a goroutine it switches out. Otherwise it does nothing: the goroutine
     gives way at its next channel operation (Processor.give_way).
+  - A wake-up the waker could not turn into a nudge (the running goroutine
+    was younger than SLICE_NS) is not lost: an idle P looks at the other
+    Ps before each long sleep (nudge_overdue, through hooks.recheck_in) and
+    nudges those whose running goroutine has since used its slice.
   - Only the process's main thread gets signals: a P that runs in another
     thread (a standalone WorkerPool's P0) is never preempted, only gives way.
 """
@@ -46,8 +50,8 @@ import threading
 from time import monotonic_ns
 from typing import TYPE_CHECKING, Any
 
+from .._shm import gqueue, ptable
 from .._shm import layout as L
-from .._shm import ptable
 
 if TYPE_CHECKING:
     from types import CodeType, FrameType
@@ -77,6 +81,35 @@ def nudge(arena: Arena, p: int) -> None:
             os.kill(M[s + ptable.PS_PID], SIGNAL)
         except OSError:
             arena.mem.store64((s + ptable.PS_PREEMPT) << 3, 0)
+
+
+def nudge_overdue(arena: Arena, me: int) -> float | None:
+    """An idle P's look at the others (Go's sysmon, done by a P with nothing
+    else to do): a P whose inbox holds wake-ups, or whose pinned queue holds
+    goroutines, while one goroutine runs there is nudged once that goroutine
+    has run SLICE_NS. The waker's own nudge (wait.py, spawn.py) is refused
+    while the running goroutine is younger than that, and nobody else would
+    send one: the woken goroutine (a feeder, say) would wait for the whole
+    job, however long, while the waker's process idles. Returns the seconds
+    until the next such P is due, or None if none waits."""
+    M = arena.M
+    if M[L.H_NO_PREEMPT]:
+        return None
+    nearest = None
+    now = monotonic_ns()
+    s = ptable.slot_w(arena, 0)
+    for p in range(M[L.H_NSLOTS]):
+        if (p != me and M[s + ptable.PS_STATE] == ptable.S_ALIVE
+                and (M[s + ptable.PS_INBOX] or M[s + ptable.PS_PINQ + gqueue.Q_LEN])):
+            at = M[s + ptable.PS_SLICE_AT]
+            if at:
+                left = at + SLICE_NS - now
+                if left <= 0:
+                    nudge(arena, p)
+                elif nearest is None or left < nearest:
+                    nearest = left
+        s += ptable.SLOT_WORDS
+    return None if nearest is None else nearest / 1e9
 
 
 def install() -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NoReturn
 
+from .._core import preempt
 from .._shm import gqueue, ptable
 from .._shm import layout as L
 from . import dump, panics, placement, spawn
@@ -69,8 +70,13 @@ class Hooks:
 
     def recheck_in(self, proc: Processor) -> float | None:
         """How soon an idle P should look again without being woken: while
-        other Ps hold queued goroutines, one of them may become takeable."""
-        return placement.RECHECK_S if placement.queued_elsewhere(proc) else None
+        other Ps hold queued goroutines, one of them may become takeable;
+        while another P's running goroutine keeps goroutines woken for that
+        P waiting, it must be nudged when its slice is used up."""
+        due = preempt.nudge_overdue(proc.arena, proc.p) if proc.multi else None
+        if placement.queued_elsewhere(proc):
+            return placement.RECHECK_S if due is None else min(due, placement.RECHECK_S)
+        return due
 
     def idle_without_timers(self, proc: Processor) -> None:
         if not proc.M[L.H_NO_DEADLOCK] and prove_deadlock(proc):
