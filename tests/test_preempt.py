@@ -52,33 +52,11 @@ def wake_me(ch, woken):
     woken.store(True)
 
 
-def woken_during_a_job(bound=BOUND):
+def woken_during_a_job(bound=BOUND, young=False):
     """P1 runs a long job; P0 wakes another goroutine of P1: did it run
-    before the job ended?"""
-    started, woken, seen, done = (pg.atomic.Bool(), pg.atomic.Bool(), pg.atomic.Bool(),
-                                  pg.WaitGroup())
-    ch = pg.chan()
-    _pin(1, wake_me, ch, woken)
-    wait_blocked("chan receive")
-    done.add(1)
-    _pin(1, long_job, started, woken, seen, done, bound)
-    while not started.load():
-        pg.sleep(0.001)
-    pg.sleep(0.01)                 # the job has run a whole time slice by now
-    ch.send("wake up")             # its receiver is on P1, which is busy
-    done.wait()
-    return seen.load()
-
-
-def test_a_goroutine_woken_by_another_process_runs_during_a_long_job():
-    # Only a preemption lets it run on P1 before the job ends.
-    assert pg.run(woken_during_a_job, procs=2) is True
-
-
-def woken_at_the_start_of_a_job(bound=BOUND):
-    """As woken_during_a_job, but the wake-up comes while the job is
-    microseconds old: the waker's nudge is refused (the job has not used its
-    slice), so only an idle P's later look (preempt.nudge_overdue) can get
+    before the job ended? ``young``: the wake-up comes the moment the job
+    starts, so the waker's nudge is refused (the job has not used its
+    slice) and only an idle P's later look (preempt.nudge_overdue) can get
     the woken goroutine to run before the job ends."""
     started, woken, seen, done = (pg.atomic.Bool(), pg.atomic.Bool(), pg.atomic.Bool(),
                                   pg.WaitGroup())
@@ -88,15 +66,23 @@ def woken_at_the_start_of_a_job(bound=BOUND):
     done.add(1)
     _pin(1, long_job, started, woken, seen, done, bound)
     while not started.load():
-        pass                       # no sleep: send the moment the job starts
-    ch.send("wake up")
+        if not young:
+            pg.sleep(0.001)
+    if not young:
+        pg.sleep(0.01)             # the job has run a whole time slice by now
+    ch.send("wake up")             # its receiver is on P1, which is busy
     done.wait()                    # P0 idles here
     return seen.load()
 
 
+def test_a_goroutine_woken_by_another_process_runs_during_a_long_job():
+    # Only a preemption lets it run on P1 before the job ends.
+    assert pg.run(woken_during_a_job, procs=2) is True
+
+
 def test_a_wake_up_during_a_young_job_is_not_lost():
     # Before idle Ps looked, the woken goroutine waited for the whole job.
-    assert pg.run(woken_at_the_start_of_a_job, 30.0, procs=2) is True
+    assert pg.run(woken_during_a_job, 30.0, True, procs=2) is True
 
 
 def sleep_then_flag(woken):

@@ -2,11 +2,14 @@
 panic or an event means, when the whole program is deadlocked.
 
 Owns: the policies shared by P0 and the workers (Hooks) — starting a copied
-goroutine, stealing, the idle check for work, the deadlock proof — and the
-worker-side reactions (WorkerHooks). P0's reactions are in runtime.py.
+goroutine, stealing, the idle check for work, how soon an idle P looks
+again (and its nudges of Ps whose woken goroutines wait behind a used-up
+slice: preempt.nudge_overdue), the deadlock proof — and the worker-side
+reactions (WorkerHooks). P0's reactions are in runtime.py.
 
 Invariants: hooks run on the P's own thread, in g0 (never inside a
-goroutine), and only read or CAS shared words; a P reacts only to events
+goroutine), and only read or CAS shared words (and send the preemption
+signal); a P reacts only to events
 addressed to it (event_pending), so an event meant for P0 never makes a
 worker spin.
 
